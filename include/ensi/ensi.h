@@ -1,0 +1,8 @@
+/* ensi: the public API in one include. Each module has its own header under ensi/. */
+#ifndef ENSI_ENSI_H
+#define ENSI_ENSI_H
+
+#include <ensi/status.h>
+#include <ensi/version.h>
+
+#endif

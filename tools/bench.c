@@ -1,0 +1,49 @@
+/* ensi bench: runs one named benchmark, or all of them. Each benchmark lives in its own
+ * tools/bench_<name>.c and is listed in the table below. */
+#include <stdio.h>
+#include <string.h>
+
+#include "bench_util.h"
+#include "commands.h"
+
+typedef struct {
+  const char *name;
+  int (*run)(int argc, char **argv, const bench_options *opt);
+  const char *summary;
+} benchmark;
+
+int ensi_bench_version(int argc, char **argv, const bench_options *opt);
+
+static const benchmark benchmarks[] = {
+    {"version", ensi_bench_version, "timer self-check: prints the library version and clock overhead"},
+};
+static const size_t benchmark_count = sizeof benchmarks / sizeof benchmarks[0];
+
+static void usage(FILE *out) {
+  fprintf(out, "usage: ensi bench <name|all> [--json] [--threads T] [--reps R] [options]\n\n");
+  for (size_t i = 0; i < benchmark_count; i++)
+    fprintf(out, "  %-8s %s\n", benchmarks[i].name, benchmarks[i].summary);
+}
+
+int ensi_cmd_bench(int argc, char **argv) {
+  bench_options opt;
+  argc = bench_parse_common(argc, argv, &opt);
+  if (argc < 0)
+    return 2;
+  if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help")) {
+    usage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  if (!strcmp(argv[1], "all")) {
+    int status = 0;
+    for (size_t i = 0; i < benchmark_count; i++)
+      status |= benchmarks[i].run(argc - 1, argv + 1, &opt);
+    return status;
+  }
+  for (size_t i = 0; i < benchmark_count; i++)
+    if (!strcmp(argv[1], benchmarks[i].name))
+      return benchmarks[i].run(argc - 1, argv + 1, &opt);
+  fprintf(stderr, "ensi bench: unknown benchmark '%s'\n", argv[1]);
+  usage(stderr);
+  return 2;
+}

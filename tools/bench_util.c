@@ -1,0 +1,66 @@
+/* Timing, medians and result printing shared by every benchmark. */
+#include "bench_util.h"
+
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+double bench_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int compare_doubles(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+double bench_median(double *samples, size_t n) {
+  if (n == 0)
+    return 0.0;
+  qsort(samples, n, sizeof *samples, compare_doubles);
+  return n % 2 ? samples[n / 2] : 0.5 * (samples[n / 2 - 1] + samples[n / 2]);
+}
+
+void bench_report(const bench_options *opt, const char *bench, const char *preset, int reps,
+                  double median_s, const char *extra) {
+  if (opt->json) {
+    printf("{\"bench\":\"%s\",\"preset\":\"%s\",\"threads\":%d,\"reps\":%d,\"median_s\":%.9g%s%s}\n",
+           bench, preset, opt->threads, reps, median_s, extra ? "," : "", extra ? extra : "");
+  } else {
+    printf("%-32s %-12s threads %-2d reps %-5d median %12.6f ms  %s\n", bench, preset, opt->threads,
+           reps, median_s * 1e3, extra ? extra : "");
+  }
+  fflush(stdout);
+}
+
+int bench_parse_common(int argc, char **argv, bench_options *opt) {
+  opt->json = false;
+  opt->threads = 1;
+  opt->reps = 0;
+  int out = 0;
+  for (int i = 0; i < argc; i++) {
+    if (!strcmp(argv[i], "--json")) {
+      opt->json = true;
+    } else if ((!strcmp(argv[i], "--threads") || !strcmp(argv[i], "--reps")) && i + 1 < argc) {
+      char *end;
+      long v = strtol(argv[i + 1], &end, 10);
+      if (*end || v < 1 || v > 1024) {
+        fprintf(stderr, "ensi bench: bad value '%s' for %s\n", argv[i + 1], argv[i]);
+        return -1;
+      }
+      if (!strcmp(argv[i], "--threads"))
+        opt->threads = (int)v;
+      else
+        opt->reps = (int)v;
+      i++;
+    } else {
+      argv[out++] = argv[i];
+    }
+  }
+  omp_set_num_threads(opt->threads);
+  return out;
+}

@@ -1,0 +1,30 @@
+/* Shared helpers for benchmarks: wall-clock timing, medians, and the output format of
+ * DESIGN.md section 5 (one JSON object per line with --json, an aligned table otherwise). */
+#ifndef ENSI_TOOLS_BENCH_UTIL_H
+#define ENSI_TOOLS_BENCH_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct {
+  bool json;   /* print JSON lines instead of a table */
+  int threads; /* OpenMP threads for this run */
+  int reps;    /* repetitions per measurement (0 = the benchmark's default) */
+} bench_options;
+
+/* Seconds from a monotonic clock. */
+double bench_now(void);
+
+/* Median of n samples (sorts the array in place). */
+double bench_median(double *samples, size_t n);
+
+/* Prints one result: name, preset, median seconds over reps; extra is either NULL or a
+ * preformatted list of further JSON members without braces, e.g. "\"bits\":60". */
+void bench_report(const bench_options *opt, const char *bench, const char *preset, int reps,
+                  double median_s, const char *extra);
+
+/* Parses the options shared by all benchmarks (--json, --threads T, --reps R), removing them
+ * from argv; returns the new argc, or -1 with a message on stderr for a bad value. */
+int bench_parse_common(int argc, char **argv, bench_options *opt);
+
+#endif

@@ -1,0 +1,10 @@
+/* The subcommands of the ensi tool. Each is a function taking the arguments after its name
+ * (argv[0] is the subcommand name) and returning a process exit code. To add one, declare it
+ * here and add a row to the table in tools/ensi.c. */
+#ifndef ENSI_TOOLS_COMMANDS_H
+#define ENSI_TOOLS_COMMANDS_H
+
+int ensi_cmd_bench(int argc, char **argv);
+int ensi_cmd_run(int argc, char **argv);
+
+#endif
