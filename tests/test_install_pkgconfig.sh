@@ -15,7 +15,10 @@ int main(void) {
   return strcmp(ensi_version(), ENSI_VERSION_STRING) != 0;
 }
 C
-cc -std=c11 -Wall -Werror "$prefix/user.c" -o "$prefix/user" $(pkg-config --cflags --libs ensi) \
+# In the sanitizer build the library carries ASan/UBSan references: link the runtimes too.
+extra=()
+[ "${ENSI_SANITIZED:-0}" = 1 ] && extra=(-fsanitize=address,undefined)
+cc -std=c11 -Wall -Werror "${extra[@]}" "$prefix/user.c" -o "$prefix/user" $(pkg-config --cflags --libs ensi) \
    -Wl,-rpath,"$(pkg-config --variable=libdir ensi)"
 "$prefix/user"
 echo "1 passed, 0 failed"
