@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <ensi/ckks.h>
+#include <ensi/linear_transform.h>
 
 #include "testutil.h"
 
@@ -178,6 +179,57 @@ static void test_rotations(size_t count) {
   ensi_ciphertext_free(a);
 }
 
+/* y = M x with a random matrix of `count` nonzero diagonals, against the direct product. */
+static void test_linear_transform(size_t count_slots, size_t diagonals, ensi_secret_key *key) {
+  const size_t L = ensi_context_max_level(ctx);
+  double re[1024], im[1024], w_re[1024] = {0}, w_im[1024] = {0};
+  random_vector(re, im, count_slots);
+  size_t idx[64];
+  double *d_re[64], *d_im[64];
+  for (size_t d = 0; d < diagonals; d++) {
+    bool fresh;
+    do { /* distinct random diagonal indices */
+      idx[d] = (size_t)test_rng_below(&rng, count_slots);
+      fresh = true;
+      for (size_t e = 0; e < d; e++)
+        fresh &= idx[e] != idx[d];
+    } while (!fresh);
+    d_re[d] = malloc(count_slots * sizeof(double));
+    d_im[d] = malloc(count_slots * sizeof(double));
+    random_vector(d_re[d], d_im[d], count_slots);
+    for (size_t j = 0; j < count_slots; j++) {
+      double complex m = (d_re[d][j] + I * d_im[d][j]) / (double)diagonals;
+      double complex x = re[(j + idx[d]) % count_slots] + I * im[(j + idx[d]) % count_slots];
+      d_re[d][j] = creal(m);
+      d_im[d][j] = cimag(m);
+      w_re[j] += creal(m * x);
+      w_im[j] += cimag(m * x);
+    }
+  }
+  ensi_linear_transform *lt;
+  const double scale = ensi_params_scale(ensi_context_params(ctx));
+  CHECK(ensi_linear_transform_create(&lt, ctx, count_slots, idx, (const double *const *)d_re,
+                                     (const double *const *)d_im, diagonals, L - 1, scale, 0) == ENSI_OK);
+  long long steps[128];
+  size_t step_count;
+  ensi_linear_transform_rotations(lt, steps, &step_count);
+  CHECK(ensi_eval_keys_add_rotations(keys, ctx, key, steps, step_count, NULL) == ENSI_OK);
+  ensi_ciphertext *x = encrypt(re, im, count_slots, L, true), *y;
+  CHECK(ensi_ciphertext_create(&y, ctx, L) == ENSI_OK);
+  CHECK(ensi_linear_transform_apply(ctx, y, lt, x, keys) == ENSI_OK);
+  CHECK(ensi_rescale(ctx, y, y) == ENSI_OK);
+  double bits = decrypt_bits(y, w_re, w_im, count_slots);
+  CHECK_MSG(bits >= 20, "linear transform, %zu diagonals, %zu slots, %zu rotations: %.1f bits",
+            diagonals, count_slots, step_count, bits);
+  ensi_linear_transform_free(lt);
+  ensi_ciphertext_free(x);
+  ensi_ciphertext_free(y);
+  for (size_t d = 0; d < diagonals; d++) {
+    free(d_re[d]);
+    free(d_im[d]);
+  }
+}
+
 int main(void) {
   test_rng_seed(&rng, test_seed_from_env());
   ensi_params *params;
@@ -198,6 +250,8 @@ int main(void) {
   test_multiplication_chain();
   test_rotations(slots);
   test_rotations(16);
+  test_linear_transform(slots, 20, sk);
+  test_linear_transform(64, 64, sk);
   ensi_eval_keys_free(keys);
   ensi_public_key_free(pk);
   ensi_secret_key_free(sk);
