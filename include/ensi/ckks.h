@@ -116,6 +116,16 @@ ensi_status ensi_mul_plain(const ensi_context *ctx, ensi_ciphertext *out, const 
  * following rescale returns exactly to a's scale. */
 ensi_status ensi_mul_const(const ensi_context *ctx, ensi_ciphertext *out, const ensi_ciphertext *a,
                            double c);
+/* out = a * c with c encoded at scale `factor` (the integer round(c * factor) multiplies a):
+ * the output scale is a's scale times factor, so a following rescale by q gives an exact,
+ * chosen scale (factor = target * q / scale). No level is consumed before the rescale. */
+ensi_status ensi_mul_const_scaled(const ensi_context *ctx, ensi_ciphertext *out,
+                                  const ensi_ciphertext *a, double c, double factor);
+/* Brings a to exactly `scale` (up to 2^-40 relative) at the cost of one level. */
+ensi_status ensi_set_scale(const ensi_context *ctx, ensi_ciphertext *out, const ensi_ciphertext *a,
+                           double scale);
+/* The prime q_level (the divisor of the next rescale at that level). */
+double ensi_context_prime(const ensi_context *ctx, size_t level);
 /* out = a * n for an integer n (no scale change, no level consumed). */
 ensi_status ensi_mul_integer(const ensi_context *ctx, ensi_ciphertext *out, const ensi_ciphertext *a,
                              int64_t n);

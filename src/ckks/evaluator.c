@@ -10,9 +10,9 @@
 #include "ckks/galois.h"
 #include "ckks/keyswitch.h"
 
-/* Scales are equal when they agree to 2^-40 relative: anything coarser would silently cost
+/* Scales are equal when they agree to 2^-32 relative: anything coarser would silently cost
  * precision, so the caller must match scales first. */
-static bool scales_match(double a, double b) { return fabs(a - b) <= 0x1p-40 * fabs(a); }
+static bool scales_match(double a, double b) { return fabs(a - b) <= 0x1p-32 * fabs(a); }
 
 static ensi_status check_binary(const ensi_context *ctx, const ensi_ciphertext *out,
                                 const ensi_ciphertext *a, const ensi_ciphertext *b) {
@@ -168,21 +168,45 @@ ensi_status ensi_mul_integer(const ensi_context *ctx, ensi_ciphertext *out, cons
   return mul_limb_constants(ctx, out, a, k);
 }
 
-ensi_status ensi_mul_const(const ensi_context *ctx, ensi_ciphertext *out, const ensi_ciphertext *a,
-                           double c) {
-  if (!ctx || !out || !a || !isfinite(c))
+ensi_status ensi_mul_const_scaled(const ensi_context *ctx, ensi_ciphertext *out,
+                                  const ensi_ciphertext *a, double c, double factor) {
+  if (!ctx || !out || !a || !isfinite(c) || !isfinite(factor) || factor <= 0)
     return ensi_fail(ENSI_ERR_ARG, "mul_const: bad argument");
-  if (a->level == 0)
-    return ensi_fail(ENSI_ERR_LEVEL, "mul_const: no level left to rescale");
   uint64_t k[64];
   if (a->level >= 64)
     return ensi_fail(ENSI_ERR_UNSUPPORTED, "mul_const: more than 64 limbs");
-  const double factor = (double)ctx->moduli[a->level].value; /* rescale returns to a's scale */
   for (size_t i = 0; i <= a->level; i++)
     k[i] = double_mod(c * factor, &ctx->moduli[i]);
   ENSI_TRY(mul_limb_constants(ctx, out, a, k));
   out->scale = a->scale * factor;
   return ENSI_OK;
+}
+
+ensi_status ensi_mul_const(const ensi_context *ctx, ensi_ciphertext *out, const ensi_ciphertext *a,
+                           double c) {
+  if (!ctx || !out || !a)
+    return ensi_fail(ENSI_ERR_ARG, "mul_const: null argument");
+  if (a->level == 0)
+    return ensi_fail(ENSI_ERR_LEVEL, "mul_const: no level left to rescale");
+  return ensi_mul_const_scaled(ctx, out, a, c, (double)ctx->moduli[a->level].value);
+}
+
+ensi_status ensi_set_scale(const ensi_context *ctx, ensi_ciphertext *out, const ensi_ciphertext *a,
+                           double scale) {
+  if (!ctx || !out || !a || !(scale > 0))
+    return ensi_fail(ENSI_ERR_ARG, "set_scale: bad argument");
+  if (a->level == 0)
+    return ensi_fail(ENSI_ERR_LEVEL, "set_scale: no level left");
+  const double q = (double)ctx->moduli[a->level].value, original = a->scale;
+  const double k = nearbyint(scale * q / original);
+  ENSI_TRY(ensi_mul_const_scaled(ctx, out, a, 1.0, k));
+  ENSI_TRY(ensi_rescale(ctx, out, out));
+  out->scale = original * k / q;
+  return ENSI_OK;
+}
+
+double ensi_context_prime(const ensi_context *ctx, size_t level) {
+  return level < ctx->q_count ? (double)ctx->moduli[level].value : 0.0;
 }
 
 ensi_status ensi_mul_plain(const ensi_context *ctx, ensi_ciphertext *out, const ensi_ciphertext *a,
