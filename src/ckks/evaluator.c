@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "ckks/ciphertext.h"
+#include "ckks/encoder.h"
 #include "ckks/galois.h"
 #include "ckks/keyswitch.h"
 
@@ -106,22 +107,6 @@ ensi_status ensi_add_plain(const ensi_context *ctx, ensi_ciphertext *out, const 
   return ENSI_OK;
 }
 
-/* round(v) modulo q for a double of any magnitude (exact: doubles are integers beyond 2^53). */
-static uint64_t double_mod(double v, const ensi_modulus *q) {
-  v = nearbyint(v);
-  const bool negative = v < 0;
-  int exponent;
-  double mantissa = frexp(fabs(v), &exponent); /* |v| = mantissa * 2^exponent, mantissa < 1 */
-  uint64_t r;
-  if (exponent <= 63) {
-    r = (uint64_t)fabs(v) % q->value;
-  } else {
-    const uint64_t m = (uint64_t)ldexp(mantissa, 63); /* |v| = m * 2^(exponent - 63), exact */
-    r = ensi_mul_mod(m % q->value, ensi_pow_mod(2, (uint64_t)(exponent - 63), q), q);
-  }
-  return negative ? ensi_neg_mod(r, q->value) : r;
-}
-
 ensi_status ensi_add_const(const ensi_context *ctx, ensi_ciphertext *out, const ensi_ciphertext *a,
                            double c) {
   if (!ctx || !out || !a || !isfinite(c))
@@ -129,7 +114,7 @@ ensi_status ensi_add_const(const ensi_context *ctx, ensi_ciphertext *out, const 
   if (out != a)
     ENSI_TRY(ensi_ciphertext_copy(out, a));
   for (size_t i = 0; i <= out->level; i++) { /* a constant polynomial is constant in NTT form */
-    const uint64_t k = double_mod(c * a->scale, &ctx->moduli[i]);
+    const uint64_t k = ensi_double_mod(c * a->scale, &ctx->moduli[i]);
     uint64_t *o = ensi_ct_limb(out, 0, i);
     for (size_t t = 0; t < ctx->n; t++)
       o[t] = ensi_add_mod(o[t], k, ctx->moduli[i].value);
@@ -176,7 +161,7 @@ ensi_status ensi_mul_const_scaled(const ensi_context *ctx, ensi_ciphertext *out,
   if (a->level >= 64)
     return ensi_fail(ENSI_ERR_UNSUPPORTED, "mul_const: more than 64 limbs");
   for (size_t i = 0; i <= a->level; i++)
-    k[i] = double_mod(c * factor, &ctx->moduli[i]);
+    k[i] = ensi_double_mod(c * factor, &ctx->moduli[i]);
   ENSI_TRY(mul_limb_constants(ctx, out, a, k));
   out->scale = a->scale * factor;
   return ENSI_OK;
