@@ -234,7 +234,9 @@ int main(void) {
   test_rng_seed(&rng, test_seed_from_env());
   ensi_params *params;
   ensi_context *c;
-  CHECK(ensi_params_scratch(&params, 10, 60, 40, 11, 61, 2) == ENSI_OK);
+  ensi_params_literal literal;
+  CHECK(ensi_params_preset("test-n10", &literal) == ENSI_OK);
+  CHECK(ensi_params_create(&params, &literal) == ENSI_OK);
   CHECK(ensi_context_create(&c, params) == ENSI_OK);
   ctx = c;
   slots = ensi_params_slots(params);

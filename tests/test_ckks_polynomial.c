@@ -82,7 +82,9 @@ int main(void) {
   test_rng_seed(&rng, test_seed_from_env());
   ensi_params *params;
   ensi_context *ctx;
-  CHECK(ensi_params_scratch(&params, 10, 60, 40, 11, 61, 2) == ENSI_OK);
+  ensi_params_literal literal;
+  CHECK(ensi_params_preset("test-n10", &literal) == ENSI_OK);
+  CHECK(ensi_params_create(&params, &literal) == ENSI_OK);
   CHECK(ensi_context_create(&ctx, params) == ENSI_OK);
   ensi_secret_key *sk;
   ensi_eval_keys *keys;

@@ -1,5 +1,5 @@
-/* Builds a CKKS context from validated parameters: NTT tables for every prime, the constants of
- * rescaling, and the base converters of hybrid key switching (see context.h). */
+/* Builds a CKKS context from validated parameters: NTT tables for every prime and the base
+ * converters of hybrid key switching (see context.h). */
 #include "ckks/context.h"
 
 #include <stdlib.h>
@@ -17,23 +17,6 @@ static ensi_status build_moduli(ensi_context *ctx) {
                                   : ensi_params_p(ctx->params, i - ctx->q_count);
     ENSI_TRY(ensi_modulus_init(&ctx->moduli[i], q));
     ENSI_TRY(ensi_ntt_table_create(&ctx->ntt[i], &ctx->moduli[i], ctx->n));
-  }
-  return ENSI_OK;
-}
-
-/* rescale_inv[l][i] = q_l^{-1} mod q_i for i < l. */
-static ensi_status build_rescale(ensi_context *ctx) {
-  ctx->rescale_inv = calloc(ctx->q_count, sizeof *ctx->rescale_inv);
-  if (!ctx->rescale_inv)
-    return ENSI_ERR_NOMEM;
-  for (size_t l = 1; l < ctx->q_count; l++) {
-    ctx->rescale_inv[l] = calloc(l, sizeof(uint64_t));
-    if (!ctx->rescale_inv[l])
-      return ENSI_ERR_NOMEM;
-    for (size_t i = 0; i < l; i++) {
-      const ensi_modulus *qi = &ctx->moduli[i];
-      ctx->rescale_inv[l][i] = ensi_inv_mod(ctx->moduli[l].value % qi->value, qi);
-    }
   }
   return ENSI_OK;
 }
@@ -98,15 +81,12 @@ ensi_status ensi_context_create(ensi_context **out, const ensi_params *params) {
     ctx->slots = ensi_params_slots(params);
     ctx->q_count = ensi_params_q_count(params);
     ctx->p_count = ensi_params_p_count(params);
-    ctx->alpha = ctx->p_count;
-    ctx->dnum = (ctx->q_count + ctx->alpha - 1) / ctx->alpha;
-    if (ctx->p_count == 0)
-      s = ensi_fail(ENSI_ERR_ARG, "context: hybrid key switching needs at least one special prime");
+    ctx->dnum = ensi_params_dnum(params);
+    ctx->alpha = (ctx->q_count + ctx->dnum - 1) / ctx->dnum;
+    ctx->dnum = (ctx->q_count + ctx->alpha - 1) / ctx->alpha; /* digits actually used */
   }
   if (s == ENSI_OK)
     s = build_moduli(ctx);
-  if (s == ENSI_OK)
-    s = build_rescale(ctx);
   if (s == ENSI_OK)
     s = build_key_switching(ctx);
   if (s != ENSI_OK) {
@@ -124,8 +104,6 @@ void ensi_context_free(ensi_context *ctx) {
   for (size_t i = 0; ctx->ntt && i < total; i++)
     ensi_ntt_table_free(ctx->ntt[i]);
   for (size_t l = 0; l < ctx->q_count; l++) {
-    if (ctx->rescale_inv)
-      free(ctx->rescale_inv[l]);
     if (ctx->mod_up && ctx->mod_up[l]) {
       for (size_t j = 0; j < ensi_context_digits(ctx, l); j++)
         ensi_base_converter_free(ctx->mod_up[l][j]);
@@ -134,7 +112,6 @@ void ensi_context_free(ensi_context *ctx) {
     if (ctx->mod_down)
       ensi_base_converter_free(ctx->mod_down[l]);
   }
-  free(ctx->rescale_inv);
   free(ctx->mod_up);
   free(ctx->mod_down);
   free(ctx->p_inv_mod_q);

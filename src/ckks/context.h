@@ -1,8 +1,8 @@
 /* The CKKS context: the parameter set plus every table precomputed from it.
  *
  * Moduli are indexed in one array: q_0 .. q_L (the chain Q, q_0 first) followed by the special
- * primes p_0 .. p_{K-1} (the basis P). Hybrid key switching cuts Q into digits of alpha = K
- * consecutive primes: digit j holds q_{j alpha} .. q_{min((j+1) alpha, L+1) - 1}. At level l a
+ * primes p_0 .. p_{K-1} (the basis P). Hybrid key switching cuts Q into dnum digits of
+ * alpha = ceil((L + 1) / dnum) consecutive primes: digit j holds q_{j alpha} .. q_{min((j+1) alpha, L+1) - 1}. At level l a
  * digit is truncated to the primes <= l, so level l has ceil((l+1)/alpha) digits.
  *
  * For each level l and digit j the context keeps a base converter from the digit's primes to the
@@ -22,13 +22,11 @@ struct ensi_context {
   unsigned log_n;
   size_t slots;                 /* default slot count of the parameters */
   size_t q_count;               /* L + 1 */
-  size_t p_count;               /* K = alpha */
+  size_t p_count;               /* K special primes */
   size_t alpha;                 /* primes per digit */
   size_t dnum;                  /* digits at the top level */
   ensi_modulus *moduli;         /* q_0..q_L, p_0..p_{K-1} */
   ensi_ntt_table **ntt;         /* one per modulus */
-  /* rescale: inv_q_last[l][i] = q_l^{-1} mod q_i for i < l (with Shoup companions) */
-  uint64_t **rescale_inv;
   /* key switching */
   ensi_base_converter ***mod_up;   /* [level][digit]: digit primes -> (Q_l \ digit) u P */
   ensi_base_converter **mod_down;  /* [level]: P -> Q_l */

@@ -295,34 +295,14 @@ ensi_status ensi_rescale(const ensi_context *ctx, ensi_ciphertext *out, const en
   if (out != a)
     ENSI_TRY(ensi_ciphertext_copy(out, a));
   const size_t n = ctx->n, l = out->level;
-  const ensi_modulus *ql = &ctx->moduli[l];
-  const uint64_t half = ql->value >> 1;
-  uint64_t *last = malloc(2 * n * sizeof *last);
-  if (!last)
+  uint64_t *scratch = malloc(2 * n * sizeof *scratch);
+  if (!scratch)
     return ENSI_ERR_NOMEM;
-  uint64_t *tmp = last + n;
-  for (size_t p = 0; p <= out->degree; p++) {
-    memcpy(last, ensi_ct_limb(out, p, l), n * sizeof *last);
-    ensi_ntt_inverse(ctx->ntt[l], last);
-    /* Rounded division: y = (x - r') / q_l with r' = [x + q_l/2]_{q_l} - q_l/2, the centered
-     * remainder, so that y = round(x / q_l). */
-    for (size_t t = 0; t < n; t++)
-      last[t] = ensi_add_mod(last[t], half, ql->value);
-    for (size_t i = 0; i < l; i++) {
-      const ensi_modulus *qi = &ctx->moduli[i];
-      const uint64_t inv = ctx->rescale_inv[l][i], inv_shoup = ensi_shoup_precompute(inv, qi->value);
-      const uint64_t half_i = half % qi->value;
-      for (size_t t = 0; t < n; t++)
-        tmp[t] = ensi_sub_mod(last[t] % qi->value, half_i, qi->value);
-      ensi_ntt_forward(ctx->ntt[i], tmp);
-      uint64_t *o = ensi_ct_limb(out, p, i);
-      for (size_t t = 0; t < n; t++)
-        o[t] = ensi_mul_shoup(ensi_sub_mod(o[t], tmp[t], qi->value), inv, inv_shoup, qi->value);
-    }
-  }
-  free(last);
+  for (size_t p = 0; p <= out->degree; p++)
+    ensi_rns_rescale_ntt(ctx->moduli, ctx->ntt, ensi_ct_poly(out, p), l + 1, n, scratch);
+  free(scratch);
   out->level = l - 1;
-  out->scale = a->scale / (double)ql->value;
+  out->scale = a->scale / (double)ctx->moduli[l].value;
   return ENSI_OK;
 }
 
