@@ -1,0 +1,283 @@
+/* Key generation: secret, public, switching (relinearization, Galois) keys. See keys.h. */
+#include "ckks/keys.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "ckks/galois.h"
+
+ensi_status ensi_prng_open(ensi_prng *prng, const uint8_t *seed) {
+  if (seed) {
+    ensi_prng_init_seeded(prng, seed);
+    return ENSI_OK;
+  }
+  return ensi_prng_init_random(prng);
+}
+
+/* Writes small signed coefficients into count limbs (moduli first..first+count) and NTTs them. */
+static void lift_small_ntt(const ensi_context *ctx, uint64_t *out, const int8_t *coeffs,
+                           size_t first, size_t count) {
+  const size_t n = ctx->n;
+  for (size_t k = 0; k < count; k++) {
+    const uint64_t q = ctx->moduli[first + k].value;
+    uint64_t *limb = out + k * n;
+    for (size_t t = 0; t < n; t++)
+      limb[t] = coeffs[t] >= 0 ? (uint64_t)coeffs[t] : q - (uint64_t)(-coeffs[t]);
+    ensi_ntt_forward(ctx->ntt[first + k], limb);
+  }
+}
+
+void ensi_sample_error_ntt(const ensi_context *ctx, ensi_prng *prng, uint64_t *out, size_t first,
+                           size_t count) {
+  int8_t *e = malloc(ctx->n);
+  if (!e)
+    return;
+  ensi_sample_gaussian(prng, e, ctx->n);
+  lift_small_ntt(ctx, out, e, first, count);
+  sodium_memzero(e, ctx->n);
+  free(e);
+}
+
+ensi_status ensi_secret_key_generate(ensi_secret_key **out, const ensi_context *ctx,
+                                     const uint8_t *seed) {
+  if (!out || !ctx)
+    return ensi_fail(ENSI_ERR_ARG, "secret key: null argument");
+  ensi_secret_key *sk = calloc(1, sizeof *sk);
+  if (!sk)
+    return ENSI_ERR_NOMEM;
+  sk->n = ctx->n;
+  sk->limbs = ctx->q_count + ctx->p_count;
+  sk->ntt = calloc(sk->limbs * ctx->n, sizeof *sk->ntt);
+  sk->coeffs = calloc(ctx->n, 1);
+  ensi_prng prng;
+  ensi_status s = sk->ntt && sk->coeffs ? ensi_prng_open(&prng, seed) : ENSI_ERR_NOMEM;
+  if (s != ENSI_OK) {
+    ensi_secret_key_free(sk);
+    return s;
+  }
+  const size_t h = ensi_params_hamming_weight(ctx->params);
+  if (h)
+    ensi_sample_ternary_hw(&prng, sk->coeffs, ctx->n, h);
+  else
+    ensi_sample_ternary(&prng, sk->coeffs, ctx->n);
+  ensi_prng_clear(&prng);
+  lift_small_ntt(ctx, sk->ntt, sk->coeffs, 0, sk->limbs);
+  *out = sk;
+  return ENSI_OK;
+}
+
+void ensi_secret_key_free(ensi_secret_key *sk) {
+  if (!sk)
+    return;
+  if (sk->ntt)
+    sodium_memzero(sk->ntt, sk->limbs * sk->n * sizeof *sk->ntt);
+  if (sk->coeffs)
+    sodium_memzero(sk->coeffs, sk->n);
+  free(sk->ntt);
+  free(sk->coeffs);
+  free(sk);
+}
+
+/* out = -a s + e on the given limbs (moduli first..first+count), all in NTT form. */
+static void rlwe_body(const ensi_context *ctx, ensi_prng *prng, uint64_t *out, const uint64_t *a,
+                      const uint64_t *s_ntt, size_t first, size_t count) {
+  const size_t n = ctx->n;
+  ensi_sample_error_ntt(ctx, prng, out, first, count);
+  for (size_t k = 0; k < count; k++) {
+    const ensi_modulus *q = &ctx->moduli[first + k];
+    uint64_t *o = out + k * n;
+    const uint64_t *ak = a + k * n, *sk = s_ntt + (first + k) * n;
+    for (size_t t = 0; t < n; t++)
+      o[t] = ensi_sub_mod(o[t], ensi_mul_mod(ak[t], sk[t], q), q->value);
+  }
+}
+
+/* Uniform polynomial in NTT form on count limbs starting at modulus first (uniform in the NTT
+ * domain is uniform in the ring). */
+static void sample_uniform(const ensi_context *ctx, ensi_prng *prng, uint64_t *out, size_t first,
+                           size_t count) {
+  for (size_t k = 0; k < count; k++)
+    ensi_sample_uniform_mod(prng, out + k * ctx->n, ctx->n, ctx->moduli[first + k].value);
+}
+
+ensi_status ensi_public_key_generate(ensi_public_key **out, const ensi_context *ctx,
+                                     const ensi_secret_key *sk, const uint8_t *seed) {
+  if (!out || !ctx || !sk || sk->n != ctx->n)
+    return ensi_fail(ENSI_ERR_ARG, "public key: bad argument");
+  ensi_public_key *pk = calloc(1, sizeof *pk);
+  if (!pk)
+    return ENSI_ERR_NOMEM;
+  pk->b = calloc(ctx->q_count * ctx->n, sizeof *pk->b);
+  pk->a = calloc(ctx->q_count * ctx->n, sizeof *pk->a);
+  ensi_prng prng;
+  ensi_status s = pk->a && pk->b ? ensi_prng_open(&prng, seed) : ENSI_ERR_NOMEM;
+  if (s != ENSI_OK) {
+    ensi_public_key_free(pk);
+    return s;
+  }
+  sample_uniform(ctx, &prng, pk->a, 0, ctx->q_count);
+  rlwe_body(ctx, &prng, pk->b, pk->a, sk->ntt, 0, ctx->q_count);
+  ensi_prng_clear(&prng);
+  *out = pk;
+  return ENSI_OK;
+}
+
+void ensi_public_key_free(ensi_public_key *pk) {
+  if (!pk)
+    return;
+  free(pk->a);
+  free(pk->b);
+  free(pk);
+}
+
+static void switching_key_free(ensi_switching_key *key) {
+  if (!key)
+    return;
+  free(key->a);
+  free(key->b);
+  free(key);
+}
+
+/* A key switching s_from (NTT form over Q, q_count limbs at least) to sk. */
+static ensi_status switching_key_generate(ensi_switching_key **out, const ensi_context *ctx,
+                                          const ensi_secret_key *sk, const uint64_t *s_from,
+                                          ensi_prng *prng) {
+  const size_t n = ctx->n, limbs = ctx->q_count + ctx->p_count;
+  ensi_switching_key *key = calloc(1, sizeof *key);
+  if (!key)
+    return ENSI_ERR_NOMEM;
+  key->digits = ctx->dnum;
+  key->a = calloc(key->digits * limbs * n, sizeof *key->a);
+  key->b = calloc(key->digits * limbs * n, sizeof *key->b);
+  if (!key->a || !key->b) {
+    switching_key_free(key);
+    return ENSI_ERR_NOMEM;
+  }
+  for (size_t j = 0; j < key->digits; j++) {
+    uint64_t *a = key->a + j * limbs * n, *b = key->b + j * limbs * n;
+    sample_uniform(ctx, prng, a, 0, limbs);
+    rlwe_body(ctx, prng, b, a, sk->ntt, 0, limbs);
+    const size_t begin = j * ctx->alpha;
+    const size_t end = begin + ctx->alpha < ctx->q_count ? begin + ctx->alpha : ctx->q_count;
+    for (size_t i = begin; i < end; i++) { /* + P s_from on the digit's own primes */
+      const ensi_modulus *q = &ctx->moduli[i];
+      const uint64_t p = ctx->p_mod_q[i];
+      for (size_t t = 0; t < n; t++)
+        b[i * n + t] = ensi_add_mod(b[i * n + t], ensi_mul_mod(p, s_from[i * n + t], q), q->value);
+    }
+  }
+  *out = key;
+  return ENSI_OK;
+}
+
+static ensi_status add_galois_key(ensi_eval_keys *keys, const ensi_context *ctx,
+                                  const ensi_secret_key *sk, uint64_t g, ensi_prng *prng) {
+  if (ensi_eval_keys_find(keys, g))
+    return ENSI_OK;
+  const size_t n = ctx->n;
+  ensi_galois_key *grown = realloc(keys->galois, (keys->galois_count + 1) * sizeof *grown);
+  if (!grown)
+    return ENSI_ERR_NOMEM;
+  keys->galois = grown;
+  ensi_galois_key *gk = &keys->galois[keys->galois_count];
+  memset(gk, 0, sizeof *gk);
+  gk->element = g;
+  gk->permutation = malloc(n * sizeof *gk->permutation);
+  uint64_t *s_g = malloc(ctx->q_count * n * sizeof *s_g);
+  ensi_status s = gk->permutation && s_g ? ENSI_OK : ENSI_ERR_NOMEM;
+  if (s == ENSI_OK) {
+    ensi_galois_ntt_permutation(gk->permutation, g, n);
+    for (size_t i = 0; i < ctx->q_count; i++)
+      ensi_galois_apply_ntt(s_g + i * n, sk->ntt + i * n, gk->permutation, n);
+    s = switching_key_generate(&gk->key, ctx, sk, s_g, prng);
+  }
+  if (s_g)
+    sodium_memzero(s_g, ctx->q_count * n * sizeof *s_g);
+  free(s_g);
+  if (s != ENSI_OK) {
+    free(gk->permutation);
+    return s;
+  }
+  keys->galois_count++;
+  return ENSI_OK;
+}
+
+static ensi_status add_relin_key(ensi_eval_keys *keys, const ensi_context *ctx,
+                                 const ensi_secret_key *sk, ensi_prng *prng) {
+  const size_t n = ctx->n;
+  uint64_t *s2 = malloc(ctx->q_count * n * sizeof *s2);
+  if (!s2)
+    return ENSI_ERR_NOMEM;
+  for (size_t i = 0; i < ctx->q_count; i++)
+    for (size_t t = 0; t < n; t++)
+      s2[i * n + t] = ensi_mul_mod(sk->ntt[i * n + t], sk->ntt[i * n + t], &ctx->moduli[i]);
+  ensi_status s = switching_key_generate(&keys->relin, ctx, sk, s2, prng);
+  sodium_memzero(s2, ctx->q_count * n * sizeof *s2);
+  free(s2);
+  return s;
+}
+
+ensi_status ensi_eval_keys_add_rotations(ensi_eval_keys *keys, const ensi_context *ctx,
+                                         const ensi_secret_key *sk, const long long *steps,
+                                         size_t step_count, const uint8_t *seed) {
+  if (!keys || !ctx || !sk || (step_count && !steps))
+    return ensi_fail(ENSI_ERR_ARG, "rotation keys: bad argument");
+  ensi_prng prng;
+  ENSI_TRY(ensi_prng_open(&prng, seed));
+  ensi_status s = ENSI_OK;
+  for (size_t i = 0; i < step_count && s == ENSI_OK; i++)
+    s = add_galois_key(keys, ctx, sk, ensi_galois_element_rotation(steps[i], ctx->n), &prng);
+  ensi_prng_clear(&prng);
+  return s;
+}
+
+ensi_status ensi_eval_keys_generate(ensi_eval_keys **out, const ensi_context *ctx,
+                                    const ensi_secret_key *sk, bool relin, const long long *steps,
+                                    size_t step_count, bool conjugation, const uint8_t *seed) {
+  if (!out || !ctx || !sk || sk->n != ctx->n || (step_count && !steps))
+    return ensi_fail(ENSI_ERR_ARG, "evaluation keys: bad argument");
+  ensi_eval_keys *keys = calloc(1, sizeof *keys);
+  if (!keys)
+    return ENSI_ERR_NOMEM;
+  ensi_prng prng;
+  ensi_status s = ensi_prng_open(&prng, seed);
+  if (s == ENSI_OK && relin)
+    s = add_relin_key(keys, ctx, sk, &prng);
+  for (size_t i = 0; i < step_count && s == ENSI_OK; i++)
+    s = add_galois_key(keys, ctx, sk, ensi_galois_element_rotation(steps[i], ctx->n), &prng);
+  if (s == ENSI_OK && conjugation)
+    s = add_galois_key(keys, ctx, sk, ensi_galois_element_conjugation(ctx->n), &prng);
+  ensi_prng_clear(&prng);
+  if (s != ENSI_OK) {
+    ensi_eval_keys_free(keys);
+    return s;
+  }
+  *out = keys;
+  return ENSI_OK;
+}
+
+const ensi_galois_key *ensi_eval_keys_find(const ensi_eval_keys *keys, uint64_t g) {
+  for (size_t i = 0; keys && i < keys->galois_count; i++)
+    if (keys->galois[i].element == g)
+      return &keys->galois[i];
+  return NULL;
+}
+
+bool ensi_eval_keys_has_rotation(const ensi_eval_keys *keys, const ensi_context *ctx,
+                                 long long step) {
+  return ensi_eval_keys_find(keys, ensi_galois_element_rotation(step, ctx->n)) != NULL;
+}
+
+void ensi_eval_keys_free(ensi_eval_keys *keys) {
+  if (!keys)
+    return;
+  switching_key_free(keys->relin);
+  for (size_t i = 0; i < keys->galois_count; i++) {
+    free(keys->galois[i].permutation);
+    switching_key_free(keys->galois[i].key);
+  }
+  free(keys->galois);
+  free(keys);
+}

@@ -1,0 +1,55 @@
+/* Internal layout of CKKS keys.
+ *
+ * The secret key s is kept in the NTT domain over every prime (Q and P), plus its small signed
+ * coefficients for serialization. The public key is (b, a) = (-a s + e, a) over Q. A switching key
+ * from s' to s has one pair (b_j, a_j) per digit j over Q and P:
+ *   b_j = -a_j s + e_j + P s' on the primes of digit j (and -a_j s + e_j elsewhere),
+ * which is what hybrid key switching (keyswitch.h) consumes. The relinearization key switches s^2;
+ * the Galois key of element g switches sigma_g(s). */
+#ifndef ENSI_CKKS_KEYS_H
+#define ENSI_CKKS_KEYS_H
+
+#include <ensi/ckks.h>
+
+#include "ckks/context.h"
+#include "math/sampler.h"
+
+struct ensi_secret_key {
+  size_t n, limbs;
+  uint64_t *ntt;    /* limbs = q_count + p_count, in NTT form */
+  int8_t *coeffs;   /* N small coefficients in {-1, 0, 1} */
+};
+
+struct ensi_public_key {
+  uint64_t *b, *a; /* q_count limbs each */
+};
+
+struct ensi_switching_key {
+  size_t digits;
+  uint64_t *b, *a; /* digits x (q_count + p_count) limbs */
+};
+
+typedef struct {
+  uint64_t element;        /* Galois element g */
+  uint32_t *permutation;   /* NTT-domain index map of X -> X^g */
+  ensi_switching_key *key; /* switches sigma_g(s) to s */
+} ensi_galois_key;
+
+struct ensi_eval_keys {
+  ensi_switching_key *relin; /* NULL when not generated */
+  ensi_galois_key *galois;
+  size_t galois_count;
+};
+
+/* The Galois key of element g, or NULL. */
+const ensi_galois_key *ensi_eval_keys_find(const ensi_eval_keys *keys, uint64_t g);
+
+/* Samples a centered discrete Gaussian error and writes it in NTT form on limbs [0, count) of
+ * ctx->moduli starting at modulus index first (limb k uses modulus first + k). */
+void ensi_sample_error_ntt(const ensi_context *ctx, ensi_prng *prng, uint64_t *out, size_t first,
+                           size_t count);
+
+/* Opens a PRNG from an optional 32-byte seed (NULL: OS randomness). */
+ensi_status ensi_prng_open(ensi_prng *prng, const uint8_t *seed);
+
+#endif

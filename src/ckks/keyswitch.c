@@ -1,0 +1,111 @@
+/* Hybrid key switching: ModUp decomposition, key inner product with lazy reduction, ModDown.
+ * See keyswitch.h. */
+#include "ckks/keyswitch.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+
+/* Modulus index in ctx->moduli of limb i of an extended polynomial at level l. */
+static size_t ext_modulus(const ensi_context *ctx, size_t level, size_t i) {
+  return i <= level ? i : ctx->q_count + (i - level - 1);
+}
+
+size_t ensi_ks_decomposition_words(const ensi_context *ctx, size_t level) {
+  return ensi_context_digits(ctx, level) * (level + 1 + ctx->p_count) * ctx->n;
+}
+
+ensi_status ensi_ks_decompose(const ensi_context *ctx, uint64_t *decomposition, const uint64_t *c,
+                              size_t level) {
+  const size_t n = ctx->n, ext = level + 1 + ctx->p_count;
+  const size_t digits = ensi_context_digits(ctx, level);
+  uint64_t *coeff = malloc((level + 1) * n * sizeof *coeff);
+  uint64_t *lifted = malloc(ext * n * sizeof *lifted);
+  if (!coeff || !lifted) {
+    free(coeff);
+    free(lifted);
+    return ENSI_ERR_NOMEM;
+  }
+  memcpy(coeff, c, (level + 1) * n * sizeof *coeff);
+  for (size_t i = 0; i <= level; i++)
+    ensi_ntt_inverse(ctx->ntt[i], coeff + i * n);
+  for (size_t j = 0; j < digits; j++) {
+    const size_t begin = j * ctx->alpha;
+    const size_t end = begin + ctx->alpha < level + 1 ? begin + ctx->alpha : level + 1;
+    uint64_t *d = decomposition + j * ext * n;
+    /* lifted holds the converted limbs in converter order: Q_l without the digit, then P */
+    ensi_base_convert(ctx->mod_up[level][j], lifted, coeff + begin * n, n);
+    size_t next = 0;
+    for (size_t i = 0; i < ext; i++) {
+      if (i >= begin && i < end) {
+        memcpy(d + i * n, c + i * n, n * sizeof *d);
+        continue;
+      }
+      memcpy(d + i * n, lifted + next++ * n, n * sizeof *d);
+      ensi_ntt_forward(ctx->ntt[ext_modulus(ctx, level, i)], d + i * n);
+    }
+  }
+  free(coeff);
+  free(lifted);
+  return ENSI_OK;
+}
+
+/* acc0/acc1 (extended, NTT) = sum over digits of perm(D_j) * (b_j, a_j), reduced once per
+ * coefficient: each product is below 2^122 and there are at most a few digits (< 2^6). */
+static void inner_product(const ensi_context *ctx, uint64_t *acc0, uint64_t *acc1,
+                          const uint64_t *decomposition, size_t level,
+                          const ensi_switching_key *key, const uint32_t *perm) {
+  const size_t n = ctx->n, ext = level + 1 + ctx->p_count, key_limbs = ctx->q_count + ctx->p_count;
+  const size_t digits = ensi_context_digits(ctx, level);
+  for (size_t i = 0; i < ext; i++) {
+    const size_t m = ext_modulus(ctx, level, i);
+    const ensi_modulus *q = &ctx->moduli[m];
+    for (size_t t = 0; t < n; t++) {
+      unsigned __int128 s0 = 0, s1 = 0;
+      const size_t src = perm ? perm[t] : t;
+      for (size_t j = 0; j < digits; j++) {
+        const uint64_t d = decomposition[(j * ext + i) * n + src];
+        s0 += (unsigned __int128)d * key->b[(j * key_limbs + m) * n + t];
+        s1 += (unsigned __int128)d * key->a[(j * key_limbs + m) * n + t];
+      }
+      acc0[i * n + t] = ensi_reduce_u128(s0, q);
+      acc1[i * n + t] = ensi_reduce_u128(s1, q);
+    }
+  }
+}
+
+/* out (level + 1 limbs, NTT) = (x - ConvP->Q(x mod P)) * P^{-1} for an extended x (NTT). */
+static void mod_down(const ensi_context *ctx, uint64_t *out, uint64_t *x, size_t level,
+                     uint64_t *scratch) {
+  const size_t n = ctx->n, K = ctx->p_count;
+  uint64_t *xp = x + (level + 1) * n;
+  for (size_t k = 0; k < K; k++)
+    ensi_ntt_inverse(ctx->ntt[ctx->q_count + k], xp + k * n);
+  ensi_base_convert(ctx->mod_down[level], scratch, xp, n);
+  for (size_t i = 0; i <= level; i++) {
+    const ensi_modulus *q = &ctx->moduli[i];
+    uint64_t *conv = scratch + i * n;
+    ensi_ntt_forward(ctx->ntt[i], conv);
+    const uint64_t p_inv = ctx->p_inv_mod_q[i];
+    const uint64_t p_inv_shoup = ensi_shoup_precompute(p_inv, q->value);
+    for (size_t t = 0; t < n; t++)
+      out[i * n + t] = ensi_mul_shoup(ensi_sub_mod(x[i * n + t], conv[t], q->value), p_inv,
+                                      p_inv_shoup, q->value);
+  }
+}
+
+ensi_status ensi_ks_apply(const ensi_context *ctx, uint64_t *out0, uint64_t *out1,
+                          const uint64_t *decomposition, size_t level,
+                          const ensi_switching_key *key, const uint32_t *permutation) {
+  const size_t n = ctx->n, ext = level + 1 + ctx->p_count;
+  uint64_t *acc = malloc((2 * ext + level + 1) * n * sizeof *acc);
+  if (!acc)
+    return ENSI_ERR_NOMEM;
+  uint64_t *acc0 = acc, *acc1 = acc + ext * n, *scratch = acc + 2 * ext * n;
+  inner_product(ctx, acc0, acc1, decomposition, level, key, permutation);
+  mod_down(ctx, out0, acc0, level, scratch);
+  mod_down(ctx, out1, acc1, level, scratch);
+  free(acc);
+  return ENSI_OK;
+}

@@ -1,0 +1,27 @@
+/* Hybrid key switching (Han-Ki): decompose a polynomial of level l into digits of alpha primes,
+ * lift each digit to Q_l * P (ModUp, approximate base extension), take the inner product with a
+ * switching key, and divide by P (ModDown). The decomposition can be shared by several keys
+ * (hoisting): an automorphism applied to the decomposed digits equals the decomposition of the
+ * automorphism's image, up to the same approximation.
+ *
+ * "Extended" polynomials have l + 1 + K limbs: q_0..q_l followed by p_0..p_{K-1}, NTT form. */
+#ifndef ENSI_CKKS_KEYSWITCH_H
+#define ENSI_CKKS_KEYSWITCH_H
+
+#include "ckks/context.h"
+#include "ckks/keys.h"
+
+/* Words needed for the decomposition of a level-l polynomial. */
+size_t ensi_ks_decomposition_words(const ensi_context *ctx, size_t level);
+
+/* Decomposes c (NTT form, level + 1 limbs) into ensi_context_digits(level) extended polynomials. */
+ensi_status ensi_ks_decompose(const ensi_context *ctx, uint64_t *decomposition, const uint64_t *c,
+                              size_t level);
+
+/* (out0, out1) = ModDown(sum_j perm(D_j) * key_j): out0/out1 have level + 1 limbs (NTT form).
+ * permutation: NULL, or an NTT-domain automorphism applied to the digits first. */
+ensi_status ensi_ks_apply(const ensi_context *ctx, uint64_t *out0, uint64_t *out1,
+                          const uint64_t *decomposition, size_t level,
+                          const ensi_switching_key *key, const uint32_t *permutation);
+
+#endif

@@ -1,0 +1,73 @@
+/* NTT tables (bit-reversed powers of psi with Shoup constants) and kernel dispatch. */
+#include "math/ntt.h"
+
+#include <stdlib.h>
+
+#include "base/error.h"
+#include "math/ntt_internal.h"
+#include "math/primes.h"
+
+static size_t bit_reverse(size_t x, unsigned bits) {
+  size_t r = 0;
+  for (unsigned i = 0; i < bits; i++, x >>= 1)
+    r = (r << 1) | (x & 1);
+  return r;
+}
+
+ensi_status ensi_ntt_table_create(ensi_ntt_table **out, const ensi_modulus *q, size_t n) {
+  if (!out || !q || n < 16 || n > ((size_t)1 << 17) || (n & (n - 1)))
+    return ensi_fail(ENSI_ERR_ARG, "NTT: ring dimension %zu not a power of two in 2^4..2^17", n);
+  uint64_t psi;
+  ENSI_TRY(ensi_primitive_root_2n(q->value, 2 * (uint64_t)n, &psi));
+  ensi_ntt_table *t = calloc(1, sizeof *t);
+  if (!t)
+    return ENSI_ERR_NOMEM;
+  t->n = n;
+  t->q = *q;
+  while (((size_t)1 << t->log_n) < n)
+    t->log_n++;
+  t->roots = malloc(n * sizeof *t->roots);
+  t->roots_shoup = malloc(n * sizeof *t->roots_shoup);
+  t->inv_roots = malloc(n * sizeof *t->inv_roots);
+  t->inv_roots_shoup = malloc(n * sizeof *t->inv_roots_shoup);
+  if (!t->roots || !t->roots_shoup || !t->inv_roots || !t->inv_roots_shoup) {
+    ensi_ntt_table_free(t);
+    return ENSI_ERR_NOMEM;
+  }
+  const uint64_t psi_inv = ensi_inv_mod(psi, q);
+  uint64_t power = 1, inv_power = 1;
+  for (size_t i = 0; i < n; i++) { /* psi^i stored at bitrev(i) */
+    const size_t r = bit_reverse(i, t->log_n);
+    t->roots[r] = power;
+    t->inv_roots[r] = inv_power;
+    power = ensi_mul_mod(power, psi, q);
+    inv_power = ensi_mul_mod(inv_power, psi_inv, q);
+  }
+  for (size_t i = 0; i < n; i++) {
+    t->roots_shoup[i] = ensi_shoup_precompute(t->roots[i], q->value);
+    t->inv_roots_shoup[i] = ensi_shoup_precompute(t->inv_roots[i], q->value);
+  }
+  t->n_inv = ensi_inv_mod(n, q);
+  t->n_inv_shoup = ensi_shoup_precompute(t->n_inv, q->value);
+  *out = t;
+  return ENSI_OK;
+}
+
+void ensi_ntt_table_free(ensi_ntt_table *t) {
+  if (!t)
+    return;
+  free(t->roots);
+  free(t->roots_shoup);
+  free(t->inv_roots);
+  free(t->inv_roots_shoup);
+  free(t);
+}
+
+/* The kernel is chosen once; only the portable one exists so far. */
+static const ensi_ntt_kernel *kernel(void) { return &ensi_ntt_kernel_portable; }
+
+void ensi_ntt_forward(const ensi_ntt_table *t, uint64_t *a) { kernel()->forward(t, a); }
+
+void ensi_ntt_inverse(const ensi_ntt_table *t, uint64_t *a) { kernel()->inverse(t, a); }
+
+const char *ensi_ntt_kernel_name(void) { return kernel()->name; }

@@ -1,0 +1,32 @@
+/* Negacyclic number-theoretic transform over Z_q[X]/(X^N + 1), N = 2^4 .. 2^17, in place.
+ *
+ * Ordering: the forward transform takes coefficients in natural order and returns evaluations in
+ * bit-reversed order: output index i holds a(psi^(2 bitrev(i) + 1)), where psi is the primitive
+ * 2N-th root of ensi_primitive_root_2n and bitrev reverses log2(N) bits. The inverse takes that
+ * order back to coefficients. A Galois automorphism X -> X^g is therefore the permutation
+ * i -> bitrev(((g (2 bitrev(i) + 1)) mod 2N - 1) / 2) of the evaluations (src/ckks/galois.h).
+ *
+ * Inside, butterflies are Harvey's lazy ones with Shoup twiddles (values kept in [0, 4q) in the
+ * forward and [0, 2q) in the inverse transform); inputs and outputs are fully reduced, in [0, q).
+ * Kernels are chosen once per process through a dispatch table (ntt_dispatch.c), so vector
+ * paths can be added beside the portable C one. */
+#ifndef ENSI_MATH_NTT_H
+#define ENSI_MATH_NTT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "math/modarith.h"
+
+typedef struct ensi_ntt_table ensi_ntt_table;
+
+ensi_status ensi_ntt_table_create(ensi_ntt_table **out, const ensi_modulus *q, size_t n);
+void ensi_ntt_table_free(ensi_ntt_table *table);
+
+void ensi_ntt_forward(const ensi_ntt_table *table, uint64_t *a);
+void ensi_ntt_inverse(const ensi_ntt_table *table, uint64_t *a);
+
+/* Name of the kernel in use ("portable", ...). */
+const char *ensi_ntt_kernel_name(void);
+
+#endif

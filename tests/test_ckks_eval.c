@@ -1,0 +1,263 @@
+/* CKKS evaluation against double-precision references on fresh random inputs: encryption with
+ * both keys, additions, multiplications with relinearization and rescaling (a chain of 10),
+ * constants, rotations (positive, negative, large steps, hoisted), conjugation, sparse slots. */
+#include <complex.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ensi/ckks.h>
+#include <ensi/linear_transform.h>
+
+#include "testutil.h"
+
+static test_rng rng;
+static const ensi_context *ctx;
+static ensi_secret_key *sk;
+static ensi_public_key *pk;
+static ensi_eval_keys *keys;
+static size_t slots;
+
+/* Bits of precision: -log2 of the maximum absolute error over count slots. */
+static double precision_bits(const double *re, const double *im, const double *want_re,
+                             const double *want_im, size_t count) {
+  double worst = 0;
+  for (size_t j = 0; j < count; j++) {
+    double e = hypot(re[j] - want_re[j], im[j] - (want_im ? want_im[j] : 0));
+    if (e > worst)
+      worst = e;
+  }
+  return worst > 0 ? -log2(worst) : 60;
+}
+
+static void random_vector(double *re, double *im, size_t count) {
+  for (size_t j = 0; j < count; j++) {
+    re[j] = test_rng_uniform(&rng, -1, 1);
+    im[j] = test_rng_uniform(&rng, -1, 1);
+  }
+}
+
+static ensi_ciphertext *encrypt(const double *re, const double *im, size_t count, size_t level,
+                                bool with_pk) {
+  ensi_plaintext *pt;
+  ensi_ciphertext *ct;
+  CHECK(ensi_plaintext_create(&pt, ctx, level) == ENSI_OK);
+  CHECK(ensi_encode_complex(ctx, pt, re, im, count, ensi_params_scale(ensi_context_params(ctx))) == ENSI_OK);
+  CHECK(ensi_ciphertext_create(&ct, ctx, level) == ENSI_OK);
+  CHECK((with_pk ? ensi_encrypt_pk(ctx, ct, pt, pk, NULL) : ensi_encrypt_sk(ctx, ct, pt, sk, NULL)) == ENSI_OK);
+  ensi_plaintext_free(pt);
+  return ct;
+}
+
+static double decrypt_bits(const ensi_ciphertext *ct, const double *want_re, const double *want_im,
+                           size_t count) {
+  ensi_plaintext *pt;
+  double *re = calloc(count, sizeof *re), *im = calloc(count, sizeof *im);
+  CHECK(ensi_plaintext_create(&pt, ctx, ensi_context_max_level(ctx)) == ENSI_OK);
+  CHECK(ensi_decrypt(ctx, pt, ct, sk) == ENSI_OK);
+  CHECK(ensi_decode(ctx, re, im, count, pt) == ENSI_OK);
+  double bits = precision_bits(re, im, want_re, want_im, count);
+  ensi_plaintext_free(pt);
+  free(re);
+  free(im);
+  return bits;
+}
+
+static void test_encrypt_decrypt(void) {
+  const size_t L = ensi_context_max_level(ctx);
+  double re[1024], im[1024];
+  random_vector(re, im, slots);
+  for (int with_pk = 0; with_pk < 2; with_pk++) {
+    ensi_ciphertext *ct = encrypt(re, im, slots, L, with_pk);
+    double bits = decrypt_bits(ct, re, im, slots);
+    CHECK_MSG(bits >= 25, "fresh encryption (%s key): %.1f bits", with_pk ? "public" : "secret", bits);
+    ensi_ciphertext_free(ct);
+  }
+}
+
+static void test_arithmetic(void) {
+  const size_t L = ensi_context_max_level(ctx);
+  double a_re[1024], a_im[1024], b_re[1024], b_im[1024], w_re[1024], w_im[1024];
+  random_vector(a_re, a_im, slots);
+  random_vector(b_re, b_im, slots);
+  ensi_ciphertext *a = encrypt(a_re, a_im, slots, L, true), *b = encrypt(b_re, b_im, slots, L, true);
+  ensi_ciphertext *c;
+  CHECK(ensi_ciphertext_create(&c, ctx, L) == ENSI_OK);
+  CHECK(ensi_sub(ctx, c, a, b) == ENSI_OK);
+  for (size_t j = 0; j < slots; j++) {
+    w_re[j] = a_re[j] - b_re[j];
+    w_im[j] = a_im[j] - b_im[j];
+  }
+  CHECK_MSG(decrypt_bits(c, w_re, w_im, slots) >= 24, "sub");
+  CHECK(ensi_mul_relin(ctx, c, a, b, keys) == ENSI_OK);
+  CHECK(ensi_rescale(ctx, c, c) == ENSI_OK);
+  for (size_t j = 0; j < slots; j++) {
+    double complex z = (a_re[j] + I * a_im[j]) * (b_re[j] + I * b_im[j]);
+    w_re[j] = creal(z);
+    w_im[j] = cimag(z);
+  }
+  double bits = decrypt_bits(c, w_re, w_im, slots);
+  CHECK_MSG(bits >= 22, "mul_relin + rescale: %.1f bits", bits);
+  CHECK(ensi_mul_const(ctx, c, a, -0.75) == ENSI_OK);
+  CHECK(ensi_rescale(ctx, c, c) == ENSI_OK);
+  CHECK_MSG(fabs(ensi_ciphertext_scale(c) / ensi_ciphertext_scale(a) - 1) < 1e-15, "mul_const keeps the scale");
+  CHECK(ensi_add_const(ctx, c, c, 0.5) == ENSI_OK);
+  for (size_t j = 0; j < slots; j++) {
+    w_re[j] = -0.75 * a_re[j] + 0.5;
+    w_im[j] = -0.75 * a_im[j];
+  }
+  bits = decrypt_bits(c, w_re, w_im, slots);
+  CHECK_MSG(bits >= 22, "mul_const/add_const: %.1f bits", bits);
+  ensi_ciphertext_free(a);
+  ensi_ciphertext_free(b);
+  ensi_ciphertext_free(c);
+}
+
+/* x_{k+1} = x_k * y_k for 10 steps with rescaling, real inputs in [-1, 1]. */
+static void test_multiplication_chain(void) {
+  const size_t L = ensi_context_max_level(ctx);
+  double x[1024], y[1024], zero[1024] = {0}, want[1024];
+  for (size_t j = 0; j < slots; j++)
+    x[j] = want[j] = test_rng_uniform(&rng, -1, 1);
+  ensi_ciphertext *acc = encrypt(x, zero, slots, L, true);
+  for (int step = 0; step < 10; step++) {
+    for (size_t j = 0; j < slots; j++) {
+      y[j] = test_rng_uniform(&rng, 0.9, 1.1) * (j % 2 ? -1 : 1);
+      want[j] *= y[j];
+    }
+    ensi_plaintext *pt;
+    ensi_ciphertext *ct;
+    CHECK(ensi_plaintext_create(&pt, ctx, ensi_ciphertext_level(acc)) == ENSI_OK);
+    CHECK(ensi_encode_real(ctx, pt, y, slots, ensi_ciphertext_scale(acc)) == ENSI_OK);
+    CHECK(ensi_ciphertext_create(&ct, ctx, ensi_ciphertext_level(acc)) == ENSI_OK);
+    CHECK(ensi_encrypt_pk(ctx, ct, pt, pk, NULL) == ENSI_OK);
+    CHECK(ensi_mul_relin(ctx, acc, acc, ct, keys) == ENSI_OK);
+    CHECK(ensi_rescale(ctx, acc, acc) == ENSI_OK);
+    ensi_plaintext_free(pt);
+    ensi_ciphertext_free(ct);
+  }
+  double bits = decrypt_bits(acc, want, zero, slots);
+  CHECK_MSG(bits >= 20, "10 multiplications: %.1f bits", bits);
+  ensi_ciphertext_free(acc);
+}
+
+static void test_rotations(size_t count) {
+  const size_t L = ensi_context_max_level(ctx);
+  double re[1024], im[1024], w_re[1024], w_im[1024];
+  random_vector(re, im, count);
+  ensi_ciphertext *a = encrypt(re, im, count, L, true);
+  const long long steps[] = {1, -1, 3, 7, -5, (long long)slots - 3, (long long)slots * 3 + 2};
+  const size_t step_count = sizeof steps / sizeof steps[0];
+  ensi_ciphertext *outs[16];
+  for (size_t r = 0; r < step_count; r++)
+    CHECK(ensi_ciphertext_create(&outs[r], ctx, L) == ENSI_OK);
+  CHECK(ensi_rotate_hoisted(ctx, outs, a, steps, step_count, keys) == ENSI_OK);
+  for (size_t r = 0; r < step_count; r++) {
+    ensi_ciphertext *single;
+    CHECK(ensi_ciphertext_create(&single, ctx, L) == ENSI_OK);
+    CHECK(ensi_rotate(ctx, single, a, steps[r], keys) == ENSI_OK);
+    for (size_t j = 0; j < count; j++) {
+      long long src = ((long long)j + steps[r]) % (long long)count;
+      if (src < 0)
+        src += (long long)count;
+      w_re[j] = re[src];
+      w_im[j] = im[src];
+    }
+    double bits = decrypt_bits(outs[r], w_re, w_im, count);
+    CHECK_MSG(bits >= 24, "hoisted rotation by %lld, %zu slots: %.1f bits", steps[r], count, bits);
+    bits = decrypt_bits(single, w_re, w_im, count);
+    CHECK_MSG(bits >= 24, "rotation by %lld, %zu slots: %.1f bits", steps[r], count, bits);
+    ensi_ciphertext_free(single);
+    ensi_ciphertext_free(outs[r]);
+  }
+  CHECK(ensi_conjugate(ctx, a, a, keys) == ENSI_OK);
+  for (size_t j = 0; j < count; j++)
+    w_im[j] = -im[j];
+  double bits = decrypt_bits(a, re, w_im, count);
+  CHECK_MSG(bits >= 24, "conjugation, %zu slots: %.1f bits", count, bits);
+  CHECK(ensi_rotate(ctx, a, a, 11, keys) == ENSI_ERR_KEY_MISSING);
+  ensi_ciphertext_free(a);
+}
+
+/* y = M x with a random matrix of `count` nonzero diagonals, against the direct product. */
+static void test_linear_transform(size_t count_slots, size_t diagonals, ensi_secret_key *key) {
+  const size_t L = ensi_context_max_level(ctx);
+  double re[1024], im[1024], w_re[1024] = {0}, w_im[1024] = {0};
+  random_vector(re, im, count_slots);
+  size_t idx[64];
+  double *d_re[64], *d_im[64];
+  for (size_t d = 0; d < diagonals; d++) {
+    bool fresh;
+    do { /* distinct random diagonal indices */
+      idx[d] = (size_t)test_rng_below(&rng, count_slots);
+      fresh = true;
+      for (size_t e = 0; e < d; e++)
+        fresh &= idx[e] != idx[d];
+    } while (!fresh);
+    d_re[d] = malloc(count_slots * sizeof(double));
+    d_im[d] = malloc(count_slots * sizeof(double));
+    random_vector(d_re[d], d_im[d], count_slots);
+    for (size_t j = 0; j < count_slots; j++) {
+      double complex m = (d_re[d][j] + I * d_im[d][j]) / (double)diagonals;
+      double complex x = re[(j + idx[d]) % count_slots] + I * im[(j + idx[d]) % count_slots];
+      d_re[d][j] = creal(m);
+      d_im[d][j] = cimag(m);
+      w_re[j] += creal(m * x);
+      w_im[j] += cimag(m * x);
+    }
+  }
+  ensi_linear_transform *lt;
+  const double scale = ensi_params_scale(ensi_context_params(ctx));
+  CHECK(ensi_linear_transform_create(&lt, ctx, count_slots, idx, (const double *const *)d_re,
+                                     (const double *const *)d_im, diagonals, L - 1, scale, 0) == ENSI_OK);
+  long long steps[128];
+  size_t step_count;
+  ensi_linear_transform_rotations(lt, steps, &step_count);
+  CHECK(ensi_eval_keys_add_rotations(keys, ctx, key, steps, step_count, NULL) == ENSI_OK);
+  ensi_ciphertext *x = encrypt(re, im, count_slots, L, true), *y;
+  CHECK(ensi_ciphertext_create(&y, ctx, L) == ENSI_OK);
+  CHECK(ensi_linear_transform_apply(ctx, y, lt, x, keys) == ENSI_OK);
+  CHECK(ensi_rescale(ctx, y, y) == ENSI_OK);
+  double bits = decrypt_bits(y, w_re, w_im, count_slots);
+  CHECK_MSG(bits >= 20, "linear transform, %zu diagonals, %zu slots, %zu rotations: %.1f bits",
+            diagonals, count_slots, step_count, bits);
+  ensi_linear_transform_free(lt);
+  ensi_ciphertext_free(x);
+  ensi_ciphertext_free(y);
+  for (size_t d = 0; d < diagonals; d++) {
+    free(d_re[d]);
+    free(d_im[d]);
+  }
+}
+
+int main(void) {
+  test_rng_seed(&rng, test_seed_from_env());
+  ensi_params *params;
+  ensi_context *c;
+  ensi_params_literal literal;
+  CHECK(ensi_params_preset("test-n10", &literal) == ENSI_OK);
+  CHECK(ensi_params_create(&params, &literal) == ENSI_OK);
+  CHECK(ensi_context_create(&c, params) == ENSI_OK);
+  ctx = c;
+  slots = ensi_params_slots(params);
+  uint8_t seed[32];
+  for (int i = 0; i < 32; i++)
+    seed[i] = (uint8_t)test_rng_next(&rng);
+  CHECK(ensi_secret_key_generate(&sk, ctx, seed) == ENSI_OK);
+  CHECK(ensi_public_key_generate(&pk, ctx, sk, NULL) == ENSI_OK);
+  const long long steps[] = {1, -1, 3, 7, -5, (long long)slots - 3, (long long)slots * 3 + 2};
+  CHECK(ensi_eval_keys_generate(&keys, ctx, sk, true, steps, 7, true, NULL) == ENSI_OK);
+  test_encrypt_decrypt();
+  test_arithmetic();
+  test_multiplication_chain();
+  test_rotations(slots);
+  test_rotations(16);
+  test_linear_transform(slots, 20, sk);
+  test_linear_transform(64, 64, sk);
+  ensi_eval_keys_free(keys);
+  ensi_public_key_free(pk);
+  ensi_secret_key_free(sk);
+  ensi_context_free(c);
+  ensi_params_free(params);
+  return test_finish("test_ckks_eval");
+}

@@ -1,0 +1,118 @@
+/* The negacyclic NTT: pointwise products of transforms against schoolbook negacyclic convolution
+ * for every N from 2^4 to 2^11 and primes from 30 to 61 bits; INTT(NTT(a)) = a up to 2^17; the
+ * documented evaluation order (index i holds a(psi^(2 bitrev(i) + 1))). */
+#include <stdlib.h>
+
+#include "math/ntt.h"
+#include "math/primes.h"
+#include "testutil.h"
+
+static test_rng rng;
+
+static void schoolbook(uint64_t *out, const uint64_t *a, const uint64_t *b, size_t n,
+                       const ensi_modulus *q) {
+  for (size_t k = 0; k < n; k++)
+    out[k] = 0;
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < n; j++) {
+      uint64_t p = ensi_mul_mod(a[i], b[j], q);
+      size_t k = i + j;
+      if (k < n)
+        out[k] = ensi_add_mod(out[k], p, q->value);
+      else
+        out[k - n] = ensi_sub_mod(out[k - n], p, q->value);
+    }
+}
+
+static size_t bitrev(size_t x, int bits) {
+  size_t r = 0;
+  for (int i = 0; i < bits; i++, x >>= 1)
+    r = r << 1 | (x & 1);
+  return r;
+}
+
+static void check_convolution(size_t n, int bits) {
+  uint64_t q;
+  CHECK(ensi_primes_near(&q, 1, bits, 2 * n, NULL, 0) == ENSI_OK);
+  ensi_modulus m;
+  ensi_modulus_init(&m, q);
+  ensi_ntt_table *t;
+  CHECK(ensi_ntt_table_create(&t, &m, n) == ENSI_OK);
+  uint64_t *a = malloc(n * 8), *b = malloc(n * 8), *want = malloc(n * 8), *fa = malloc(n * 8),
+           *fb = malloc(n * 8);
+  for (size_t i = 0; i < n; i++) {
+    fa[i] = a[i] = test_rng_below(&rng, q);
+    fb[i] = b[i] = test_rng_below(&rng, q);
+  }
+  schoolbook(want, a, b, n, &m);
+  ensi_ntt_forward(t, fa);
+  ensi_ntt_forward(t, fb);
+  /* the documented order: fa[i] = a(psi^(2 bitrev(i) + 1)) at a few indices */
+  uint64_t psi;
+  ensi_primitive_root_2n(q, 2 * n, &psi);
+  int log_n = 0;
+  while (((size_t)1 << log_n) < n)
+    log_n++;
+  for (size_t i = 0; i < n; i += n / 4) {
+    uint64_t x = ensi_pow_mod(psi, 2 * bitrev(i, log_n) + 1, &m), value = 0, power = 1;
+    for (size_t k = 0; k < n; k++) {
+      value = ensi_add_mod(value, ensi_mul_mod(a[k], power, &m), q);
+      power = ensi_mul_mod(power, x, &m);
+    }
+    CHECK_MSG(fa[i] == value, "evaluation order, N = %zu, index %zu", n, i);
+  }
+  int bad = 0;
+  for (size_t i = 0; i < n; i++) {
+    bad += fa[i] >= q;
+    fa[i] = ensi_mul_mod(fa[i], fb[i], &m);
+  }
+  ensi_ntt_inverse(t, fa);
+  for (size_t i = 0; i < n; i++)
+    bad += fa[i] != want[i];
+  CHECK_MSG(bad == 0, "convolution N = %zu, %d-bit prime: %d mismatches", n, bits, bad);
+  free(a);
+  free(b);
+  free(want);
+  free(fa);
+  free(fb);
+  ensi_ntt_table_free(t);
+}
+
+static void check_round_trip(size_t n, int bits) {
+  uint64_t q;
+  CHECK(ensi_primes_near(&q, 1, bits, 2 * n, NULL, 0) == ENSI_OK);
+  ensi_modulus m;
+  ensi_modulus_init(&m, q);
+  ensi_ntt_table *t;
+  CHECK(ensi_ntt_table_create(&t, &m, n) == ENSI_OK);
+  uint64_t *a = malloc(n * 8), *b = malloc(n * 8);
+  for (size_t i = 0; i < n; i++)
+    a[i] = b[i] = i < 3 ? q - 1 - i : test_rng_below(&rng, q);
+  ensi_ntt_forward(t, b);
+  ensi_ntt_inverse(t, b);
+  int bad = 0;
+  for (size_t i = 0; i < n; i++)
+    bad += a[i] != b[i];
+  CHECK_MSG(bad == 0, "INTT(NTT(a)) != a for N = %zu, %d bits", n, bits);
+  free(a);
+  free(b);
+  ensi_ntt_table_free(t);
+}
+
+int main(void) {
+  test_rng_seed(&rng, test_seed_from_env());
+  const int bit_sizes[] = {30, 36, 40, 45, 50, 55, 59, 60, 61};
+  for (size_t n = 16; n <= 2048; n *= 2)
+    for (size_t k = 0; k < sizeof bit_sizes / sizeof bit_sizes[0]; k++)
+      check_convolution(n, bit_sizes[k]);
+  for (size_t n = 16; n <= ((size_t)1 << 17); n *= 2) {
+    check_round_trip(n, 50);
+    check_round_trip(n, 61);
+  }
+  ensi_ntt_table *t;
+  ensi_modulus m;
+  ensi_modulus_init(&m, 97);
+  CHECK(ensi_ntt_table_create(&t, &m, 1024) != ENSI_OK); /* 97 != 1 mod 2048 */
+  printf("NTT kernel: %s\n", ensi_ntt_kernel_name());
+  return test_finish("test_math_ntt");
+}

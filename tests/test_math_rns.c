@@ -1,0 +1,173 @@
+/* RNS base conversion and rescaling against exact big-integer CRT (GMP) on random inputs:
+ * Conv(x) = x + u Q with 0 <= u < k (the documented bound of the fast conversion), and
+ * rescale = round(x / q_last) exactly; plus limb-wise arithmetic against GMP. */
+#include <gmp.h>
+#include <stdlib.h>
+
+#include "math/primes.h"
+#include "math/rns.h"
+#include "testutil.h"
+
+static test_rng rng;
+
+/* x = CRT of residues[i * n + t] over moduli (Garner-free: sum r_i qhat_i [qhat_i^-1] mod Q) */
+static void crt(mpz_t x, const uint64_t *residues, size_t stride, const ensi_modulus *m, size_t k) {
+  mpz_t Q, qhat, inv, q, term;
+  mpz_inits(Q, qhat, inv, q, term, NULL);
+  mpz_set_ui(Q, 1);
+  for (size_t i = 0; i < k; i++)
+    mpz_mul_ui(Q, Q, m[i].value);
+  mpz_set_ui(x, 0);
+  for (size_t i = 0; i < k; i++) {
+    mpz_set_ui(q, m[i].value);
+    mpz_divexact(qhat, Q, q);
+    mpz_invert(inv, qhat, q);
+    mpz_mul_ui(term, inv, residues[i * stride]);
+    mpz_mod(term, term, q);
+    mpz_mul(term, term, qhat);
+    mpz_add(x, x, term);
+  }
+  mpz_mod(x, x, Q);
+  mpz_clears(Q, qhat, inv, q, term, NULL);
+}
+
+static void test_base_conversion(size_t from_count, size_t to_count) {
+  const size_t n = 64;
+  uint64_t primes[16];
+  CHECK(ensi_primes_near(primes, from_count + to_count, 50, 2 * n, NULL, 0) == ENSI_OK);
+  ensi_modulus m[16];
+  for (size_t i = 0; i < from_count + to_count; i++)
+    ensi_modulus_init(&m[i], primes[i]);
+  ensi_base_converter *bc;
+  CHECK(ensi_base_converter_create(&bc, m, from_count, m + from_count, to_count) == ENSI_OK);
+  uint64_t *in = malloc(from_count * n * 8), *out = malloc(to_count * n * 8);
+  for (size_t i = 0; i < from_count; i++)
+    for (size_t t = 0; t < n; t++)
+      in[i * n + t] = test_rng_below(&rng, m[i].value);
+  ensi_base_convert(bc, out, in, n);
+  mpz_t x, Q, candidate;
+  mpz_inits(x, Q, candidate, NULL);
+  mpz_set_ui(Q, 1);
+  for (size_t i = 0; i < from_count; i++)
+    mpz_mul_ui(Q, Q, m[i].value);
+  int bad = 0;
+  for (size_t t = 0; t < n; t++) {
+    crt(x, in + t, n, m, from_count);
+    bool found = false;
+    for (size_t u = 0; u < from_count && !found; u++) { /* Conv(x) = x + u Q, u in [0, k) */
+      mpz_set(candidate, Q);
+      mpz_mul_ui(candidate, candidate, u);
+      mpz_add(candidate, candidate, x);
+      bool all = true;
+      for (size_t j = 0; j < to_count; j++)
+        all &= mpz_fdiv_ui(candidate, m[from_count + j].value) == out[j * n + t];
+      found = all;
+    }
+    bad += !found;
+  }
+  CHECK_MSG(bad == 0, "base conversion %zu -> %zu primes: %d coefficients outside x + [0, k) Q",
+            from_count, to_count, bad);
+  mpz_clears(x, Q, candidate, NULL);
+  free(in);
+  free(out);
+  ensi_base_converter_free(bc);
+}
+
+static void test_rescale(size_t limbs) {
+  const size_t n = 256;
+  uint64_t primes[16];
+  CHECK(ensi_primes_near(primes, limbs, 45, 2 * n, NULL, 0) == ENSI_OK);
+  ensi_rns_basis *b;
+  CHECK(ensi_rns_basis_create(&b, primes, limbs, n) == ENSI_OK);
+  ensi_rns_poly *p;
+  CHECK(ensi_rns_poly_create(&p, b) == ENSI_OK);
+  for (size_t i = 0; i < limbs; i++)
+    for (size_t t = 0; t < n; t++)
+      p->data[i * n + t] = test_rng_below(&rng, primes[i]);
+  mpz_t *want = malloc(n * sizeof *want), Q, ql;
+  mpz_inits(Q, ql, NULL);
+  mpz_set_ui(Q, 1);
+  for (size_t i = 0; i + 1 < limbs; i++)
+    mpz_mul_ui(Q, Q, primes[i]);
+  mpz_set_ui(ql, primes[limbs - 1]);
+  for (size_t t = 0; t < n; t++) { /* round(x / q_l) = floor((2x + q_l) / (2 q_l)) */
+    mpz_init(want[t]);
+    crt(want[t], p->data + t, n, b->moduli, limbs);
+    mpz_mul_2exp(want[t], want[t], 1);
+    mpz_add(want[t], want[t], ql);
+    mpz_mul_2exp(ql, ql, 1);
+    mpz_fdiv_q(want[t], want[t], ql);
+    mpz_fdiv_q_2exp(ql, ql, 1);
+    mpz_mod(want[t], want[t], Q);
+  }
+  ensi_rns_ntt(b, p);
+  uint64_t *scratch = malloc(2 * n * 8);
+  ensi_rns_rescale_ntt(b->moduli, b->ntt, p->data, limbs, n, scratch);
+  for (size_t i = 0; i + 1 < limbs; i++)
+    ensi_ntt_inverse(b->ntt[i], p->data + i * n);
+  int bad = 0;
+  for (size_t t = 0; t < n; t++) {
+    for (size_t i = 0; i + 1 < limbs; i++)
+      bad += mpz_fdiv_ui(want[t], primes[i]) != p->data[i * n + t];
+    mpz_clear(want[t]);
+  }
+  CHECK_MSG(bad == 0, "rescale with %zu limbs: %d residues differ from round(x / q_l)", limbs, bad);
+  mpz_clears(Q, ql, NULL);
+  free(want);
+  free(scratch);
+  ensi_rns_poly_free(p);
+  ensi_rns_basis_free(b);
+}
+
+static void test_arithmetic(void) {
+  const size_t n = 32, limbs = 3;
+  uint64_t primes[3];
+  CHECK(ensi_primes_near(primes, limbs, 40, 2 * n, NULL, 0) == ENSI_OK);
+  ensi_rns_basis *b;
+  CHECK(ensi_rns_basis_create(&b, primes, limbs, n) == ENSI_OK);
+  ensi_rns_poly *x, *y, *z;
+  ensi_rns_poly_create(&x, b);
+  ensi_rns_poly_create(&y, b);
+  ensi_rns_poly_create(&z, b);
+  int64_t cx[32], cy[32];
+  for (size_t t = 0; t < n; t++) {
+    cx[t] = (int64_t)test_rng_below(&rng, 2001) - 1000;
+    cy[t] = (int64_t)test_rng_below(&rng, 2001) - 1000;
+  }
+  ensi_rns_from_signed(b, x, cx);
+  ensi_rns_from_signed(b, y, cy);
+  ensi_rns_ntt(b, x);
+  ensi_rns_ntt(b, y);
+  ensi_rns_mul(b, z, x, y);
+  ensi_rns_mul_scalar(b, z, z, -3);
+  ensi_rns_sub(b, z, z, x);
+  ensi_rns_intt(b, z);
+  int bad = 0;
+  for (size_t k = 0; k < n; k++) { /* -3 (x y mod X^n + 1) - x, exactly */
+    int64_t conv = 0;
+    for (size_t i = 0; i < n; i++) {
+      size_t j = (k + n - i) % n;
+      conv += (i <= k ? 1 : -1) * cx[i] * cy[j];
+    }
+    int64_t want = -3 * conv - cx[k];
+    for (size_t i = 0; i < limbs; i++) {
+      int64_t r = want % (int64_t)primes[i];
+      bad += (uint64_t)(r < 0 ? r + (int64_t)primes[i] : r) != z->data[i * n + k];
+    }
+  }
+  CHECK_MSG(bad == 0, "limb-wise arithmetic: %d mismatches", bad);
+  ensi_rns_poly_free(x);
+  ensi_rns_poly_free(y);
+  ensi_rns_poly_free(z);
+  ensi_rns_basis_free(b);
+}
+
+int main(void) {
+  test_rng_seed(&rng, test_seed_from_env());
+  for (size_t k = 1; k <= 8; k++)
+    test_base_conversion(k, 9 - k);
+  for (size_t limbs = 2; limbs <= 12; limbs += 2)
+    test_rescale(limbs);
+  test_arithmetic();
+  return test_finish("test_math_rns");
+}
