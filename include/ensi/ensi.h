@@ -4,5 +4,9 @@
 
 #include <ensi/status.h>
 #include <ensi/version.h>
+#include <ensi/params.h>
+#include <ensi/ckks.h>
+#include <ensi/linear_transform.h>
+#include <ensi/polynomial.h>
 
 #endif
