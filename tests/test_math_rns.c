@@ -101,7 +101,7 @@ static void test_rescale(size_t limbs) {
     mpz_mod(want[t], want[t], Q);
   }
   ensi_rns_ntt(b, p);
-  uint64_t *scratch = malloc(2 * n * 8);
+  uint64_t *scratch = malloc(limbs * n * 8);
   ensi_rns_rescale_ntt(b->moduli, b->ntt, p->data, limbs, n, scratch);
   for (size_t i = 0; i + 1 < limbs; i++)
     ensi_ntt_inverse(b->ntt[i], p->data + i * n);

@@ -227,15 +227,18 @@ ensi_status ensi_mul(const ensi_context *ctx, ensi_ciphertext *out, const ensi_c
     dst = tmp;
   }
   ensi_status s = shape_output(dst, level, 2, scale, slots);
-  for (size_t i = 0; s == ENSI_OK && i <= level; i++) {
-    const ensi_modulus *q = &ctx->moduli[i];
-    const uint64_t *a0 = ensi_ct_limb(a, 0, i), *a1 = ensi_ct_limb(a, 1, i);
-    const uint64_t *b0 = ensi_ct_limb(b, 0, i), *b1 = ensi_ct_limb(b, 1, i);
-    uint64_t *d0 = ensi_ct_limb(dst, 0, i), *d1 = ensi_ct_limb(dst, 1, i), *d2 = ensi_ct_limb(dst, 2, i);
-    for (size_t t = 0; t < n; t++) {
-      d0[t] = ensi_mul_mod(a0[t], b0[t], q);
-      d1[t] = ensi_reduce_u128((unsigned __int128)a0[t] * b1[t] + (unsigned __int128)a1[t] * b0[t], q);
-      d2[t] = ensi_mul_mod(a1[t], b1[t], q);
+  if (s == ENSI_OK) {
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i <= level; i++) {
+      const ensi_modulus *q = &ctx->moduli[i];
+      const uint64_t *a0 = ensi_ct_limb(a, 0, i), *a1 = ensi_ct_limb(a, 1, i);
+      const uint64_t *b0 = ensi_ct_limb(b, 0, i), *b1 = ensi_ct_limb(b, 1, i);
+      uint64_t *d0 = ensi_ct_limb(dst, 0, i), *d1 = ensi_ct_limb(dst, 1, i), *d2 = ensi_ct_limb(dst, 2, i);
+      for (size_t t = 0; t < n; t++) {
+        d0[t] = ensi_mul_mod(a0[t], b0[t], q);
+        d1[t] = ensi_reduce_u128((unsigned __int128)a0[t] * b1[t] + (unsigned __int128)a1[t] * b0[t], q);
+        d2[t] = ensi_mul_mod(a1[t], b1[t], q);
+      }
     }
   }
   if (tmp) {
@@ -295,7 +298,7 @@ ensi_status ensi_rescale(const ensi_context *ctx, ensi_ciphertext *out, const en
   if (out != a)
     ENSI_TRY(ensi_ciphertext_copy(out, a));
   const size_t n = ctx->n, l = out->level;
-  uint64_t *scratch = malloc(2 * n * sizeof *scratch);
+  uint64_t *scratch = malloc((l + 1) * n * sizeof *scratch);
   if (!scratch)
     return ENSI_ERR_NOMEM;
   for (size_t p = 0; p <= out->degree; p++)

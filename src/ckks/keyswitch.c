@@ -28,6 +28,7 @@ ensi_status ensi_ks_decompose(const ensi_context *ctx, uint64_t *decomposition, 
     return ENSI_ERR_NOMEM;
   }
   memcpy(coeff, c, (level + 1) * n * sizeof *coeff);
+#pragma omp parallel for schedule(static)
   for (size_t i = 0; i <= level; i++)
     ensi_ntt_inverse(ctx->ntt[i], coeff + i * n);
   for (size_t j = 0; j < digits; j++) {
@@ -36,13 +37,14 @@ ensi_status ensi_ks_decompose(const ensi_context *ctx, uint64_t *decomposition, 
     uint64_t *d = decomposition + j * ext * n;
     /* lifted holds the converted limbs in converter order: Q_l without the digit, then P */
     ensi_base_convert(ctx->mod_up[level][j], lifted, coeff + begin * n, n);
-    size_t next = 0;
+#pragma omp parallel for schedule(static)
     for (size_t i = 0; i < ext; i++) {
       if (i >= begin && i < end) {
         memcpy(d + i * n, c + i * n, n * sizeof *d);
         continue;
       }
-      memcpy(d + i * n, lifted + next++ * n, n * sizeof *d);
+      const size_t next = i < begin ? i : i - (end - begin); /* converter output order */
+      memcpy(d + i * n, lifted + next * n, n * sizeof *d);
       ensi_ntt_forward(ctx->ntt[ext_modulus(ctx, level, i)], d + i * n);
     }
   }
@@ -58,6 +60,7 @@ static void inner_product(const ensi_context *ctx, uint64_t *acc0, uint64_t *acc
                           const ensi_switching_key *key, const uint32_t *perm) {
   const size_t n = ctx->n, ext = level + 1 + ctx->p_count, key_limbs = ctx->q_count + ctx->p_count;
   const size_t digits = ensi_context_digits(ctx, level);
+#pragma omp parallel for schedule(static)
   for (size_t i = 0; i < ext; i++) {
     const size_t m = ext_modulus(ctx, level, i);
     const ensi_modulus *q = &ctx->moduli[m];
@@ -80,9 +83,11 @@ static void mod_down(const ensi_context *ctx, uint64_t *out, uint64_t *x, size_t
                      uint64_t *scratch) {
   const size_t n = ctx->n, K = ctx->p_count;
   uint64_t *xp = x + (level + 1) * n;
+#pragma omp parallel for schedule(static)
   for (size_t k = 0; k < K; k++)
     ensi_ntt_inverse(ctx->ntt[ctx->q_count + k], xp + k * n);
   ensi_base_convert(ctx->mod_down[level], scratch, xp, n);
+#pragma omp parallel for schedule(static)
   for (size_t i = 0; i <= level; i++) {
     const ensi_modulus *q = &ctx->moduli[i];
     uint64_t *conv = scratch + i * n;

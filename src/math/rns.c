@@ -200,8 +200,9 @@ enum { CONVERT_BLOCK = 64 };
 
 void ensi_base_convert(const ensi_base_converter *bc, uint64_t *out, const uint64_t *in, size_t n) {
   const size_t k = bc->from_count;
-  uint64_t y[64 * CONVERT_BLOCK];
+#pragma omp parallel for schedule(static)
   for (size_t start = 0; start < n; start += CONVERT_BLOCK) {
+    uint64_t y[64 * CONVERT_BLOCK];
     const size_t len = n - start < CONVERT_BLOCK ? n - start : CONVERT_BLOCK;
     for (size_t i = 0; i < k; i++)
       for (size_t t = 0; t < len; t++)
@@ -224,13 +225,15 @@ void ensi_rns_rescale_ntt(const ensi_modulus *moduli, ensi_ntt_table *const *ntt
   const size_t l = limbs - 1;
   const ensi_modulus *ql = &moduli[l];
   const uint64_t half = ql->value >> 1;
-  uint64_t *last = scratch, *tmp = scratch + n;
+  uint64_t *last = scratch;
   memcpy(last, poly + l * n, n * sizeof *last);
   ensi_ntt_inverse(ntt[l], last);
   /* y = (x - r) / q_l with r = [x + q_l/2]_{q_l} - q_l/2 the centered remainder: y = round(x/q_l) */
   for (size_t t = 0; t < n; t++)
     last[t] = ensi_add_mod(last[t], half, ql->value);
+#pragma omp parallel for schedule(static)
   for (size_t i = 0; i < l; i++) {
+    uint64_t *tmp = scratch + (i + 1) * n;
     const ensi_modulus *qi = &moduli[i];
     const uint64_t inv = ensi_inv_mod(ql->value, qi), inv_shoup = ensi_shoup_precompute(inv, qi->value);
     const uint64_t half_i = ensi_reduce_u64(half, qi);

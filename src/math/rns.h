@@ -69,7 +69,7 @@ void ensi_base_converter_free(ensi_base_converter *bc);
 void ensi_base_convert(const ensi_base_converter *bc, uint64_t *out, const uint64_t *in, size_t n);
 
 /* Rounded division by the last of `limbs` primes of a polynomial in NTT form: afterwards limbs
- * 0 .. limbs - 2 hold round(x / q_last) in NTT form. scratch: 2 n words. */
+ * 0 .. limbs - 2 hold round(x / q_last) in NTT form. scratch: limbs * n words. */
 void ensi_rns_rescale_ntt(const ensi_modulus *moduli, ensi_ntt_table *const *ntt, uint64_t *poly,
                           size_t limbs, size_t n, uint64_t *scratch);
 
