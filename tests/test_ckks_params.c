@@ -49,15 +49,17 @@ int main(void) {
     ensi_params_literal lit = {.log_n = log_ns[i], .first_bits = small ? 30 : 60,
                                .scale_bits = small ? 25 : log_ns[i] == 17 ? 58 : 50,
                                .special_count = small ? 1 : 2,
-                               .special_bits = small ? 30 : 60, .dnum = 1};
+                               .special_bits = small ? 31 : 60, .dnum = 1};
     const int bound = ensi_params_max_log_qp(log_ns[i]);
     const int base = lit.first_bits + (int)lit.special_count * lit.special_bits;
     const size_t fit = (size_t)(bound - base) / (size_t)lit.scale_bits;
     ensi_params *p = NULL;
     lit.levels = fit + 1;
+    lit.dnum = lit.levels + 1; /* one prime per digit: every digit is below P */
     CHECK_MSG(ensi_params_create(&p, &lit) == ENSI_ERR_INSECURE, "2^%u above %d bits accepted",
               log_ns[i], bound);
     lit.levels = fit - 1;
+    lit.dnum = lit.levels + 1;
     CHECK_MSG(ensi_params_create(&p, &lit) == ENSI_OK, "2^%u below the bound refused: %s",
               log_ns[i], ensi_error_detail());
     ensi_params_free(p);
@@ -70,6 +72,9 @@ int main(void) {
   CHECK(ensi_params_preset("test-n10", &lit) == ENSI_OK);
   lit.allow_insecure = false;
   CHECK(ensi_params_create(&p, &lit) == ENSI_ERR_INSECURE); /* N = 2^10 has no secure set */
+  CHECK(ensi_params_preset("n16", &lit) == ENSI_OK);
+  lit.dnum = 1; /* one digit of 1260 bits against P = 480 bits: refused */
+  CHECK(ensi_params_create(&p, &lit) == ENSI_ERR_ARG);
   CHECK(ensi_params_preset("nope", &lit) == ENSI_ERR_ARG);
   lit.log_n = 9;
   CHECK(ensi_params_create(&p, &lit) == ENSI_ERR_ARG);

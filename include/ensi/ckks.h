@@ -136,6 +136,9 @@ ensi_status ensi_drop_level(const ensi_context *ctx, ensi_ciphertext *out, const
                             size_t level);
 ensi_status ensi_rotate(const ensi_context *ctx, ensi_ciphertext *out, const ensi_ciphertext *a,
                         long long step, const ensi_eval_keys *keys);
+/* out = i * a on every slot: multiplication by the monomial X^(N/2), exact (no level, no
+ * noise growth), because X^(N/2) evaluates to i at every root of the slot embedding. */
+ensi_status ensi_mul_by_i(const ensi_context *ctx, ensi_ciphertext *out, const ensi_ciphertext *a);
 ensi_status ensi_conjugate(const ensi_context *ctx, ensi_ciphertext *out, const ensi_ciphertext *a,
                            const ensi_eval_keys *keys);
 /* Rotations of one input by several steps sharing one decomposition (hoisting). outs[i] receives

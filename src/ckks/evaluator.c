@@ -156,7 +156,7 @@ ensi_status ensi_mul_integer(const ensi_context *ctx, ensi_ciphertext *out, cons
 ensi_status ensi_mul_const_scaled(const ensi_context *ctx, ensi_ciphertext *out,
                                   const ensi_ciphertext *a, double c, double factor) {
   if (!ctx || !out || !a || !isfinite(c) || !isfinite(factor) || factor <= 0)
-    return ensi_fail(ENSI_ERR_ARG, "mul_const: bad argument");
+    return ensi_fail(ENSI_ERR_ARG, "mul_const: bad argument (c = %g, factor = %g)", c, factor);
   uint64_t k[64];
   if (a->level >= 64)
     return ensi_fail(ENSI_ERR_UNSUPPORTED, "mul_const: more than 64 limbs");
@@ -306,6 +306,29 @@ ensi_status ensi_rescale(const ensi_context *ctx, ensi_ciphertext *out, const en
   free(scratch);
   out->level = l - 1;
   out->scale = a->scale / (double)ctx->moduli[l].value;
+  return ENSI_OK;
+}
+
+ensi_status ensi_mul_by_i(const ensi_context *ctx, ensi_ciphertext *out, const ensi_ciphertext *a) {
+  if (!ctx || !out || !a)
+    return ensi_fail(ENSI_ERR_ARG, "mul_by_i: null argument");
+  if (out != a)
+    ENSI_TRY(ensi_ciphertext_copy(out, a));
+  const size_t n = ctx->n;
+  uint64_t *monomial = malloc(n * sizeof *monomial);
+  if (!monomial)
+    return ENSI_ERR_NOMEM;
+  for (size_t i = 0; i <= out->level; i++) {
+    memset(monomial, 0, n * sizeof *monomial);
+    monomial[n / 2] = 1;
+    ensi_ntt_forward(ctx->ntt[i], monomial);
+    for (size_t p = 0; p <= out->degree; p++) {
+      uint64_t *o = ensi_ct_limb(out, p, i);
+      for (size_t t = 0; t < n; t++)
+        o[t] = ensi_mul_mod(o[t], monomial[t], &ctx->moduli[i]);
+    }
+  }
+  free(monomial);
   return ENSI_OK;
 }
 

@@ -29,7 +29,18 @@ int ensi_params_max_log_qp(unsigned log_n) {
   }
 }
 
-static const char *const preset_names[] = {"test-n10", "test-n12", "n15", "n16", NULL};
+static const char *const preset_names[] = {"test-n10", "test-n12", "test-boot", "n15", "n16", NULL};
+
+/* Insecure bootstrapping preset for tests: N = 2^11, sparse secret h = 32, scale 2^45 with
+ * q0 = 2^60 (so messages stay below q0 / 2^15), 21 levels: 2 for the application,
+ * 3 SlotsToCoeffs x 50 bits, 13 EvalMod x 55, 3 CoeffsToSlots x 55; P = 2 x 61, digits of 2. */
+static void preset_test_boot(ensi_params_literal *out) {
+  *out = (ensi_params_literal){.log_n = 11, .first_bits = 60, .levels = 21, .scale_bits = 45,
+                               .special_count = 2, .special_bits = 61, .dnum = 11,
+                               .hamming_weight = 32, .allow_insecure = true};
+  for (size_t level = 1; level <= out->levels; level++)
+    out->level_bits[level - 1] = level <= 2 ? 45 : level <= 5 ? 50 : 55;
+}
 
 const char *const *ensi_params_preset_names(void) { return preset_names; }
 
@@ -42,6 +53,8 @@ ensi_status ensi_params_preset(const char *name, ensi_params_literal *out) {
     *out = (ensi_params_literal){.log_n = !strcmp(name, "test-n10") ? 10 : 12, .first_bits = 60,
                                  .levels = 11, .scale_bits = 40, .special_count = 2,
                                  .special_bits = 61, .dnum = 6, .allow_insecure = true};
+  } else if (!strcmp(name, "test-boot")) {
+    preset_test_boot(out);
   } else if (!strcmp(name, "n15")) {
     /* 128-bit: 60 + 15 x 40 + P 3 x 60 = 840 <= 881 */
     *out = (ensi_params_literal){.log_n = 15, .first_bits = 60, .levels = 15, .scale_bits = 40,
@@ -98,6 +111,24 @@ static ensi_status generate_primes(ensi_params *p) {
   return ENSI_OK;
 }
 
+/* Hybrid key switching multiplies its rounding error by (digit modulus) / P: P must be at
+ * least as large as every digit. */
+static ensi_status check_digits(const ensi_params *p) {
+  const size_t alpha = (p->q_count + p->literal.dnum - 1) / p->literal.dnum;
+  double log_p = 0;
+  for (size_t k = 0; k < p->p_count; k++)
+    log_p += log2((double)p->p[k]);
+  for (size_t begin = 0; begin < p->q_count; begin += alpha) {
+    double log_digit = 0;
+    for (size_t i = begin; i < begin + alpha && i < p->q_count; i++)
+      log_digit += log2((double)p->q[i]);
+    if (log_digit > log_p)
+      return ensi_fail(ENSI_ERR_ARG, "params: key-switching digit of %.1f bits exceeds P = %.1f "
+                       "bits; raise dnum or the special primes", log_digit, log_p);
+  }
+  return ENSI_OK;
+}
+
 ensi_status ensi_params_create(ensi_params **out, const ensi_params_literal *lit) {
   if (!out || !lit)
     return ensi_fail(ENSI_ERR_ARG, "params: null argument");
@@ -109,6 +140,11 @@ ensi_status ensi_params_create(ensi_params **out, const ensi_params_literal *lit
   p->q_count = lit->levels + 1;
   p->p_count = lit->special_count;
   ensi_status s = generate_primes(p);
+  if (s != ENSI_OK) {
+    free(p);
+    return s;
+  }
+  s = check_digits(p);
   if (s != ENSI_OK) {
     free(p);
     return s;

@@ -47,10 +47,10 @@ static size_t depth_of(size_t m, int d) {
   return 1 + (worst > r ? worst : r);
 }
 
-static bool is_unit_interval(double a, double b) { return a == -1.0 && b == 1.0; }
-
 size_t ensi_chebyshev_depth(int degree, double a, double b) {
-  return depth_of(baby_for(degree), degree) + (is_unit_interval(a, b) ? 0 : 1);
+  (void)a;
+  (void)b;
+  return depth_of(baby_for(degree), degree) + 1; /* + the map to [-1, 1] */
 }
 
 static ensi_status new_like(const power_basis *pb, ensi_ciphertext **out, size_t level) {
@@ -198,15 +198,17 @@ static ensi_status eval_node(power_basis *pb, ensi_ciphertext *out, const double
   return s;
 }
 
-/* T_1 = (2x - a - b) / (b - a), at x's scale, one level down (or x itself on [-1, 1]). */
+/* T_1 = (2x - a - b) / (b - a), one level down, at a scale equal to the prime of its level:
+ * then each squaring of the power basis divides by a prime of about that size and the scales
+ * of all T_k stay near the primes instead of drifting away geometrically. */
 static ensi_status map_to_unit(const ensi_context *ctx, ensi_ciphertext *t1,
                                const ensi_ciphertext *in, double a, double b) {
-  if (is_unit_interval(a, b))
-    return ensi_ciphertext_copy(t1, in);
   const size_t level = ensi_ciphertext_level(in);
   if (level == 0)
     return ensi_fail(ENSI_ERR_LEVEL, "chebyshev: no level left for the interval map");
-  ENSI_TRY(ensi_mul_const_scaled(ctx, t1, in, 2.0 / (b - a), ensi_context_prime(ctx, level)));
+  const double target = ensi_context_prime(ctx, level - 1), q = ensi_context_prime(ctx, level);
+  ENSI_TRY(ensi_mul_const_scaled(ctx, t1, in, 2.0 / (b - a),
+                                 target * q / ensi_ciphertext_scale(in)));
   ENSI_TRY(ensi_add_const(ctx, t1, t1, -(a + b) / (b - a)));
   return ensi_rescale(ctx, t1, t1);
 }

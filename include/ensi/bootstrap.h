@@ -1,0 +1,60 @@
+/* CKKS bootstrapping for real-valued slots: refreshes a ciphertext at any level into one with
+ * the levels of ensi_bootstrap_output_level().
+ *
+ * Pipeline (Cheon-Han-Kim-Kim-Song, Chen-Chillotti-Song, Han-Ki): ModRaise (the level-0
+ * ciphertext read modulo the whole chain decrypts to m + q0 I), SubSum for sparse slots (keeps
+ * the coefficients of the slot subring), CoeffsToSlots (the encoder's inverse DFT as a few BSGS
+ * linear transforms, then real and imaginary parts split with a conjugation), EvalMod on each
+ * part (x -> sin(2 pi x) / (2 pi) evaluated as a scaled cosine by a Chebyshev polynomial on
+ * [-K, K] followed by double-angle steps), and SlotsToCoeffs (the DFT). The message must satisfy
+ * |m| << q0: the slot values times the input scale should stay below about q0 / 2^10, which is
+ * what keeps sin(2 pi x) ~ 2 pi x accurate.
+ *
+ * K bounds the integer part I after ModRaise and depends on the secret's Hamming weight h
+ * (about 4-5 sqrt(h / 12) + 1 with high probability); sparse secrets keep it small. */
+#ifndef ENSI_BOOTSTRAP_H
+#define ENSI_BOOTSTRAP_H
+
+#include <ensi/ckks.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+  size_t slots;          /* slot count of the inputs (a power of two <= N/2) */
+  size_t cts_levels;     /* level budget of CoeffsToSlots */
+  size_t stc_levels;     /* level budget of SlotsToCoeffs */
+  double k_bound;        /* K: EvalMod's interval is [-K, K] */
+  int cos_degree;        /* Chebyshev degree of the scaled cosine */
+  int double_angles;     /* r: the cosine is evaluated at x / 2^r, then doubled r times */
+  double input_scale;    /* scale of the ciphertexts to bootstrap (their message is m / scale) */
+} ensi_bootstrap_config;
+
+typedef struct ensi_bootstrapper ensi_bootstrapper;
+
+/* A configuration for the context's parameters and slot count (level budgets 3 and 3, K from the
+ * secret's Hamming weight, degree and double angles for about 2^-30 EvalMod error). */
+ensi_status ensi_bootstrap_config_default(ensi_bootstrap_config *out, const ensi_context *ctx,
+                                          size_t slots);
+
+ensi_status ensi_bootstrapper_create(ensi_bootstrapper **out, const ensi_context *ctx,
+                                     const ensi_bootstrap_config *config);
+void ensi_bootstrapper_free(ensi_bootstrapper *bt);
+
+/* The rotation steps whose Galois keys bootstrapping needs (plus conjugation and
+ * relinearization). steps must have room for ensi_bootstrapper_rotation_count() entries. */
+size_t ensi_bootstrapper_rotation_count(const ensi_bootstrapper *bt);
+void ensi_bootstrapper_rotations(const ensi_bootstrapper *bt, long long *steps);
+
+/* Levels left after bootstrapping. */
+size_t ensi_bootstrap_output_level(const ensi_bootstrapper *bt);
+
+/* out = a fresh encryption of in's slots at ensi_bootstrap_output_level(), with in's scale. */
+ensi_status ensi_bootstrap(const ensi_context *ctx, ensi_ciphertext *out, const ensi_ciphertext *in,
+                           const ensi_bootstrapper *bt, const ensi_eval_keys *keys);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,82 @@
+/* Bootstrapping on the insecure test preset (N = 2^11, sparse secret): the homomorphic DFTs
+ * against the plaintext special FFT, then full bootstrapping for full and sparse slots: at least
+ * 12 bits of precision on uniform inputs in [-1, 1] and exactly the documented output level. */
+#include <complex.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include <ensi/bootstrap.h>
+#include <ensi/ckks.h>
+
+#include "testutil.h"
+
+static test_rng rng;
+
+static void check_bootstrap(const ensi_context *ctx, ensi_secret_key *sk, size_t slots) {
+  ensi_bootstrap_config config;
+  CHECK(ensi_bootstrap_config_default(&config, ctx, slots) == ENSI_OK);
+  ensi_bootstrapper *bt;
+  ensi_status s = ensi_bootstrapper_create(&bt, ctx, &config);
+  CHECK_MSG(s == ENSI_OK, "bootstrapper: %s: %s", ensi_strerror(s), ensi_error_detail());
+  if (s != ENSI_OK)
+    return;
+  const size_t count = ensi_bootstrapper_rotation_count(bt);
+  long long *steps = malloc(count * sizeof *steps);
+  ensi_bootstrapper_rotations(bt, steps);
+  ensi_eval_keys *keys;
+  CHECK(ensi_eval_keys_generate(&keys, ctx, sk, true, steps, count, true, NULL) == ENSI_OK);
+  double *x = malloc(slots * sizeof *x), *got = malloc(slots * sizeof *got);
+  for (size_t j = 0; j < slots; j++)
+    x[j] = test_rng_uniform(&rng, -1, 1);
+  ensi_plaintext *pt;
+  ensi_ciphertext *ct;
+  CHECK(ensi_plaintext_create(&pt, ctx, 0) == ENSI_OK);
+  CHECK(ensi_encode_real(ctx, pt, x, slots, config.input_scale) == ENSI_OK);
+  CHECK(ensi_ciphertext_create(&ct, ctx, ensi_context_max_level(ctx)) == ENSI_OK);
+  CHECK(ensi_encrypt_sk(ctx, ct, pt, sk, NULL) == ENSI_OK);
+  s = ensi_bootstrap(ctx, ct, ct, bt, keys);
+  CHECK_MSG(s == ENSI_OK, "bootstrap: %s: %s", ensi_strerror(s), ensi_error_detail());
+  CHECK(ensi_ciphertext_level(ct) == ensi_bootstrap_output_level(bt));
+  ensi_plaintext_free(pt);
+  CHECK(ensi_plaintext_create(&pt, ctx, ensi_context_max_level(ctx)) == ENSI_OK);
+  CHECK(ensi_decrypt(ctx, pt, ct, sk) == ENSI_OK);
+  CHECK(ensi_decode(ctx, got, NULL, slots, pt) == ENSI_OK);
+  double worst = 0, sum = 0;
+  for (size_t j = 0; j < slots; j++) {
+    double e = fabs(got[j] - x[j]);
+    worst = fmax(worst, e);
+    sum += e;
+  }
+  const double min_bits = -log2(worst), mean_bits = -log2(sum / (double)slots);
+  CHECK_MSG(min_bits >= 12, "bootstrap %zu slots: %.1f bits (minimum)", slots, min_bits);
+  printf("bootstrap %zu slots: K %.0f, cosine degree %d, %d double angles, %zu rotation keys, "
+         "%zu levels left, precision %.1f bits min / %.1f bits mean\n", slots, config.k_bound,
+         config.cos_degree, config.double_angles, count, ensi_bootstrap_output_level(bt),
+         min_bits, mean_bits);
+  free(x);
+  free(got);
+  free(steps);
+  ensi_plaintext_free(pt);
+  ensi_ciphertext_free(ct);
+  ensi_eval_keys_free(keys);
+  ensi_bootstrapper_free(bt);
+}
+
+int main(void) {
+  test_rng_seed(&rng, test_seed_from_env());
+  ensi_params_literal lit;
+  ensi_params *params;
+  ensi_context *ctx;
+  CHECK(ensi_params_preset("test-boot", &lit) == ENSI_OK);
+  CHECK(ensi_params_create(&params, &lit) == ENSI_OK);
+  CHECK(ensi_context_create(&ctx, params) == ENSI_OK);
+  ensi_secret_key *sk;
+  CHECK(ensi_secret_key_generate(&sk, ctx, NULL) == ENSI_OK);
+  check_bootstrap(ctx, sk, ensi_params_slots(params)); /* full: 1024 slots */
+  check_bootstrap(ctx, sk, 64);                        /* sparse */
+  check_bootstrap(ctx, sk, 8);
+  ensi_secret_key_free(sk);
+  ensi_context_free(ctx);
+  ensi_params_free(params);
+  return test_finish("test_boot");
+}
