@@ -8,5 +8,6 @@
 #include <ensi/ckks.h>
 #include <ensi/linear_transform.h>
 #include <ensi/polynomial.h>
+#include <ensi/bootstrap.h>
 
 #endif
