@@ -13,6 +13,7 @@
 static test_rng rng;
 
 static void check_bootstrap(const ensi_context *ctx, ensi_secret_key *sk, size_t slots) {
+  const bool dense = ensi_params_hamming_weight(ensi_context_params(ctx)) == 0;
   ensi_bootstrap_config config;
   CHECK(ensi_bootstrap_config_default(&config, ctx, slots) == ENSI_OK);
   ensi_bootstrapper *bt;
@@ -25,6 +26,7 @@ static void check_bootstrap(const ensi_context *ctx, ensi_secret_key *sk, size_t
   ensi_bootstrapper_rotations(bt, steps);
   ensi_eval_keys *keys;
   CHECK(ensi_eval_keys_generate(&keys, ctx, sk, true, steps, count, true, NULL) == ENSI_OK);
+  CHECK(config.sparse_weight == (dense ? 32u : 0u));
   double *x = malloc(slots * sizeof *x), *got = malloc(slots * sizeof *got);
   for (size_t j = 0; j < slots; j++)
     x[j] = test_rng_uniform(&rng, -1, 1);
@@ -34,6 +36,10 @@ static void check_bootstrap(const ensi_context *ctx, ensi_secret_key *sk, size_t
   CHECK(ensi_encode_real(ctx, pt, x, slots, config.input_scale) == ENSI_OK);
   CHECK(ensi_ciphertext_create(&ct, ctx, ensi_context_max_level(ctx)) == ENSI_OK);
   CHECK(ensi_encrypt_sk(ctx, ct, pt, sk, NULL) == ENSI_OK);
+  if (dense) { /* a dense secret needs the encapsulation keys */
+    CHECK(ensi_bootstrap(ctx, ct, ct, bt, keys) == ENSI_ERR_KEY_MISSING);
+    CHECK(ensi_eval_keys_add_encapsulation(keys, ctx, sk, config.sparse_weight, NULL) == ENSI_OK);
+  }
   s = ensi_bootstrap(ctx, ct, ct, bt, keys);
   CHECK_MSG(s == ENSI_OK, "bootstrap: %s: %s", ensi_strerror(s), ensi_error_detail());
   CHECK(ensi_ciphertext_level(ct) == ensi_bootstrap_output_level(bt));
@@ -49,8 +55,9 @@ static void check_bootstrap(const ensi_context *ctx, ensi_secret_key *sk, size_t
   }
   const double min_bits = -log2(worst), mean_bits = -log2(sum / (double)slots);
   CHECK_MSG(min_bits >= 12, "bootstrap %zu slots: %.1f bits (minimum)", slots, min_bits);
-  printf("bootstrap %zu slots: K %.0f, cosine degree %d, %d double angles, %zu rotation keys, "
-         "%zu levels left, precision %.1f bits min / %.1f bits mean\n", slots, config.k_bound,
+  printf("bootstrap %s secret, %zu slots: K %.0f, cosine degree %d, %d double angles, %zu rotation keys, "
+         "%zu levels left, precision %.1f bits min / %.1f bits mean\n", dense ? "dense" : "sparse",
+         slots, config.k_bound,
          config.cos_degree, config.double_angles, count, ensi_bootstrap_output_level(bt),
          min_bits, mean_bits);
   free(x);
@@ -62,12 +69,13 @@ static void check_bootstrap(const ensi_context *ctx, ensi_secret_key *sk, size_t
   ensi_bootstrapper_free(bt);
 }
 
-int main(void) {
-  test_rng_seed(&rng, test_seed_from_env());
+/* h = 32: the preset's sparse secret; h = 0: a dense secret, bootstrapped with encapsulation */
+static void check_secret(size_t hamming_weight) {
   ensi_params_literal lit;
   ensi_params *params;
   ensi_context *ctx;
   CHECK(ensi_params_preset("test-boot", &lit) == ENSI_OK);
+  lit.hamming_weight = hamming_weight;
   CHECK(ensi_params_create(&params, &lit) == ENSI_OK);
   CHECK(ensi_context_create(&ctx, params) == ENSI_OK);
   ensi_secret_key *sk;
@@ -78,5 +86,11 @@ int main(void) {
   ensi_secret_key_free(sk);
   ensi_context_free(ctx);
   ensi_params_free(params);
+}
+
+int main(void) {
+  test_rng_seed(&rng, test_seed_from_env());
+  check_secret(32);
+  check_secret(0);
   return test_finish("test_boot");
 }

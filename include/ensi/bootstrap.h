@@ -11,7 +11,9 @@
  * what keeps sin(2 pi x) ~ 2 pi x accurate.
  *
  * K bounds the integer part I after ModRaise and depends on the secret's Hamming weight h
- * (about 4-5 sqrt(h / 12) + 1 with high probability); sparse secrets keep it small. */
+ * (about 4-5 sqrt(h / 12) + 1 with high probability); sparse secrets keep it small. A dense
+ * secret is handled by sparse-secret encapsulation: the level-0 ciphertext is switched to an
+ * ephemeral sparse secret for ModRaise and switched back at the top level. */
 #ifndef ENSI_BOOTSTRAP_H
 #define ENSI_BOOTSTRAP_H
 
@@ -29,6 +31,8 @@ typedef struct {
   int cos_degree;        /* Chebyshev degree of the scaled cosine */
   int double_angles;     /* r: the cosine is evaluated at x / 2^r, then doubled r times */
   double input_scale;    /* scale of the ciphertexts to bootstrap (their message is m / scale) */
+  size_t sparse_weight;  /* > 0: encapsulate with an ephemeral secret of this Hamming weight
+                            (needs ensi_eval_keys_add_encapsulation with the same weight) */
 } ensi_bootstrap_config;
 
 typedef struct ensi_bootstrapper ensi_bootstrapper;

@@ -58,6 +58,13 @@ ensi_status ensi_eval_keys_generate(ensi_eval_keys **out, const ensi_context *ct
 ensi_status ensi_eval_keys_add_rotations(ensi_eval_keys *keys, const ensi_context *ctx,
                                          const ensi_secret_key *sk, const long long *steps,
                                          size_t step_count, const uint8_t *seed);
+/* Keys for sparse-secret encapsulation in bootstrapping (Bossuat et al. 2022): switching from
+ * the secret to a fresh ephemeral secret with `weight` nonzero coefficients at the lowest level
+ * (modulus q_0 P only), and back at the top level. They keep ModRaise's overflow small with a
+ * dense secret. */
+ensi_status ensi_eval_keys_add_encapsulation(ensi_eval_keys *keys, const ensi_context *ctx,
+                                             const ensi_secret_key *sk, size_t weight,
+                                             const uint8_t *seed);
 bool ensi_eval_keys_has_rotation(const ensi_eval_keys *keys, const ensi_context *ctx, long long step);
 void ensi_eval_keys_free(ensi_eval_keys *keys);
 

@@ -13,6 +13,8 @@
 #include "boot/dft.h"
 #include "ckks/ciphertext.h"
 #include "ckks/context.h"
+#include "ckks/keys.h"
+#include "ckks/keyswitch.h"
 #include "math/chebyshev.h"
 
 enum { MAX_GROUPS = 8 };
@@ -48,8 +50,9 @@ ensi_status ensi_bootstrap_config_default(ensi_bootstrap_config *out, const ensi
   if (!out || !ctx || slots < 2 || slots > ctx->n / 2 || (slots & (slots - 1)))
     return ensi_fail(ENSI_ERR_ARG, "bootstrap: %zu slots is not a power of two in 2..N/2", slots);
   const size_t log_slots = log2_size(slots), h = ensi_params_hamming_weight(ctx->params);
-  const double weight = h ? (double)h : 2.0 * (double)ctx->n / 3.0; /* expected nonzeros */
   memset(out, 0, sizeof *out);
+  out->sparse_weight = h ? 0 : 32; /* dense secrets are encapsulated into weight 32 */
+  const double weight = h ? (double)h : (double)out->sparse_weight;
   out->slots = slots;
   out->cts_levels = log_slots < 3 ? log_slots : 3;
   out->stc_levels = log_slots < 3 ? log_slots : 3;
@@ -247,13 +250,23 @@ ensi_status ensi_bootstrap(const ensi_context *ctx, ensi_ciphertext *out, const 
                      log2(in->scale), log2(bt->config.input_scale));
   const size_t n = bt->config.slots, full = ctx->n / 2;
   ensi_ciphertext *ct = NULL, *conj = NULL, *tmp = NULL;
+  const bool encapsulate = bt->config.sparse_weight > 0;
+  if (encapsulate && (!keys->to_sparse || keys->sparse_weight != bt->config.sparse_weight))
+    return ensi_fail(ENSI_ERR_KEY_MISSING, "bootstrap: no encapsulation keys of weight %zu",
+                     bt->config.sparse_weight);
   ensi_status s = ensi_ciphertext_create(&ct, ctx, bt->top);
   if (s == ENSI_OK)
     s = ensi_ciphertext_create(&conj, ctx, bt->top);
   if (s == ENSI_OK)
     s = ensi_ciphertext_create(&tmp, ctx, bt->top);
   if (s == ENSI_OK)
-    s = mod_raise(ctx, ct, in, bt->top);
+    s = ensi_drop_level(ctx, tmp, in, 0);
+  if (s == ENSI_OK && encapsulate) /* to the sparse secret, modulo q_0 P only */
+    s = ensi_ks_ciphertext(ctx, tmp, tmp, keys->to_sparse);
+  if (s == ENSI_OK)
+    s = mod_raise(ctx, ct, tmp, bt->top);
+  if (s == ENSI_OK && encapsulate) /* and back to the secret at the top level */
+    s = ensi_ks_ciphertext(ctx, ct, ct, keys->from_sparse);
   for (size_t step = n; s == ENSI_OK && step < full; step *= 2) { /* SubSum */
     s = ensi_rotate(ctx, tmp, ct, (long long)step, keys);
     if (s == ENSI_OK)

@@ -140,10 +140,11 @@ static void switching_key_free(ensi_switching_key *key) {
   free(key);
 }
 
-/* A key switching s_from (NTT form over Q, q_count limbs at least) to sk. */
+/* A key switching s_from (NTT form over Q, q_count limbs at least) to sk. With level0_only the
+ * key exists only modulo q_0 and P (other limbs stay zero and must never be used). */
 static ensi_status switching_key_generate(ensi_switching_key **out, const ensi_context *ctx,
                                           const ensi_secret_key *sk, const uint64_t *s_from,
-                                          ensi_prng *prng) {
+                                          ensi_prng *prng, bool level0_only) {
   const size_t n = ctx->n, limbs = ctx->q_count + ctx->p_count;
   ensi_switching_key *key = calloc(1, sizeof *key);
   if (!key)
@@ -157,10 +158,18 @@ static ensi_status switching_key_generate(ensi_switching_key **out, const ensi_c
   }
   for (size_t j = 0; j < key->digits; j++) {
     uint64_t *a = key->a + j * limbs * n, *b = key->b + j * limbs * n;
+    if (level0_only && j > 0)
+      continue;
     sample_uniform(ctx, prng, a, 0, limbs);
     rlwe_body(ctx, prng, b, a, sk->ntt, 0, limbs);
+    if (level0_only) { /* keep the sample modulo q_0 P only: clear q_1 .. q_L */
+      memset(a + n, 0, (ctx->q_count - 1) * n * sizeof *a);
+      memset(b + n, 0, (ctx->q_count - 1) * n * sizeof *b);
+    }
     const size_t begin = j * ctx->alpha;
-    const size_t end = begin + ctx->alpha < ctx->q_count ? begin + ctx->alpha : ctx->q_count;
+    size_t end = begin + ctx->alpha < ctx->q_count ? begin + ctx->alpha : ctx->q_count;
+    if (level0_only)
+      end = 1;
     for (size_t i = begin; i < end; i++) { /* + P s_from on the digit's own primes */
       const ensi_modulus *q = &ctx->moduli[i];
       const uint64_t p = ctx->p_mod_q[i];
@@ -191,7 +200,7 @@ static ensi_status add_galois_key(ensi_eval_keys *keys, const ensi_context *ctx,
     ensi_galois_ntt_permutation(gk->permutation, g, n);
     for (size_t i = 0; i < ctx->q_count; i++)
       ensi_galois_apply_ntt(s_g + i * n, sk->ntt + i * n, gk->permutation, n);
-    s = switching_key_generate(&gk->key, ctx, sk, s_g, prng);
+    s = switching_key_generate(&gk->key, ctx, sk, s_g, prng, false);
   }
   if (s_g)
     sodium_memzero(s_g, ctx->q_count * n * sizeof *s_g);
@@ -213,7 +222,7 @@ static ensi_status add_relin_key(ensi_eval_keys *keys, const ensi_context *ctx,
   for (size_t i = 0; i < ctx->q_count; i++)
     for (size_t t = 0; t < n; t++)
       s2[i * n + t] = ensi_mul_mod(sk->ntt[i * n + t], sk->ntt[i * n + t], &ctx->moduli[i]);
-  ensi_status s = switching_key_generate(&keys->relin, ctx, sk, s2, prng);
+  ensi_status s = switching_key_generate(&keys->relin, ctx, sk, s2, prng, false);
   sodium_memzero(s2, ctx->q_count * n * sizeof *s2);
   free(s2);
   return s;
@@ -270,10 +279,42 @@ bool ensi_eval_keys_has_rotation(const ensi_eval_keys *keys, const ensi_context 
   return ensi_eval_keys_find(keys, ensi_galois_element_rotation(step, ctx->n)) != NULL;
 }
 
+ensi_status ensi_eval_keys_add_encapsulation(ensi_eval_keys *keys, const ensi_context *ctx,
+                                             const ensi_secret_key *sk, size_t weight,
+                                             const uint8_t *seed) {
+  if (!keys || !ctx || !sk || weight == 0 || weight > ctx->n)
+    return ensi_fail(ENSI_ERR_ARG, "encapsulation keys: bad argument");
+  if (keys->to_sparse)
+    return ENSI_OK;
+  const size_t limbs = ctx->q_count + ctx->p_count;
+  ensi_secret_key sparse = {ctx->n, limbs, calloc(limbs * ctx->n, sizeof(uint64_t)), calloc(ctx->n, 1)};
+  ensi_prng prng;
+  ensi_status s = sparse.ntt && sparse.coeffs ? ensi_prng_open(&prng, seed) : ENSI_ERR_NOMEM;
+  if (s == ENSI_OK) {
+    ensi_sample_ternary_hw(&prng, sparse.coeffs, ctx->n, weight);
+    lift_small_ntt(ctx, sparse.ntt, sparse.coeffs, 0, limbs);
+    s = switching_key_generate(&keys->to_sparse, ctx, &sparse, sk->ntt, &prng, true);
+    if (s == ENSI_OK)
+      s = switching_key_generate(&keys->from_sparse, ctx, sk, sparse.ntt, &prng, false);
+    ensi_prng_clear(&prng);
+  }
+  if (sparse.ntt)
+    sodium_memzero(sparse.ntt, limbs * ctx->n * sizeof(uint64_t));
+  if (sparse.coeffs)
+    sodium_memzero(sparse.coeffs, ctx->n);
+  free(sparse.ntt);
+  free(sparse.coeffs);
+  if (s == ENSI_OK)
+    keys->sparse_weight = weight;
+  return s;
+}
+
 void ensi_eval_keys_free(ensi_eval_keys *keys) {
   if (!keys)
     return;
   switching_key_free(keys->relin);
+  switching_key_free(keys->to_sparse);
+  switching_key_free(keys->from_sparse);
   for (size_t i = 0; i < keys->galois_count; i++) {
     free(keys->galois[i].permutation);
     switching_key_free(keys->galois[i].key);

@@ -39,6 +39,11 @@ struct ensi_eval_keys {
   ensi_switching_key *relin; /* NULL when not generated */
   ensi_galois_key *galois;
   size_t galois_count;
+  /* sparse-secret encapsulation for bootstrapping (NULL when not generated): to_sparse switches
+   * s to an ephemeral sparse secret s' and exists only modulo q_0 and P (an RLWE sample with a
+   * sparse secret is only published at that small modulus); from_sparse switches s' back to s */
+  ensi_switching_key *to_sparse, *from_sparse;
+  size_t sparse_weight;
 };
 
 /* The Galois key of element g, or NULL. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "ckks/ciphertext.h"
 
 /* Modulus index in ctx->moduli of limb i of an extended polynomial at level l. */
 static size_t ext_modulus(const ensi_context *ctx, size_t level, size_t i) {
@@ -113,4 +114,30 @@ ensi_status ensi_ks_apply(const ensi_context *ctx, uint64_t *out0, uint64_t *out
   mod_down(ctx, out1, acc1, level, scratch);
   free(acc);
   return ENSI_OK;
+}
+
+ensi_status ensi_ks_ciphertext(const ensi_context *ctx, ensi_ciphertext *out,
+                               const ensi_ciphertext *a, const ensi_switching_key *key) {
+  if (!ctx || !out || !a || !key || a->degree != 1)
+    return ensi_fail(ENSI_ERR_ARG, "key switch: bad argument");
+  const size_t n = ctx->n, level = a->level;
+  uint64_t *decomposition = malloc(ensi_ks_decomposition_words(ctx, level) * sizeof(uint64_t));
+  uint64_t *d = malloc(2 * (level + 1) * n * sizeof *d);
+  ensi_status s = decomposition && d ? ensi_ks_decompose(ctx, decomposition, ensi_ct_poly(a, 1), level)
+                                     : ENSI_ERR_NOMEM;
+  if (s == ENSI_OK)
+    s = ensi_ks_apply(ctx, d, d + (level + 1) * n, decomposition, level, key, NULL);
+  if (s == ENSI_OK && out != a)
+    s = ensi_ciphertext_copy(out, a);
+  for (size_t i = 0; s == ENSI_OK && i <= level; i++) {
+    uint64_t *c0 = ensi_ct_limb(out, 0, i), *c1 = ensi_ct_limb(out, 1, i);
+    const uint64_t q = ctx->moduli[i].value;
+    for (size_t t = 0; t < n; t++) {
+      c0[t] = ensi_add_mod(c0[t], d[i * n + t], q);
+      c1[t] = d[(level + 1 + i) * n + t];
+    }
+  }
+  free(decomposition);
+  free(d);
+  return s;
 }

@@ -24,4 +24,8 @@ ensi_status ensi_ks_apply(const ensi_context *ctx, uint64_t *out0, uint64_t *out
                           const uint64_t *decomposition, size_t level,
                           const ensi_switching_key *key, const uint32_t *permutation);
 
+/* out = (c0 + KS_0(c1), KS_1(c1)): a's ciphertext re-encrypted under the key's target secret. */
+ensi_status ensi_ks_ciphertext(const ensi_context *ctx, ensi_ciphertext *out,
+                               const ensi_ciphertext *a, const ensi_switching_key *key);
+
 #endif
