@@ -65,6 +65,8 @@ ensi_status ensi_eval_keys_add_rotations(ensi_eval_keys *keys, const ensi_contex
 ensi_status ensi_eval_keys_add_encapsulation(ensi_eval_keys *keys, const ensi_context *ctx,
                                              const ensi_secret_key *sk, size_t weight,
                                              const uint8_t *seed);
+/* Bytes of memory held by the evaluation keys. */
+size_t ensi_eval_keys_bytes(const ensi_eval_keys *keys);
 bool ensi_eval_keys_has_rotation(const ensi_eval_keys *keys, const ensi_context *ctx, long long step);
 void ensi_eval_keys_free(ensi_eval_keys *keys);
 

@@ -150,6 +150,7 @@ static ensi_status switching_key_generate(ensi_switching_key **out, const ensi_c
   if (!key)
     return ENSI_ERR_NOMEM;
   key->digits = ctx->dnum;
+  key->words = key->digits * limbs * n;
   key->a = calloc(key->digits * limbs * n, sizeof *key->a);
   key->b = calloc(key->digits * limbs * n, sizeof *key->b);
   if (!key->a || !key->b) {
@@ -307,6 +308,20 @@ ensi_status ensi_eval_keys_add_encapsulation(ensi_eval_keys *keys, const ensi_co
   if (s == ENSI_OK)
     keys->sparse_weight = weight;
   return s;
+}
+
+static size_t switching_key_bytes(const ensi_switching_key *key) {
+  return key ? 2 * key->words * sizeof(uint64_t) : 0;
+}
+
+size_t ensi_eval_keys_bytes(const ensi_eval_keys *keys) {
+  if (!keys)
+    return 0;
+  size_t bytes = switching_key_bytes(keys->relin) + switching_key_bytes(keys->to_sparse) +
+                 switching_key_bytes(keys->from_sparse);
+  for (size_t i = 0; i < keys->galois_count; i++)
+    bytes += switching_key_bytes(keys->galois[i].key);
+  return bytes;
 }
 
 void ensi_eval_keys_free(ensi_eval_keys *keys) {

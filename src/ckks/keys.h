@@ -26,6 +26,7 @@ struct ensi_public_key {
 
 struct ensi_switching_key {
   size_t digits;
+  size_t words;    /* words of a (and of b) */
   uint64_t *b, *a; /* digits x (q_count + p_count) limbs */
 };
 

@@ -29,7 +29,19 @@ int ensi_params_max_log_qp(unsigned log_n) {
   }
 }
 
-static const char *const preset_names[] = {"test-n10", "test-n12", "test-boot", "n15", "n16", NULL};
+static const char *const preset_names[] = {"test-n10", "test-n12", "test-boot", "n15", "n16",
+                                           "n16-boot", NULL};
+
+/* 128-bit bootstrapping preset, dense ternary secret (bootstrapped with sparse-secret
+ * encapsulation): N = 2^16, q0 = 60 bits, scale 2^40, 27 levels: 10 for the application x 40
+ * bits, 3 SlotsToCoeffs x 45, 11 EvalMod x 55, 3 CoeffsToSlots x 56; P = 6 x 61, dnum 5.
+ * log2 QP = 1734 <= 1747. */
+static void preset_n16_boot(ensi_params_literal *out) {
+  *out = (ensi_params_literal){.log_n = 16, .first_bits = 60, .levels = 27, .scale_bits = 40,
+                               .special_count = 6, .special_bits = 61, .dnum = 5};
+  for (size_t level = 1; level <= out->levels; level++)
+    out->level_bits[level - 1] = level <= 10 ? 40 : level <= 13 ? 45 : level <= 24 ? 55 : 56;
+}
 
 /* Insecure bootstrapping preset for tests: N = 2^11, sparse secret h = 32, scale 2^45 with
  * q0 = 2^60 (so messages stay below q0 / 2^15), 21 levels: 2 for the application,
@@ -55,6 +67,8 @@ ensi_status ensi_params_preset(const char *name, ensi_params_literal *out) {
                                  .special_bits = 61, .dnum = 6, .allow_insecure = true};
   } else if (!strcmp(name, "test-boot")) {
     preset_test_boot(out);
+  } else if (!strcmp(name, "n16-boot")) {
+    preset_n16_boot(out);
   } else if (!strcmp(name, "n15")) {
     /* 128-bit: 60 + 15 x 40 + P 3 x 60 = 840 <= 881 */
     *out = (ensi_params_literal){.log_n = 15, .first_bits = 60, .levels = 15, .scale_bits = 40,
