@@ -68,6 +68,25 @@ ensi_status ensi_secret_key_generate(ensi_secret_key **out, const ensi_context *
   return ENSI_OK;
 }
 
+ensi_status ensi_secret_key_from_coeffs(ensi_secret_key **out, const ensi_context *ctx,
+                                        const int8_t *coeffs) {
+  ensi_secret_key *sk = calloc(1, sizeof *sk);
+  if (!sk)
+    return ENSI_ERR_NOMEM;
+  sk->n = ctx->n;
+  sk->limbs = ctx->q_count + ctx->p_count;
+  sk->ntt = calloc(sk->limbs * ctx->n, sizeof *sk->ntt);
+  sk->coeffs = malloc(ctx->n);
+  if (!sk->ntt || !sk->coeffs) {
+    ensi_secret_key_free(sk);
+    return ENSI_ERR_NOMEM;
+  }
+  memcpy(sk->coeffs, coeffs, ctx->n);
+  lift_small_ntt(ctx, sk->ntt, sk->coeffs, 0, sk->limbs);
+  *out = sk;
+  return ENSI_OK;
+}
+
 void ensi_secret_key_free(ensi_secret_key *sk) {
   if (!sk)
     return;
@@ -102,6 +121,27 @@ static void sample_uniform(const ensi_context *ctx, ensi_prng *prng, uint64_t *o
     ensi_sample_uniform_mod(prng, out + k * ctx->n, ctx->n, ctx->moduli[first + k].value);
 }
 
+void ensi_expand_a(const ensi_context *ctx, uint64_t *a, const uint8_t seed[32], size_t digits,
+                   size_t limbs, bool level0_only) {
+  ensi_prng prng;
+  ensi_prng_init_seeded(&prng, seed);
+  memset(a, 0, digits * limbs * ctx->n * sizeof *a);
+  for (size_t j = 0; j < (level0_only ? 1 : digits); j++) {
+    uint64_t *aj = a + j * limbs * ctx->n;
+    sample_uniform(ctx, &prng, aj, 0, limbs);
+    if (level0_only)
+      memset(aj + ctx->n, 0, (ctx->q_count - 1) * ctx->n * sizeof *aj);
+  }
+  ensi_prng_clear(&prng);
+}
+
+static void draw_seed(ensi_prng *prng, uint8_t seed[32]) {
+  for (int i = 0; i < 4; i++) {
+    const uint64_t x = ensi_prng_u64(prng);
+    memcpy(seed + 8 * i, &x, 8);
+  }
+}
+
 ensi_status ensi_public_key_generate(ensi_public_key **out, const ensi_context *ctx,
                                      const ensi_secret_key *sk, const uint8_t *seed) {
   if (!out || !ctx || !sk || sk->n != ctx->n)
@@ -117,7 +157,8 @@ ensi_status ensi_public_key_generate(ensi_public_key **out, const ensi_context *
     ensi_public_key_free(pk);
     return s;
   }
-  sample_uniform(ctx, &prng, pk->a, 0, ctx->q_count);
+  draw_seed(&prng, pk->seed);
+  ensi_expand_a(ctx, pk->a, pk->seed, 1, ctx->q_count, false);
   rlwe_body(ctx, &prng, pk->b, pk->a, sk->ntt, 0, ctx->q_count);
   ensi_prng_clear(&prng);
   *out = pk;
@@ -157,16 +198,16 @@ static ensi_status switching_key_generate(ensi_switching_key **out, const ensi_c
     switching_key_free(key);
     return ENSI_ERR_NOMEM;
   }
+  key->level0_only = level0_only;
+  draw_seed(prng, key->seed);
+  ensi_expand_a(ctx, key->a, key->seed, key->digits, limbs, level0_only);
   for (size_t j = 0; j < key->digits; j++) {
     uint64_t *a = key->a + j * limbs * n, *b = key->b + j * limbs * n;
     if (level0_only && j > 0)
       continue;
-    sample_uniform(ctx, prng, a, 0, limbs);
     rlwe_body(ctx, prng, b, a, sk->ntt, 0, limbs);
-    if (level0_only) { /* keep the sample modulo q_0 P only: clear q_1 .. q_L */
-      memset(a + n, 0, (ctx->q_count - 1) * n * sizeof *a);
+    if (level0_only) /* keep the sample modulo q_0 P only: clear q_1 .. q_L */
       memset(b + n, 0, (ctx->q_count - 1) * n * sizeof *b);
-    }
     const size_t begin = j * ctx->alpha;
     size_t end = begin + ctx->alpha < ctx->q_count ? begin + ctx->alpha : ctx->q_count;
     if (level0_only)

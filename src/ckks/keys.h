@@ -20,15 +20,25 @@ struct ensi_secret_key {
   int8_t *coeffs;   /* N small coefficients in {-1, 0, 1} */
 };
 
+/* The uniform parts `a` of public and switching keys are expanded from a 32-byte seed, so a
+ * serialized key stores the seed instead of a (half the size): ensi_expand_a. */
 struct ensi_public_key {
+  uint8_t seed[32];
   uint64_t *b, *a; /* q_count limbs each */
 };
 
 struct ensi_switching_key {
   size_t digits;
-  size_t words;    /* words of a (and of b) */
-  uint64_t *b, *a; /* digits x (q_count + p_count) limbs */
+  size_t words;      /* words of a (and of b) */
+  bool level0_only;  /* only limb q_0 and the P limbs are set (encapsulation key) */
+  uint8_t seed[32];
+  uint64_t *b, *a;   /* digits x (q_count + p_count) limbs */
 };
+
+/* a = digits x limbs uniform limbs (moduli 0 .. limbs - 1) from seed; with level0_only only
+ * digit 0 is set and its limbs q_1 .. q_L are zero. */
+void ensi_expand_a(const ensi_context *ctx, uint64_t *a, const uint8_t seed[32], size_t digits,
+                   size_t limbs, bool level0_only);
 
 typedef struct {
   uint64_t element;        /* Galois element g */
@@ -46,6 +56,10 @@ struct ensi_eval_keys {
   ensi_switching_key *to_sparse, *from_sparse;
   size_t sparse_weight;
 };
+
+/* A secret key from its small coefficients (validated by the caller). */
+ensi_status ensi_secret_key_from_coeffs(ensi_secret_key **out, const ensi_context *ctx,
+                                        const int8_t *coeffs);
 
 /* The Galois key of element g, or NULL. */
 const ensi_galois_key *ensi_eval_keys_find(const ensi_eval_keys *keys, uint64_t g);

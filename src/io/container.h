@@ -1,0 +1,30 @@
+/* The envelope of every serialized object:
+ *   magic "ENSI" | u16 format version | u16 object type | u64 payload length | payload |
+ *   32-byte BLAKE2b-256 checksum of everything before it.
+ * All integers little-endian. Opening checks magic, version, type, exact length and checksum
+ * before a single payload byte is parsed. */
+#ifndef ENSI_IO_CONTAINER_H
+#define ENSI_IO_CONTAINER_H
+
+#include "io/buffer.h"
+
+enum { ENSI_FORMAT_VERSION = 1, ENSI_CHECKSUM_BYTES = 32, ENSI_HEADER_BYTES = 16 };
+
+typedef enum {
+  ENSI_OBJECT_PARAMS = 1,
+  ENSI_OBJECT_SECRET_KEY = 2,
+  ENSI_OBJECT_PUBLIC_KEY = 3,
+  ENSI_OBJECT_EVAL_KEYS = 4,
+  ENSI_OBJECT_CIPHERTEXT = 5,
+  ENSI_OBJECT_PLAINTEXT = 6
+} ensi_object_type;
+
+/* Wraps payload into a new allocation *out of *out_length bytes. */
+ensi_status ensi_container_seal(uint8_t **out, size_t *out_length, ensi_object_type type,
+                                const ensi_writer *payload);
+
+/* Checks data and points *payload at its payload (inside data). */
+ensi_status ensi_container_open(ensi_reader *payload, const uint8_t *data, size_t length,
+                                ensi_object_type type);
+
+#endif
