@@ -9,5 +9,6 @@
 #include <ensi/linear_transform.h>
 #include <ensi/polynomial.h>
 #include <ensi/bootstrap.h>
+#include <ensi/io.h>
 
 #endif
