@@ -14,7 +14,9 @@ typedef struct {
 
 static const subcommand subcommands[] = {
     {"run", ensi_cmd_run, "full encrypted round trip on a model (default: embedded tiny model)"},
-    {"bench", ensi_cmd_bench, "benchmarks: ntt, ... (ensi bench help)"},
+    {"bench", ensi_cmd_bench, "benchmarks: ntt, ckks, boot, ... (ensi bench help)"},
+    {"model", ensi_cmd_model, "model synth: write a synthetic BitNet checkpoint"},
+    {"generate", ensi_cmd_generate, "plaintext greedy generation with the reference forward pass"},
 };
 
 static void usage(FILE *out) {

@@ -1,0 +1,89 @@
+/* BitNet b1.58 models in plaintext: configuration, weights (ternarized BitLinear matrices, norms,
+ * embeddings), loading from a Hugging Face directory (config.json + model.safetensors), a
+ * deterministic synthetic model generator, and the double-precision reference forward pass that
+ * every encrypted result is checked against. Formulas: shared/research/bitnet.md. */
+#ifndef ENSI_MODEL_H
+#define ENSI_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ensi/status.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+  int layers, hidden, heads, head_dim, intermediate, vocab, max_positions;
+  double rms_eps, rope_theta;
+  bool tie_embeddings;
+  int bos_id, eos_id;
+} ensi_model_config;
+
+/* A BitLinear weight: W ~ beta T with T in {-1, 0, 1}^(rows x cols) (rows = outputs,
+ * cols = inputs, the Hugging Face layout), beta = max(mean |W|, 1e-5) and
+ * T = clamp(round-half-even(W / beta), -1, 1). For each output k, the inputs with T = +1 are
+ * plus[plus_start[k] .. plus_start[k + 1]) and those with T = -1 likewise in minus: the encrypted
+ * addition-only product walks exactly these lists. */
+typedef struct {
+  int rows, cols;
+  double beta;
+  int8_t *t;                 /* rows x cols */
+  uint32_t *plus_start, *plus;
+  uint32_t *minus_start, *minus;
+} ensi_ternary;
+
+typedef struct {
+  ensi_ternary q, k, v, o, gate, up, down;
+  float *input_norm, *inner_attn_norm, *post_attn_norm, *ffn_norm;
+} ensi_layer;
+
+typedef struct {
+  ensi_model_config config;
+  float *embeddings; /* vocab x hidden */
+  float *final_norm; /* hidden */
+  ensi_layer *layers;
+} ensi_model;
+
+/* Parses a Hugging Face config.json of the 1bitLLM BitNet family; validates every field. */
+ensi_status ensi_model_config_parse(ensi_model_config *out, const char *json, size_t length);
+
+/* Loads DIR/config.json and DIR/model.safetensors (F32, F16 or BF16 latent weights). */
+ensi_status ensi_model_load(ensi_model **out, const char *dir);
+void ensi_model_free(ensi_model *model);
+
+/* Ternarizes a latent float matrix (rows x cols). */
+ensi_status ensi_ternary_from_float(ensi_ternary *out, const float *w, int rows, int cols);
+void ensi_ternary_free(ensi_ternary *m);
+
+/* Writes a deterministic synthetic checkpoint (config.json, model.safetensors with the real
+ * tensor names) into dir: shape "tiny", "small" or "large"; layers > 0 overrides the count. */
+ensi_status ensi_model_synthesize(const char *dir, const char *shape, int layers, uint64_t seed);
+
+typedef enum {
+  ENSI_ATTENTION_SOFTMAX,      /* the checkpoint's own attention */
+  ENSI_ATTENTION_SIGMOID,      /* sigmoid(QK^T / sqrt(dh) - ln s), causal mask after it */
+  ENSI_ATTENTION_SIGMOID_POLY  /* the same with the Chebyshev polynomial of the encrypted path */
+} ensi_attention;
+
+typedef struct {
+  ensi_attention attention;
+  int sigmoid_degree;          /* polynomial surrogate of the logistic function ... */
+  double sigmoid_lo, sigmoid_hi; /* ... on this interval (ENSI: degree 16 on [-10, 11]) */
+  bool quantize_activations;   /* BitNet's per-token 8-bit activation quantization */
+} ensi_forward_options;
+
+void ensi_forward_options_default(ensi_forward_options *out);
+
+/* Runs the model on tokens[0..count): hidden (count x hidden, may be NULL) receives the last
+ * layer's output before the final norm (what the encrypted path returns); logits (count x vocab,
+ * may be NULL) the tied LM head after the final norm. */
+ensi_status ensi_forward(const ensi_model *model, const int32_t *tokens, size_t count,
+                         const ensi_forward_options *options, double *hidden, double *logits);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

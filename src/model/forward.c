@@ -1,0 +1,235 @@
+/* The plaintext reference forward pass of BitNet b1.58 in double precision, top to bottom as the
+ * math reads (shared/research/bitnet.md section 1.3), with the switches that reproduce the
+ * encrypted path exactly: sigmoid attention, its Chebyshev surrogate, activation quantization. */
+#include <ensi/model.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "math/chebyshev.h"
+
+typedef struct {
+  const ensi_model_config *c;
+  const ensi_forward_options *opt;
+  size_t s;                  /* tokens */
+  double *x, *a, *q, *k, *v, *att, *o, *gate, *up, *d; /* token-major activations */
+  double *scores;            /* s x s, one head at a time */
+  double *sigmoid_poly;      /* Chebyshev coefficients when attention = sigmoid-poly */
+} run_state;
+
+void ensi_forward_options_default(ensi_forward_options *out) {
+  out->attention = ENSI_ATTENTION_SOFTMAX;
+  out->sigmoid_degree = 16;
+  out->sigmoid_lo = -10.0;
+  out->sigmoid_hi = 11.0;
+  out->quantize_activations = false;
+}
+
+static void rmsnorm(double *out, const double *in, const float *weight, int n, double eps) {
+  double ss = 0;
+  for (int i = 0; i < n; i++)
+    ss += in[i] * in[i];
+  const double inv = 1.0 / sqrt(ss / n + eps);
+  for (int i = 0; i < n; i++)
+    out[i] = weight[i] * in[i] * inv;
+}
+
+/* out[t] = W x[t] for every token; BitLinear: beta (sum over +1 inputs - sum over -1 inputs),
+ * with optional per-token 8-bit activation quantization. */
+static void bitlinear(double *out, const double *in, const ensi_ternary *w, size_t tokens,
+                      bool quantize) {
+  double *xq = quantize ? malloc((size_t)w->cols * sizeof *xq) : NULL;
+  for (size_t t = 0; t < tokens; t++) {
+    const double *x = in + t * (size_t)w->cols;
+    double scale = 1.0;
+    if (xq) { /* s = 127 / max(max |x|, 1e-5); x_q = clamp(round(s x), -128, 127) */
+      double m = 1e-5;
+      for (int i = 0; i < w->cols; i++)
+        m = fmax(m, fabs(x[i]));
+      scale = 127.0 / m;
+      for (int i = 0; i < w->cols; i++)
+        xq[i] = fmin(127.0, fmax(-128.0, rint(scale * x[i])));
+      x = xq;
+    }
+    for (int r = 0; r < w->rows; r++) {
+      double sum = 0;
+      for (uint32_t j = w->plus_start[r]; j < w->plus_start[r + 1]; j++)
+        sum += x[w->plus[j]];
+      for (uint32_t j = w->minus_start[r]; j < w->minus_start[r + 1]; j++)
+        sum -= x[w->minus[j]];
+      out[t * (size_t)w->rows + (size_t)r] = w->beta / scale * sum;
+    }
+  }
+  free(xq);
+}
+
+/* Rotate-half RoPE on every head of every token: pairs (d, d + dh/2), angle pos theta^(-2d/dh). */
+static void rope(double *x, const ensi_model_config *c, size_t tokens) {
+  const int dh = c->head_dim, half = dh / 2;
+  for (size_t t = 0; t < tokens; t++)
+    for (int h = 0; h < c->heads; h++) {
+      double *v = x + t * (size_t)c->hidden + (size_t)h * (size_t)dh;
+      for (int d = 0; d < half; d++) {
+        const double angle = (double)t * pow(c->rope_theta, -2.0 * d / dh);
+        const double cs = cos(angle), sn = sin(angle), x1 = v[d], x2 = v[d + half];
+        v[d] = x1 * cs - x2 * sn;
+        v[d + half] = x2 * cs + x1 * sn;
+      }
+    }
+}
+
+static double logistic(double x) { return 1.0 / (1.0 + exp(-x)); }
+
+static double logistic_fn(double x, void *unused) {
+  (void)unused;
+  return logistic(x);
+}
+
+/* Attention weights of query i for one head (scores row i, length s), causal. */
+static void attention_weights(run_state *st, double *row, size_t i) {
+  const size_t s = st->s;
+  const ensi_forward_options *o = st->opt;
+  if (o->attention == ENSI_ATTENTION_SOFTMAX) {
+    double m = -INFINITY, sum = 0;
+    for (size_t j = 0; j <= i; j++)
+      m = fmax(m, row[j]);
+    for (size_t j = 0; j <= i; j++)
+      sum += row[j] = exp(row[j] - m);
+    for (size_t j = 0; j <= i; j++)
+      row[j] /= sum;
+  } else { /* sigmoid(score - ln s); the causal mask multiplies afterwards */
+    for (size_t j = 0; j < s; j++) {
+      const double z = row[j] - log((double)s);
+      row[j] = o->attention == ENSI_ATTENTION_SIGMOID
+                   ? logistic(z)
+                   : ensi_chebyshev_eval(st->sigmoid_poly, o->sigmoid_degree, o->sigmoid_lo,
+                                         o->sigmoid_hi, z);
+    }
+  }
+  for (size_t j = i + 1; j < s; j++)
+    row[j] = 0.0;
+}
+
+static void attention(run_state *st) {
+  const ensi_model_config *c = st->c;
+  const size_t s = st->s, hid = (size_t)c->hidden, dh = (size_t)c->head_dim;
+  const double norm = 1.0 / sqrt((double)dh);
+  for (int h = 0; h < c->heads; h++) {
+    const size_t off = (size_t)h * dh;
+    for (size_t i = 0; i < s; i++) {
+      double *row = st->scores + i * s;
+      for (size_t j = 0; j < s; j++) {
+        double dot = 0;
+        for (size_t d = 0; d < dh; d++)
+          dot += st->q[i * hid + off + d] * st->k[j * hid + off + d];
+        row[j] = dot * norm;
+      }
+      attention_weights(st, row, i);
+      for (size_t d = 0; d < dh; d++) {
+        double acc = 0;
+        for (size_t j = 0; j < s; j++)
+          acc += row[j] * st->v[j * hid + off + d];
+        st->att[i * hid + off + d] = acc;
+      }
+    }
+  }
+}
+
+static void layer(run_state *st, const ensi_layer *l) {
+  const ensi_model_config *c = st->c;
+  const size_t s = st->s, hid = (size_t)c->hidden, ffn = (size_t)c->intermediate;
+  const bool quant = st->opt->quantize_activations;
+  for (size_t t = 0; t < s; t++)
+    rmsnorm(st->a + t * hid, st->x + t * hid, l->input_norm, c->hidden, c->rms_eps);
+  bitlinear(st->q, st->a, &l->q, s, quant);
+  bitlinear(st->k, st->a, &l->k, s, quant);
+  bitlinear(st->v, st->a, &l->v, s, quant);
+  rope(st->q, c, s);
+  rope(st->k, c, s);
+  attention(st);
+  for (size_t t = 0; t < s; t++)
+    rmsnorm(st->a + t * hid, st->att + t * hid, l->inner_attn_norm, c->hidden, c->rms_eps);
+  bitlinear(st->o, st->a, &l->o, s, quant);
+  for (size_t i = 0; i < s * hid; i++)
+    st->x[i] += st->o[i];
+  for (size_t t = 0; t < s; t++)
+    rmsnorm(st->a + t * hid, st->x + t * hid, l->post_attn_norm, c->hidden, c->rms_eps);
+  bitlinear(st->gate, st->a, &l->gate, s, quant);
+  bitlinear(st->up, st->a, &l->up, s, quant);
+  for (size_t i = 0; i < s * ffn; i++) /* SiLU(gate) * up */
+    st->gate[i] = st->gate[i] * logistic(st->gate[i]) * st->up[i];
+  for (size_t t = 0; t < s; t++)
+    rmsnorm(st->up + t * ffn, st->gate + t * ffn, l->ffn_norm, c->intermediate, c->rms_eps);
+  bitlinear(st->d, st->up, &l->down, s, quant);
+  for (size_t i = 0; i < s * hid; i++)
+    st->x[i] += st->d[i];
+}
+
+static void free_state(run_state *st) {
+  double *all[] = {st->x, st->a, st->q, st->k, st->v, st->att, st->o, st->gate, st->up, st->d,
+                   st->scores, st->sigmoid_poly};
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+    free(all[i]);
+}
+
+static ensi_status init_state(run_state *st, const ensi_model *m, size_t s,
+                              const ensi_forward_options *o) {
+  memset(st, 0, sizeof *st);
+  st->c = &m->config;
+  st->opt = o;
+  st->s = s;
+  const size_t hid = s * (size_t)m->config.hidden, ffn = s * (size_t)m->config.intermediate;
+  double **bufs[] = {&st->x, &st->a, &st->q, &st->k, &st->v, &st->att, &st->o, &st->d};
+  for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+    if (!(*bufs[i] = calloc(hid, sizeof(double))))
+      return ENSI_ERR_NOMEM;
+  st->gate = calloc(ffn, sizeof(double));
+  st->up = calloc(ffn, sizeof(double));
+  st->scores = calloc(s * s, sizeof(double));
+  if (!st->gate || !st->up || !st->scores)
+    return ENSI_ERR_NOMEM;
+  if (o->attention == ENSI_ATTENTION_SIGMOID_POLY) {
+    st->sigmoid_poly = calloc((size_t)o->sigmoid_degree + 1, sizeof(double));
+    if (!st->sigmoid_poly)
+      return ENSI_ERR_NOMEM;
+    ENSI_TRY(ensi_chebyshev_fit(st->sigmoid_poly, o->sigmoid_degree, o->sigmoid_lo, o->sigmoid_hi,
+                                logistic_fn, NULL));
+  }
+  return ENSI_OK;
+}
+
+ensi_status ensi_forward(const ensi_model *model, const int32_t *tokens, size_t count,
+                         const ensi_forward_options *options, double *hidden, double *logits) {
+  if (!model || !tokens || count == 0 || count > (size_t)model->config.max_positions)
+    return ensi_fail(ENSI_ERR_ARG, "forward: bad argument (%zu tokens)", count);
+  ensi_forward_options defaults;
+  ensi_forward_options_default(&defaults);
+  const ensi_forward_options *o = options ? options : &defaults;
+  const ensi_model_config *c = &model->config;
+  for (size_t t = 0; t < count; t++)
+    if (tokens[t] < 0 || tokens[t] >= c->vocab)
+      return ensi_fail(ENSI_ERR_ARG, "forward: token %d outside the vocabulary", tokens[t]);
+  run_state st;
+  ensi_status s = init_state(&st, model, count, o);
+  const size_t hid = (size_t)c->hidden;
+  for (size_t t = 0; s == ENSI_OK && t < count; t++)
+    for (size_t i = 0; i < hid; i++)
+      st.x[t * hid + i] = model->embeddings[(size_t)tokens[t] * hid + i];
+  for (int l = 0; s == ENSI_OK && l < c->layers; l++)
+    layer(&st, &model->layers[l]);
+  if (s == ENSI_OK && hidden)
+    memcpy(hidden, st.x, count * hid * sizeof *hidden);
+  for (size_t t = 0; s == ENSI_OK && logits && t < count; t++) { /* final norm, tied LM head */
+    rmsnorm(st.a, st.x + t * hid, model->final_norm, c->hidden, c->rms_eps);
+    for (int v = 0; v < c->vocab; v++) {
+      double dot = 0;
+      for (size_t i = 0; i < hid; i++)
+        dot += st.a[i] * model->embeddings[(size_t)v * hid + i];
+      logits[t * (size_t)c->vocab + (size_t)v] = dot;
+    }
+  }
+  free_state(&st);
+  return s;
+}
