@@ -10,5 +10,6 @@
 #include <ensi/polynomial.h>
 #include <ensi/bootstrap.h>
 #include <ensi/io.h>
+#include <ensi/model.h>
 
 #endif
