@@ -1,5 +1,5 @@
 /* ensi model synth: writes a deterministic synthetic BitNet checkpoint (config.json and
- * model.safetensors with the real tensor names). */
+ * model.safetensors with the real tensor names); ensi model accuracy: tools/cmd_accuracy.c. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,12 +10,17 @@
 
 #include "commands.h"
 
+int ensi_cmd_model_accuracy(int argc, char **argv);
+
 static int usage(FILE *out) {
-  fprintf(out, "usage: ensi model synth --shape tiny|small|large [--layers L] [--seed S] --out DIR\n");
+  fprintf(out, "usage: ensi model synth --shape tiny|small|large [--layers L] [--seed S] --out DIR\n"
+               "       ensi model accuracy [--model DIR] [--samples N] [--out FILE]\n");
   return out == stdout ? 0 : 2;
 }
 
 int ensi_cmd_model(int argc, char **argv) {
+  if (argc >= 2 && !strcmp(argv[1], "accuracy"))
+    return ensi_cmd_model_accuracy(argc - 1, argv + 1);
   if (argc < 2 || strcmp(argv[1], "synth"))
     return usage(argc >= 2 && !strcmp(argv[1], "--help") ? stdout : stderr);
   const char *shape = "tiny", *out = NULL;
