@@ -8,5 +8,6 @@ int ensi_cmd_bench(int argc, char **argv);
 int ensi_cmd_run(int argc, char **argv);
 int ensi_cmd_model(int argc, char **argv);
 int ensi_cmd_generate(int argc, char **argv);
+int ensi_cmd_tokenize(int argc, char **argv);
 
 #endif

@@ -17,6 +17,7 @@ static const subcommand subcommands[] = {
     {"bench", ensi_cmd_bench, "benchmarks: ntt, ckks, boot, ... (ensi bench help)"},
     {"model", ensi_cmd_model, "model synth: write a synthetic BitNet checkpoint"},
     {"generate", ensi_cmd_generate, "plaintext greedy generation with the reference forward pass"},
+    {"tokenize", ensi_cmd_tokenize, "text -> token ids (and --decode) with a model's tokenizer"},
 };
 
 static void usage(FILE *out) {

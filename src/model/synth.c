@@ -1,10 +1,11 @@
-/* Deterministic synthetic BitNet checkpoints with the real 1bitLLM tensor names: config.json and
- * model.safetensors (F32 latent weights). Latent linear weights are Gaussian with standard
+/* Deterministic synthetic BitNet checkpoints with the real 1bitLLM tensor names: config.json,
+ * model.safetensors (F32 latent weights) and a tokenizer.json of the model's vocabulary size. Latent linear weights are Gaussian with standard
  * deviation 1/sqrt(inputs), so that about a third of the ternary weights are zero and BitLinear
  * outputs stay of order one; norms are 1 + 0.1 N(0, 1); embeddings 0.1 N(0, 1) (so that the
  * layers, not the token's own embedding, decide the next token). The same seed always
  * gives the same bytes. */
 #include <ensi/model.h>
+#include <ensi/tokenizer.h>
 
 #include <math.h>
 #include <stdio.h>
@@ -156,5 +157,14 @@ ensi_status ensi_model_synthesize(const char *dir, const char *shape, int layers
   if (s == ENSI_OK)
     s = write_weights(dir, t, count, seed);
   free(t);
+  ensi_tokenizer *tok = NULL;
+  if (s == ENSI_OK)
+    s = ensi_tokenizer_build_synthetic(&tok, (size_t)c.vocab);
+  if (s == ENSI_OK) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
+    s = ensi_tokenizer_save_json(tok, path);
+  }
+  ensi_tokenizer_free(tok);
   return s;
 }
