@@ -10,6 +10,21 @@
 
 static const char SPACE_MARK[] = "\xe2\x96\x81"; /* U+2581, the SentencePiece space */
 
+static int hex_digit(char c) {
+  return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10
+         : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+bool ensi_tokenizer_byte_piece(const char *text, size_t length, unsigned *byte) {
+  if (length != 6 || memcmp(text, "<0x", 3) || text[5] != '>')
+    return false;
+  const int hi = hex_digit(text[3]), lo = hex_digit(text[4]);
+  if (hi < 0 || lo < 0)
+    return false;
+  *byte = (unsigned)(hi * 16 + lo);
+  return true;
+}
+
 static uint64_t hash_bytes(const char *s, size_t n) {
   uint64_t h = 1469598103934665603ULL; /* FNV-1a */
   for (size_t i = 0; i < n; i++)
@@ -86,7 +101,7 @@ ensi_status ensi_tokenizer_finish(ensi_tokenizer *tok) {
       i = (i + 1) & (tok->table_size - 1);
     tok->table[i] = (int32_t)id;
     unsigned byte;
-    if (p->type == PIECE_BYTE && p->length == 6 && sscanf(p->text, "<0x%2X>", &byte) == 1)
+    if (p->type == PIECE_BYTE && ensi_tokenizer_byte_piece(p->text, p->length, &byte))
       tok->byte_id[byte] = (int32_t)id;
     if (p->type == PIECE_UNKNOWN && tok->unk < 0)
       tok->unk = (int32_t)id;
@@ -265,7 +280,7 @@ ensi_status ensi_tokenizer_decode(const ensi_tokenizer *tok, const int32_t *ids,
   for (size_t i = 0; i < count; i++) {
     if (ids[i] < 0 || (size_t)ids[i] >= tok->count)
       return ensi_fail(ENSI_ERR_ARG, "decode: id %d outside the vocabulary", ids[i]);
-    capacity += tok->pieces[ids[i]].length + 3;
+    capacity += tok->pieces[ids[i]].length + 5; /* <unk> prints as 5 bytes */
   }
   char *out = malloc(capacity);
   if (!out)
@@ -276,7 +291,7 @@ ensi_status ensi_tokenizer_decode(const ensi_tokenizer *tok, const int32_t *ids,
     unsigned byte;
     if (p->type == PIECE_CONTROL)
       continue;
-    if (p->type == PIECE_BYTE && sscanf(p->text, "<0x%2X>", &byte) == 1) {
+    if (p->type == PIECE_BYTE && ensi_tokenizer_byte_piece(p->text, p->length, &byte)) {
       out[n++] = (char)byte;
     } else if (p->type == PIECE_UNKNOWN) {
       memcpy(out + n, " \xe2\x81\x87 ", 5); /* SentencePiece shows <unk> as " ⁇ " */

@@ -44,6 +44,9 @@ struct ensi_tokenizer {
 ensi_status ensi_tokenizer_alloc(ensi_tokenizer **out, size_t count);
 /* Builds the lookup tables and byte ids once pieces (and merges) are set; validates them. */
 ensi_status ensi_tokenizer_finish(ensi_tokenizer *tok);
+/* True when text is exactly "<0xHH>" (two hex digits); *byte receives the value. */
+bool ensi_tokenizer_byte_piece(const char *text, size_t length, unsigned *byte);
+
 /* Id of a piece text, or -1. */
 int32_t ensi_tokenizer_find(const ensi_tokenizer *tok, const char *text, size_t length);
 

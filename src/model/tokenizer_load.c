@@ -101,7 +101,7 @@ static ensi_status json_pieces(ensi_tokenizer **out, json_t *model, json_t *adde
       break;
     }
     unsigned byte;
-    const bool is_byte = n == 6 && sscanf(key, "<0x%2X>", &byte) == 1;
+    const bool is_byte = ensi_tokenizer_byte_piece(key, n, &byte);
     t->pieces[id] = (piece){copy_text(key, n), n, 0.0f, is_byte ? PIECE_BYTE : PIECE_NORMAL};
     if (!t->pieces[id].text)
       s = ENSI_ERR_NOMEM;
