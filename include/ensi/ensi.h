@@ -11,5 +11,6 @@
 #include <ensi/bootstrap.h>
 #include <ensi/io.h>
 #include <ensi/model.h>
+#include <ensi/tokenizer.h>
 
 #endif
