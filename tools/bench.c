@@ -16,12 +16,14 @@ int ensi_bench_version(int argc, char **argv, const bench_options *opt);
 int ensi_bench_ntt(int argc, char **argv, const bench_options *opt);
 int ensi_bench_ckks(int argc, char **argv, const bench_options *opt);
 int ensi_bench_boot(int argc, char **argv, const bench_options *opt);
+int ensi_bench_forward(int argc, char **argv, const bench_options *opt);
 
 static const benchmark benchmarks[] = {
     {"version", ensi_bench_version, "timer self-check: prints the library version and clock overhead"},
     {"ntt", ensi_bench_ntt, "forward/inverse NTT at N = 2^16, 50- and 60-bit primes"},
     {"ckks", ensi_bench_ckks, "CKKS operations (--preset P, default n16), top and middle level"},
     {"boot", ensi_bench_boot, "bootstrapping (--preset P, default n16-boot; --slots S)"},
+    {"forward", ensi_bench_forward, "plaintext forward pass (--shape S, --layers L, --seq S)"},
 };
 static const size_t benchmark_count = sizeof benchmarks / sizeof benchmarks[0];
 

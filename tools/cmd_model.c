@@ -51,6 +51,6 @@ int ensi_cmd_model(int argc, char **argv) {
     fprintf(stderr, "ensi model synth: %s: %s\n", ensi_strerror(s), ensi_error_detail());
     return 1;
   }
-  printf("wrote %s: config.json, model.safetensors, tokenizer.json (%s)\n", out, shape);
+  printf("wrote %s: config.json, model.safetensors, model.gguf, tokenizer.json (%s)\n", out, shape);
   return 0;
 }

@@ -50,9 +50,18 @@ typedef struct {
 /* Parses a Hugging Face config.json of the 1bitLLM BitNet family; validates every field. */
 ensi_status ensi_model_config_parse(ensi_model_config *out, const char *json, size_t length);
 
-/* Loads DIR/config.json and DIR/model.safetensors (F32, F16 or BF16 latent weights). */
+/* Loads DIR/config.json and DIR/model.safetensors (F32, F16 or BF16 latent weights), or
+ * DIR/model.gguf when there is no safetensors file. */
 ensi_status ensi_model_load(ensi_model **out, const char *dir);
 void ensi_model_free(ensi_model *model);
+
+/* Loads a GGUF file (v2/v3; F32, F16, BF16, TQ1_0, TQ2_0, I2_S tensors) with the llama.cpp
+ * BitNet tensor names (token_embd, blk.N.attn_q, ...). */
+ensi_status ensi_model_load_gguf(ensi_model **out, const char *path);
+
+/* A ternary matrix from its trits (rows x cols, row-major) and scale. */
+ensi_status ensi_ternary_from_trits(ensi_ternary *out, const int8_t *trits, int rows, int cols,
+                                    double beta);
 
 /* Ternarizes a latent float matrix (rows x cols). */
 ensi_status ensi_ternary_from_float(ensi_ternary *out, const float *w, int rows, int cols);

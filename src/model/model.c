@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/error.h"
 #include "model/safetensors.h"
@@ -51,6 +52,15 @@ static ensi_status read_layer(const ensi_safetensors *st, const ensi_model_confi
 
 static ensi_status load(ensi_model *m, const char *dir) {
   char path[4096];
+  snprintf(path, sizeof path, "%s/model.safetensors", dir);
+  if (access(path, F_OK) != 0) { /* no safetensors: the GGUF file */
+    snprintf(path, sizeof path, "%s/model.gguf", dir);
+    ensi_model *g;
+    ENSI_TRY(ensi_model_load_gguf(&g, path));
+    *m = *g;
+    free(g);
+    return ENSI_OK;
+  }
   snprintf(path, sizeof path, "%s/config.json", dir);
   uint8_t *text;
   size_t length;

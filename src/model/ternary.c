@@ -53,6 +53,32 @@ ensi_status ensi_ternary_from_float(ensi_ternary *out, const float *w, int rows,
   return s;
 }
 
+ensi_status ensi_ternary_from_trits(ensi_ternary *out, const int8_t *trits, int rows, int cols,
+                                    double beta) {
+  if (!out || !trits || rows <= 0 || cols <= 0 || !(beta > 0))
+    return ensi_fail(ENSI_ERR_ARG, "ternary: bad argument");
+  memset(out, 0, sizeof *out);
+  const size_t count = (size_t)rows * (size_t)cols;
+  out->rows = rows;
+  out->cols = cols;
+  out->beta = beta;
+  if (!(out->t = malloc(count)))
+    return ENSI_ERR_NOMEM;
+  for (size_t i = 0; i < count; i++) {
+    if (trits[i] < -1 || trits[i] > 1) {
+      ensi_ternary_free(out);
+      return ensi_fail(ENSI_ERR_FORMAT, "ternary: value %d is not a trit", trits[i]);
+    }
+    out->t[i] = trits[i];
+  }
+  ensi_status s = index_lists(out, 1, &out->plus_start, &out->plus);
+  if (s == ENSI_OK)
+    s = index_lists(out, -1, &out->minus_start, &out->minus);
+  if (s != ENSI_OK)
+    ensi_ternary_free(out);
+  return s;
+}
+
 void ensi_ternary_free(ensi_ternary *m) {
   if (!m)
     return;
