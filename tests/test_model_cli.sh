@@ -8,6 +8,7 @@ trap 'rm -rf "$dir"' EXIT
 "$ENSI_TOOL" model synth --shape tiny --out "$dir/b" >/dev/null
 cmp "$dir/a/model.safetensors" "$dir/b/model.safetensors"
 cmp "$dir/a/config.json" "$dir/b/config.json"
+"$ENSI_TOOL" generate --model "$dir/a" --prompt "the server evaluates" --tokens 2 | grep -q "^text: "
 for attention in softmax sigmoid sigmoid-poly; do
   "$ENSI_TOOL" generate --model "$dir/a" --tokens-in 1,5,9,200 --tokens 3 --attention "$attention" \
     | grep -Eq '^tokens: 1 5 9 200( [0-9]+){3}$'

@@ -16,8 +16,9 @@
 
 static double *dense(const ensi_ternary *m) { /* W = beta T as a dense row-major matrix */
   double *w = malloc((size_t)m->rows * (size_t)m->cols * sizeof *w);
-  for (size_t i = 0; i < (size_t)m->rows * (size_t)m->cols; i++)
-    w[i] = m->beta * m->t[i];
+  for (int r = 0; r < m->rows; r++)
+    for (int c = 0; c < m->cols; c++)
+      w[(size_t)r * m->cols + c] = m->beta * ensi_ternary_at(m, (size_t)r, (size_t)c);
   return w;
 }
 
@@ -167,8 +168,9 @@ static void check_ternarization(const char *dir, const ensi_model *m) {
   int bad = 0;
   for (size_t i = 0; i < n; i++) {
     double r = nearbyint(w[i] / q->beta);
-    bad += q->t[i] != (r > 1 ? 1 : r < -1 ? -1 : r);
-    zeros += q->t[i] == 0;
+    const int t = ensi_ternary_at(q, i / (size_t)q->cols, i % (size_t)q->cols);
+    bad += t != (r > 1 ? 1 : r < -1 ? -1 : r);
+    zeros += t == 0;
   }
   CHECK(bad == 0);
   CHECK_MSG(zeros > n / 5 && zeros < n / 2, "zero fraction %.3f", (double)zeros / n);
@@ -204,6 +206,23 @@ static void check_shape(const char *shape, int tokens) {
     double eh = relative_error(h1, h2, tokens * H), el = relative_error(l1, l2, tokens * V);
     CHECK_MSG(eh < 1e-9 && el < 1e-9, "%s, attention %d, quantized %d: hidden %.2g, logits %.2g",
               shape, (int)o.attention, (int)o.quantize_activations, eh, el);
+  }
+  /* polynomial SiLU and inverse square root: with high degrees the surrogates reproduce the exact
+   * pass closely, with low degrees they visibly do not (so the switches are really in effect) */
+  ensi_forward_options o;
+  ensi_forward_options_default(&o);
+  CHECK(ensi_forward(m, tok, (size_t)tokens, &o, h1, l1) == ENSI_OK);
+  for (int degree = 6; degree <= 200; degree += 194) {
+    o.silu_degree = degree;
+    o.rsqrt_degree = degree;
+    o.rsqrt_lo = 0.005;
+    o.rsqrt_hi = 5.0;
+    CHECK(ensi_forward(m, tok, (size_t)tokens, &o, h2, l2) == ENSI_OK);
+    const double e = relative_error(l2, l1, tokens * V);
+    if (degree > 60)
+      CHECK_MSG(e < 1e-3, "%s: degree %d surrogates move the logits by %.2g", shape, degree, e);
+    else
+      CHECK_MSG(e > 1e-6, "%s: degree %d surrogates change nothing", shape, degree);
   }
   free(h1); free(h2); free(l1); free(l2);
   ensi_model_free(m);

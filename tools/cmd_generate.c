@@ -1,17 +1,18 @@
-/* ensi generate: plaintext greedy generation with the reference forward pass, from token ids
- * (the tokenizer is not built yet). --dump-logits writes the logits of the prompt in the format
- * of docs/FORMATS.md ("Logits"). */
+/* ensi generate: plaintext greedy generation with the reference forward pass, from a text prompt
+ * (the model directory's tokenizer) or from token ids. --dump-logits writes the logits of the
+ * prompt in the format of docs/FORMATS.md ("Logits"). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <ensi/model.h>
+#include <ensi/tokenizer.h>
 
 #include "commands.h"
 
 static int usage(FILE *out) {
-  fprintf(out, "usage: ensi generate --model DIR --tokens-in ID,ID,... [--tokens K]\n"
+  fprintf(out, "usage: ensi generate --model DIR (--prompt TEXT | --tokens-in ID,ID,...) [--tokens K]\n"
                "         [--attention softmax|sigmoid|sigmoid-poly] [--quantize-activations]\n"
                "         [--dump-logits FILE]\n");
   return out == stdout ? 0 : 2;
@@ -43,12 +44,13 @@ static int dump_logits(const char *path, const double *logits, uint32_t tokens, 
 }
 
 int ensi_cmd_generate(int argc, char **argv) {
-  const char *dir = NULL, *ids_text = NULL, *dump = NULL;
+  const char *dir = NULL, *ids_text = NULL, *dump = NULL, *prompt = NULL;
   int new_tokens = 1;
   ensi_forward_options opt;
   ensi_forward_options_default(&opt);
   static const struct option options[] = {{"model", required_argument, 0, 'm'},
                                           {"tokens-in", required_argument, 0, 'i'},
+                                          {"prompt", required_argument, 0, 'p'},
                                           {"tokens", required_argument, 0, 'k'},
                                           {"attention", required_argument, 0, 'a'},
                                           {"quantize-activations", no_argument, 0, 'q'},
@@ -60,6 +62,7 @@ int ensi_cmd_generate(int argc, char **argv) {
     switch (c) {
     case 'm': dir = optarg; break;
     case 'i': ids_text = optarg; break;
+    case 'p': prompt = optarg; break;
     case 'k': new_tokens = atoi(optarg); break;
     case 'q': opt.quantize_activations = true; break;
     case 'd': dump = optarg; break;
@@ -80,12 +83,31 @@ int ensi_cmd_generate(int argc, char **argv) {
   enum { MAX_TOKENS = 4096 };
   static int32_t ids[MAX_TOKENS];
   size_t count = ids_text ? parse_ids(ids_text, ids, MAX_TOKENS) : 0;
-  if (!dir || count == 0 || new_tokens < 1 || count + (size_t)new_tokens > MAX_TOKENS)
+  ensi_tokenizer *tok = NULL;
+  if (dir && prompt) {
+    int32_t *encoded;
+    ensi_status st = ensi_tokenizer_load_dir(&tok, dir);
+    if (st == ENSI_OK)
+      st = ensi_tokenizer_encode(tok, prompt, strlen(prompt), true, &encoded, &count);
+    if (st != ENSI_OK) {
+      fprintf(stderr, "ensi generate: tokenizer: %s: %s\n", ensi_strerror(st), ensi_error_detail());
+      ensi_tokenizer_free(tok);
+      return 1;
+    }
+    count = count < MAX_TOKENS ? count : MAX_TOKENS;
+    memcpy(ids, encoded, count * sizeof *ids);
+    free(encoded);
+  }
+  const size_t prompt_count = count;
+  if (!dir || count == 0 || new_tokens < 1 || count + (size_t)new_tokens > MAX_TOKENS) {
+    ensi_tokenizer_free(tok);
     return usage(stderr);
+  }
   ensi_model *model;
   ensi_status s = ensi_model_load(&model, dir);
   if (s != ENSI_OK) {
     fprintf(stderr, "ensi generate: %s: %s\n", ensi_strerror(s), ensi_error_detail());
+    ensi_tokenizer_free(tok);
     return 1;
   }
   const size_t vocab = (size_t)model->config.vocab;
@@ -115,6 +137,13 @@ int ensi_cmd_generate(int argc, char **argv) {
       printf(" %d", ids[i]);
     printf("\n");
   }
+  char *continuation;
+  if (status == 0 && tok &&
+      ensi_tokenizer_decode(tok, ids + prompt_count, count - prompt_count, &continuation) == ENSI_OK) {
+    printf("text: %s\n", continuation);
+    free(continuation);
+  }
+  ensi_tokenizer_free(tok);
   ensi_model_free(model);
   return status;
 }

@@ -24,16 +24,23 @@ typedef struct {
 
 /* A BitLinear weight: W ~ beta T with T in {-1, 0, 1}^(rows x cols) (rows = outputs,
  * cols = inputs, the Hugging Face layout), beta = max(mean |W|, 1e-5) and
- * T = clamp(round-half-even(W / beta), -1, 1). For each output k, the inputs with T = +1 are
- * plus[plus_start[k] .. plus_start[k + 1]) and those with T = -1 likewise in minus: the encrypted
- * addition-only product walks exactly these lists. */
+ * T = clamp(round-half-even(W / beta), -1, 1). T is stored packed, 2 bits per weight (code
+ * T + 1, four per byte, row-major; ensi_ternary_at). For each output k, the inputs with T = +1
+ * are plus[plus_start[k] .. plus_start[k + 1]) and those with T = -1 likewise in minus: the
+ * encrypted addition-only product walks exactly these lists. */
 typedef struct {
   int rows, cols;
   double beta;
-  int8_t *t;                 /* rows x cols */
+  uint8_t *packed;           /* ceil(rows x cols / 4) bytes */
   uint32_t *plus_start, *plus;
   uint32_t *minus_start, *minus;
 } ensi_ternary;
+
+/* T[r][c] in {-1, 0, 1}. */
+static inline int ensi_ternary_at(const ensi_ternary *m, size_t r, size_t c) {
+  const size_t i = r * (size_t)m->cols + c;
+  return ((m->packed[i / 4] >> (2 * (i % 4))) & 3) - 1;
+}
 
 typedef struct {
   ensi_ternary q, k, v, o, gate, up, down;
@@ -59,6 +66,9 @@ void ensi_model_free(ensi_model *model);
  * BitNet tensor names (token_embd, blk.N.attn_q, ...). */
 ensi_status ensi_model_load_gguf(ensi_model **out, const char *path);
 
+/* All of T into trits[rows x cols] (row-major). */
+void ensi_ternary_unpack(const ensi_ternary *m, int8_t *trits);
+
 /* A ternary matrix from its trits (rows x cols, row-major) and scale. */
 ensi_status ensi_ternary_from_trits(ensi_ternary *out, const int8_t *trits, int rows, int cols,
                                     double beta);
@@ -82,6 +92,10 @@ typedef struct {
   int sigmoid_degree;          /* polynomial surrogate of the logistic function ... */
   double sigmoid_lo, sigmoid_hi; /* ... on this interval (ENSI: degree 16 on [-10, 11]) */
   bool quantize_activations;   /* BitNet's per-token 8-bit activation quantization */
+  int silu_degree;             /* > 0: SiLU as x times the Chebyshev interpolant of the logistic */
+  double silu_lo, silu_hi;     /*      function of this degree on this interval */
+  int rsqrt_degree;            /* > 0: RMSNorm's 1/sqrt(mean square + eps) as a Chebyshev */
+  double rsqrt_lo, rsqrt_hi;   /*      interpolant of this degree on this interval */
 } ensi_forward_options;
 
 void ensi_forward_options_default(ensi_forward_options *out);

@@ -17,6 +17,7 @@ typedef struct {
   double *x, *a, *q, *k, *v, *att, *o, *gate, *up, *d; /* token-major activations */
   double *scores;            /* s x s, one head at a time */
   double *sigmoid_poly;      /* Chebyshev coefficients when attention = sigmoid-poly */
+  double *silu_poly, *rsqrt_poly; /* surrogates of the logistic in SiLU and of 1/sqrt */
 } run_state;
 
 void ensi_forward_options_default(ensi_forward_options *out) {
@@ -25,13 +26,26 @@ void ensi_forward_options_default(ensi_forward_options *out) {
   out->sigmoid_lo = -10.0;
   out->sigmoid_hi = 11.0;
   out->quantize_activations = false;
+  out->silu_degree = 0;
+  out->silu_lo = -20.0;
+  out->silu_hi = 20.0;
+  out->rsqrt_degree = 0;
+  out->rsqrt_lo = 1e-3;
+  out->rsqrt_hi = 100.0;
 }
 
-static void rmsnorm(double *out, const double *in, const float *weight, int n, double eps) {
+/* RMSNorm; the surrogate 1/sqrt (when configured) replaces the exact one inside the layers, where
+ * the encrypted path computes it; the final norm runs on the client in plaintext, exactly. */
+static void rmsnorm(const run_state *st, double *out, const double *in, const float *weight, int n,
+                    bool in_layer) {
+  const double eps = st->c->rms_eps;
   double ss = 0;
   for (int i = 0; i < n; i++)
     ss += in[i] * in[i];
-  const double inv = 1.0 / sqrt(ss / n + eps);
+  const ensi_forward_options *o = st->opt;
+  const double inv = st->rsqrt_poly && in_layer ? ensi_chebyshev_eval(st->rsqrt_poly, o->rsqrt_degree, o->rsqrt_lo,
+                                                          o->rsqrt_hi, ss / n + eps)
+                                    : 1.0 / sqrt(ss / n + eps);
   for (int i = 0; i < n; i++)
     out[i] = weight[i] * in[i] * inv;
 }
@@ -85,6 +99,11 @@ static double logistic(double x) { return 1.0 / (1.0 + exp(-x)); }
 static double logistic_fn(double x, void *unused) {
   (void)unused;
   return logistic(x);
+}
+
+static double rsqrt_fn(double x, void *unused) {
+  (void)unused;
+  return 1.0 / sqrt(x);
 }
 
 /* Attention weights of query i for one head (scores row i, length s), causal. */
@@ -142,7 +161,7 @@ static void layer(run_state *st, const ensi_layer *l) {
   const size_t s = st->s, hid = (size_t)c->hidden, ffn = (size_t)c->intermediate;
   const bool quant = st->opt->quantize_activations;
   for (size_t t = 0; t < s; t++)
-    rmsnorm(st->a + t * hid, st->x + t * hid, l->input_norm, c->hidden, c->rms_eps);
+    rmsnorm(st, st->a + t * hid, st->x + t * hid, l->input_norm, c->hidden, true);
   bitlinear(st->q, st->a, &l->q, s, quant);
   bitlinear(st->k, st->a, &l->k, s, quant);
   bitlinear(st->v, st->a, &l->v, s, quant);
@@ -150,18 +169,24 @@ static void layer(run_state *st, const ensi_layer *l) {
   rope(st->k, c, s);
   attention(st);
   for (size_t t = 0; t < s; t++)
-    rmsnorm(st->a + t * hid, st->att + t * hid, l->inner_attn_norm, c->hidden, c->rms_eps);
+    rmsnorm(st, st->a + t * hid, st->att + t * hid, l->inner_attn_norm, c->hidden, true);
   bitlinear(st->o, st->a, &l->o, s, quant);
   for (size_t i = 0; i < s * hid; i++)
     st->x[i] += st->o[i];
   for (size_t t = 0; t < s; t++)
-    rmsnorm(st->a + t * hid, st->x + t * hid, l->post_attn_norm, c->hidden, c->rms_eps);
+    rmsnorm(st, st->a + t * hid, st->x + t * hid, l->post_attn_norm, c->hidden, true);
   bitlinear(st->gate, st->a, &l->gate, s, quant);
   bitlinear(st->up, st->a, &l->up, s, quant);
-  for (size_t i = 0; i < s * ffn; i++) /* SiLU(gate) * up */
-    st->gate[i] = st->gate[i] * logistic(st->gate[i]) * st->up[i];
+  const ensi_forward_options *o = st->opt;
+  for (size_t i = 0; i < s * ffn; i++) { /* SiLU(gate) * up */
+    const double g = st->gate[i];
+    const double sig = st->silu_poly ? ensi_chebyshev_eval(st->silu_poly, o->silu_degree, o->silu_lo,
+                                                           o->silu_hi, g)
+                                     : logistic(g);
+    st->gate[i] = g * sig * st->up[i];
+  }
   for (size_t t = 0; t < s; t++)
-    rmsnorm(st->up + t * ffn, st->gate + t * ffn, l->ffn_norm, c->intermediate, c->rms_eps);
+    rmsnorm(st, st->up + t * ffn, st->gate + t * ffn, l->ffn_norm, c->intermediate, true);
   bitlinear(st->d, st->up, &l->down, s, quant);
   for (size_t i = 0; i < s * hid; i++)
     st->x[i] += st->d[i];
@@ -169,7 +194,7 @@ static void layer(run_state *st, const ensi_layer *l) {
 
 static void free_state(run_state *st) {
   double *all[] = {st->x, st->a, st->q, st->k, st->v, st->att, st->o, st->gate, st->up, st->d,
-                   st->scores, st->sigmoid_poly};
+                   st->scores, st->sigmoid_poly, st->silu_poly, st->rsqrt_poly};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
     free(all[i]);
 }
@@ -197,6 +222,16 @@ static ensi_status init_state(run_state *st, const ensi_model *m, size_t s,
     ENSI_TRY(ensi_chebyshev_fit(st->sigmoid_poly, o->sigmoid_degree, o->sigmoid_lo, o->sigmoid_hi,
                                 logistic_fn, NULL));
   }
+  if (o->silu_degree > 0) {
+    if (!(st->silu_poly = calloc((size_t)o->silu_degree + 1, sizeof(double))))
+      return ENSI_ERR_NOMEM;
+    ENSI_TRY(ensi_chebyshev_fit(st->silu_poly, o->silu_degree, o->silu_lo, o->silu_hi, logistic_fn, NULL));
+  }
+  if (o->rsqrt_degree > 0) {
+    if (!(st->rsqrt_poly = calloc((size_t)o->rsqrt_degree + 1, sizeof(double))))
+      return ENSI_ERR_NOMEM;
+    ENSI_TRY(ensi_chebyshev_fit(st->rsqrt_poly, o->rsqrt_degree, o->rsqrt_lo, o->rsqrt_hi, rsqrt_fn, NULL));
+  }
   return ENSI_OK;
 }
 
@@ -222,7 +257,7 @@ ensi_status ensi_forward(const ensi_model *model, const int32_t *tokens, size_t 
   if (s == ENSI_OK && hidden)
     memcpy(hidden, st.x, count * hid * sizeof *hidden);
   for (size_t t = 0; s == ENSI_OK && logits && t < count; t++) { /* final norm, tied LM head */
-    rmsnorm(st.a, st.x + t * hid, model->final_norm, c->hidden, c->rms_eps);
+    rmsnorm(&st, st.a, st.x + t * hid, model->final_norm, c->hidden, false);
     for (int v = 0; v < c->vocab; v++) {
       double dot = 0;
       for (size_t i = 0; i < hid; i++)

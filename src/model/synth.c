@@ -221,19 +221,25 @@ static ensi_status encode_tensor(bytes *b, const tensor_spec *t, const float *w)
   ensi_ternary m;
   ENSI_TRY(ensi_ternary_from_float(&m, w, (int)t->rows, (int)t->cols));
   const size_t n = (size_t)elements(t);
+  int8_t *trits = malloc(n);
+  if (!trits) {
+    ensi_ternary_free(&m);
+    return ENSI_ERR_NOMEM;
+  }
+  ensi_ternary_unpack(&m, trits);
   if (type == ENSI_GGML_TQ2_0) {
     uint8_t block[ENSI_TQ2_BYTES];
     for (size_t k = 0; k < n / ENSI_TQ_BLOCK; k++) {
       bool any = false;
       for (size_t i = 0; i < ENSI_TQ_BLOCK; i++)
-        any |= m.t[k * ENSI_TQ_BLOCK + i] != 0;
-      ensi_tq2_encode(block, m.t + k * ENSI_TQ_BLOCK, any ? (float)m.beta : 0.0f);
+        any |= trits[k * ENSI_TQ_BLOCK + i] != 0;
+      ensi_tq2_encode(block, trits + k * ENSI_TQ_BLOCK, any ? (float)m.beta : 0.0f);
       put(b, block, sizeof block);
     }
   } else {
     uint8_t *codes = calloc(n / 4 + 32, 1);
     if (codes) {
-      ensi_i2s_encode(codes, m.t, n);
+      ensi_i2s_encode(codes, trits, n);
       const float scale = (float)m.beta;
       memcpy(codes + n / 4, &scale, 4);
       put(b, codes, n / 4 + 32);
@@ -241,6 +247,7 @@ static ensi_status encode_tensor(bytes *b, const tensor_spec *t, const float *w)
     free(codes);
     b->failed |= codes == NULL;
   }
+  free(trits);
   ensi_ternary_free(&m);
   return ENSI_OK;
 }
