@@ -230,6 +230,28 @@ static void test_linear_transform(size_t count_slots, size_t diagonals, ensi_sec
   }
 }
 
+/* Sparse packing for every slot count from 2 to N/4: encryption, a rotation and conjugation are
+ * exact to the scheme's precision on the short, replicated vectors. */
+static void test_sparse_slots(void) {
+  const size_t L = ensi_context_max_level(ctx);
+  for (size_t count = 2; count <= slots / 2; count *= 2) {
+    double re[1024], im[1024], w_re[1024], w_im[1024];
+    random_vector(re, im, count);
+    ensi_ciphertext *a = encrypt(re, im, count, L, true);
+    double bits = decrypt_bits(a, re, im, count);
+    CHECK_MSG(bits >= 25, "%zu slots: fresh encryption %.1f bits", count, bits);
+    CHECK(ensi_rotate(ctx, a, a, 1, keys) == ENSI_OK);
+    for (size_t j = 0; j < count; j++) {
+      w_re[j] = re[(j + 1) % count];
+      w_im[j] = -im[(j + 1) % count];
+    }
+    CHECK(ensi_conjugate(ctx, a, a, keys) == ENSI_OK);
+    bits = decrypt_bits(a, w_re, w_im, count);
+    CHECK_MSG(bits >= 24, "%zu slots: rotation and conjugation %.1f bits", count, bits);
+    ensi_ciphertext_free(a);
+  }
+}
+
 int main(void) {
   test_rng_seed(&rng, test_seed_from_env());
   ensi_params *params;
@@ -252,6 +274,7 @@ int main(void) {
   test_multiplication_chain();
   test_rotations(slots);
   test_rotations(16);
+  test_sparse_slots();
   test_linear_transform(slots, 20, sk);
   test_linear_transform(64, 64, sk);
   ensi_eval_keys_free(keys);
