@@ -11,6 +11,7 @@
 #include <ensi/io.h>
 
 #include "io/container.h"
+#include "tempdir.h"
 #include "testutil.h"
 
 static test_rng rng;
@@ -172,9 +173,9 @@ int main(void) {
   CHECK(ensi_eval_keys_load(ctx, &keys2, bytes, length) == ENSI_OK);
   free(bytes);
   CHECK(ensi_secret_key_save(ctx, sk, &bytes, &length) == ENSI_OK);
-  char path[] = "/tmp/ensi-sk-XXXXXX";
-  int fd = mkstemp(path);
-  close(fd);
+  char dir[4096], path[4200];
+  CHECK(tool_temp_dir(dir, sizeof dir, "serialize") == 0);
+  snprintf(path, sizeof path, "%s/secret.key", dir);
   CHECK(ensi_file_write(path, bytes, length, 0600) == ENSI_OK);
   struct stat st;
   CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
@@ -184,7 +185,7 @@ int main(void) {
   size_t small_length;
   CHECK(ensi_file_read(path, &small, &small_length, 16) == ENSI_ERR_LIMIT && small == NULL);
   CHECK(ensi_secret_key_load(ctx, &sk2, bytes, length) == ENSI_OK);
-  unlink(path);
+  tool_remove_dir(dir);
   free(bytes);
   CHECK(ensi_encrypt_pk(ctx, ct, pt, pk, NULL) == ENSI_OK);
   CHECK(ensi_rotate(ctx, ct, ct, 1, keys2) == ENSI_OK);

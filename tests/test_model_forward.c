@@ -12,6 +12,7 @@
 
 #include "math/chebyshev.h"
 #include "model/safetensors.h"
+#include "tempdir.h"
 #include "testutil.h"
 
 static double *dense(const ensi_ternary *m) { /* W = beta T as a dense row-major matrix */
@@ -152,7 +153,7 @@ static double relative_error(const double *a, const double *b, size_t n) {
 }
 
 static void check_ternarization(const char *dir, const ensi_model *m) {
-  char path[512];
+  char path[4200];
   snprintf(path, sizeof path, "%s/model.safetensors", dir);
   ensi_safetensors *st;
   CHECK(ensi_safetensors_open(&st, path) == ENSI_OK);
@@ -179,8 +180,8 @@ static void check_ternarization(const char *dir, const ensi_model *m) {
 }
 
 static void check_shape(const char *shape, int tokens) {
-  char dir[] = "/tmp/ensi-model-XXXXXX";
-  CHECK(mkdtemp(dir) != NULL);
+  char dir[4096];
+  CHECK(tool_temp_dir(dir, sizeof dir, "model") == 0);
   CHECK(ensi_model_synthesize(dir, shape, 0, 7) == ENSI_OK);
   ensi_model *m;
   ensi_status s = ensi_model_load(&m, dir);
@@ -226,9 +227,7 @@ static void check_shape(const char *shape, int tokens) {
   }
   free(h1); free(h2); free(l1); free(l2);
   ensi_model_free(m);
-  char cmd[600];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  CHECK(system(cmd) == 0);
+  tool_remove_dir(dir);
 }
 
 int main(void) {

@@ -12,6 +12,7 @@
 
 #include "model/gguf.h"
 #include "model/ternary_blocks.h"
+#include "tempdir.h"
 #include "testutil.h"
 
 static void check_patterns(void) {
@@ -58,8 +59,8 @@ static void check_patterns(void) {
 }
 
 static void compare_models(const char *shape) {
-  char dir[] = "/tmp/ensi-gguf-XXXXXX", path[128];
-  CHECK(mkdtemp(dir) != NULL);
+  char dir[4096], path[4200];
+  CHECK(tool_temp_dir(dir, sizeof dir, "gguf") == 0);
   CHECK(ensi_model_synthesize(dir, shape, 0, 9) == ENSI_OK);
   ensi_model *st, *gg;
   CHECK(ensi_model_load(&st, dir) == ENSI_OK);
@@ -108,9 +109,7 @@ static void compare_models(const char *shape) {
   accepted += ensi_gguf_parse(&g, data, length) == ENSI_OK;
   CHECK_MSG(accepted == 0, "%s: %d malformed GGUF files accepted", shape, accepted);
   free(data);
-  char cmd[200];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  CHECK(system(cmd) == 0);
+  tool_remove_dir(dir);
 }
 
 int main(void) {

@@ -10,6 +10,7 @@
 #include <ensi/model.h>
 
 #include "model/safetensors.h"
+#include "tempdir.h"
 #include "testutil.h"
 
 static void write_file(const char *path, const void *data, size_t length) {
@@ -95,8 +96,8 @@ static void check_configs(void) {
 
 /* A synthesized model cut short, or with a config that disagrees with its weights. */
 static void check_directories(void) {
-  char dir[] = "/tmp/ensi-loader-XXXXXX", path[256];
-  CHECK(mkdtemp(dir) != NULL);
+  char dir[4096], path[4200];
+  CHECK(tool_temp_dir(dir, sizeof dir, "loader") == 0);
   CHECK(ensi_model_synthesize(dir, "tiny", 1, 3) == ENSI_OK);
   snprintf(path, sizeof path, "%s/model.safetensors", dir);
   uint8_t *data;
@@ -117,9 +118,7 @@ static void check_directories(void) {
   write_file(path, wrong, strlen(wrong));
   CHECK(ensi_model_load(&m, dir) == ENSI_ERR_FORMAT); /* shapes disagree */
   free(data);
-  char cmd[300];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  CHECK(system(cmd) == 0);
+  tool_remove_dir(dir);
 }
 
 int main(void) {

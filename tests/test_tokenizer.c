@@ -7,6 +7,7 @@
 
 #include <ensi/tokenizer.h>
 
+#include "tempdir.h"
 #include "testutil.h"
 
 static const char *texts[] = {"the client encrypts its prompt", "naïve café — 日本語 🙂",
@@ -32,8 +33,8 @@ int main(void) {
   ensi_tokenizer *synth, *loaded;
   CHECK(ensi_tokenizer_build_synthetic(&synth, 512) == ENSI_OK);
   CHECK(ensi_tokenizer_vocab_size(synth) == 512 && ensi_tokenizer_bos(synth) == 1);
-  char dir[] = "/tmp/ensi-tok-XXXXXX", path[128];
-  CHECK(mkdtemp(dir) != NULL);
+  char dir[4096], path[4200];
+  CHECK(tool_temp_dir(dir, sizeof dir, "tokenizer") == 0);
   snprintf(path, sizeof path, "%s/tokenizer.json", dir);
   CHECK(ensi_tokenizer_save_json(synth, path) == ENSI_OK);
   CHECK(ensi_tokenizer_load_dir(&loaded, dir) == ENSI_OK);
@@ -71,7 +72,6 @@ int main(void) {
   }
   ensi_tokenizer_free(synth);
   ensi_tokenizer_free(loaded);
-  unlink(path);
-  rmdir(dir);
+  tool_remove_dir(dir);
   return test_finish("test_tokenizer");
 }

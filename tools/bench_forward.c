@@ -8,6 +8,7 @@
 #include <ensi/model.h>
 
 #include "bench_util.h"
+#include "tempdir.h"
 
 int ensi_bench_forward(int argc, char **argv, const bench_options *opt);
 
@@ -23,17 +24,17 @@ int ensi_bench_forward(int argc, char **argv, const bench_options *opt) {
     else if (!strcmp(argv[i], "--seq"))
       seq = (size_t)strtoul(argv[++i], NULL, 10);
   }
-  char dir[] = "/tmp/ensi-bench-forward-XXXXXX";
+  char dir[4096];
   ensi_model *m = NULL;
-  if (!mkdtemp(dir) || ensi_model_synthesize(dir, shape, layers, 1) != ENSI_OK ||
-      ensi_model_load(&m, dir) != ENSI_OK || seq == 0 || seq > (size_t)m->config.max_positions) {
+  const int failed = tool_temp_dir(dir, sizeof dir, "bench-forward") ||
+                     ensi_model_synthesize(dir, shape, layers, 1) != ENSI_OK ||
+                     ensi_model_load(&m, dir) != ENSI_OK;
+  tool_remove_dir(dir);
+  if (failed || seq == 0 || seq > (size_t)m->config.max_positions) {
     fprintf(stderr, "ensi bench forward: %s\n", ensi_error_detail());
+    ensi_model_free(m);
     return 1;
   }
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  if (system(cmd) != 0)
-    return 1;
   int32_t *tok = malloc(seq * sizeof *tok);
   double *logits = malloc(seq * (size_t)m->config.vocab * sizeof *logits);
   for (size_t t = 0; t < seq; t++)

@@ -10,6 +10,8 @@
 
 #include <ensi/model.h>
 
+#include "tempdir.h"
+
 int ensi_cmd_model_accuracy(int argc, char **argv);
 
 typedef struct {
@@ -109,10 +111,10 @@ int ensi_cmd_model_accuracy(int argc, char **argv) {
   int status = 0;
   const char *shapes[] = {"tiny", "small"};
   for (size_t k = 0; k < (model_dir ? 1 : 2) && status == 0; k++) {
-    char dir[] = "/tmp/ensi-accuracy-XXXXXX";
+    char dir[4096];
     const char *path = model_dir;
     if (!model_dir) {
-      if (!mkdtemp(dir) || ensi_model_synthesize(dir, shapes[k], 0, 1) != ENSI_OK)
+      if (tool_temp_dir(dir, sizeof dir, "accuracy") || ensi_model_synthesize(dir, shapes[k], 0, 1) != ENSI_OK)
         return 1;
       path = dir;
     }
@@ -125,11 +127,8 @@ int ensi_cmd_model_accuracy(int argc, char **argv) {
     for (size_t i = 0; i < 4 && status == 0; i++)
       status = measure(out, m, model_dir ? model_dir : shapes[k], lengths[i], samples);
     ensi_model_free(m);
-    if (!model_dir) {
-      char cmd[128];
-      snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-      status |= system(cmd) != 0;
-    }
+    if (!model_dir)
+      tool_remove_dir(dir);
   }
   if (out != stdout)
     fclose(out);
