@@ -31,7 +31,8 @@ int main(void) {
   ensi_params *params;
   ensi_context *ctx;
   CHECK(ensi_params_preset("n15", &lit) == ENSI_OK);
-  CHECK(ensi_params_create(&params, &lit) == ENSI_OK && ensi_params_is_secure(params));
+  CHECK(ensi_params_create(&params, &lit) == ENSI_OK);
+  CHECK(ensi_params_is_secure(params));
   CHECK(ensi_context_create(&ctx, params) == ENSI_OK);
   const size_t n = ensi_params_slots(params), L = ensi_context_max_level(ctx);
   ensi_secret_key *sk;
@@ -49,7 +50,8 @@ int main(void) {
   ensi_plaintext *pt;
   ensi_ciphertext *a, *b, *r[2];
   CHECK(ensi_plaintext_create(&pt, ctx, L) == ENSI_OK);
-  CHECK(ensi_ciphertext_create(&a, ctx, L) == ENSI_OK && ensi_ciphertext_create(&b, ctx, L) == ENSI_OK);
+  CHECK(ensi_ciphertext_create(&a, ctx, L) == ENSI_OK);
+  CHECK(ensi_ciphertext_create(&b, ctx, L) == ENSI_OK);
   const double scale = 0x1p50;
   CHECK(ensi_encode_real(ctx, pt, x, n, scale) == ENSI_OK);
   CHECK(ensi_encrypt_pk(ctx, a, pt, pk, NULL) == ENSI_OK);
