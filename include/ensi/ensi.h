@@ -12,5 +12,6 @@
 #include <ensi/io.h>
 #include <ensi/model.h>
 #include <ensi/tokenizer.h>
+#include <ensi/henn.h>
 
 #endif

@@ -1,0 +1,92 @@
+/* Column-encoded encrypted activation matrices (see ensi/henn.h). */
+#include "henn/matrix_internal.h"
+
+#include <stdlib.h>
+
+#include "base/error.h"
+
+static size_t power_of_two_at_least(size_t n) {
+  size_t p = 2;
+  while (p < n)
+    p *= 2;
+  return p;
+}
+
+ensi_status ensi_enc_matrix_create(ensi_enc_matrix **out, const ensi_context *ctx, size_t rows,
+                                   size_t cols, size_t level) {
+  const size_t slots = power_of_two_at_least(rows);
+  if (!out || !ctx || rows == 0 || cols == 0 || slots > ensi_params_slots(ensi_context_params(ctx)))
+    return ensi_fail(ENSI_ERR_ARG, "encrypted matrix: %zu x %zu does not fit the parameters", rows, cols);
+  ensi_enc_matrix *m = calloc(1, sizeof *m);
+  if (!m || !(m->column = calloc(cols, sizeof *m->column))) {
+    free(m);
+    return ENSI_ERR_NOMEM;
+  }
+  m->rows = rows;
+  m->cols = cols;
+  m->slots = slots;
+  ensi_status s = ENSI_OK;
+  for (size_t j = 0; s == ENSI_OK && j < cols; j++)
+    s = ensi_ciphertext_create(&m->column[j], ctx, level);
+  if (s != ENSI_OK) {
+    ensi_enc_matrix_free(m);
+    return s;
+  }
+  *out = m;
+  return ENSI_OK;
+}
+
+ensi_status ensi_enc_matrix_encrypt(ensi_enc_matrix **out, const ensi_context *ctx,
+                                    const double *x, size_t rows, size_t cols, size_t level,
+                                    double scale, const ensi_public_key *pk) {
+  if (!x || !pk)
+    return ensi_fail(ENSI_ERR_ARG, "encrypted matrix: null argument");
+  ensi_enc_matrix *m;
+  ENSI_TRY(ensi_enc_matrix_create(&m, ctx, rows, cols, level));
+  double *column = calloc(m->slots, sizeof *column);
+  ensi_plaintext *pt = NULL;
+  ensi_status s = column ? ensi_plaintext_create(&pt, ctx, level) : ENSI_ERR_NOMEM;
+  for (size_t j = 0; s == ENSI_OK && j < cols; j++) {
+    for (size_t i = 0; i < rows; i++)
+      column[i] = x[i * cols + j];
+    s = ensi_encode_real(ctx, pt, column, m->slots, scale);
+    if (s == ENSI_OK)
+      s = ensi_encrypt_pk(ctx, m->column[j], pt, pk, NULL);
+  }
+  ensi_plaintext_free(pt);
+  free(column);
+  if (s != ENSI_OK) {
+    ensi_enc_matrix_free(m);
+    return s;
+  }
+  *out = m;
+  return ENSI_OK;
+}
+
+ensi_status ensi_enc_matrix_decrypt(const ensi_context *ctx, double *x, const ensi_enc_matrix *m,
+                                    const ensi_secret_key *sk) {
+  if (!ctx || !x || !m || !sk)
+    return ensi_fail(ENSI_ERR_ARG, "encrypted matrix: null argument");
+  double *column = malloc(m->slots * sizeof *column);
+  ensi_plaintext *pt = NULL;
+  ensi_status s = column ? ensi_plaintext_create(&pt, ctx, ensi_context_max_level(ctx)) : ENSI_ERR_NOMEM;
+  for (size_t j = 0; s == ENSI_OK && j < m->cols; j++) {
+    s = ensi_decrypt(ctx, pt, m->column[j], sk);
+    if (s == ENSI_OK)
+      s = ensi_decode(ctx, column, NULL, m->slots, pt);
+    for (size_t i = 0; s == ENSI_OK && i < m->rows; i++)
+      x[i * m->cols + j] = column[i];
+  }
+  ensi_plaintext_free(pt);
+  free(column);
+  return s;
+}
+
+void ensi_enc_matrix_free(ensi_enc_matrix *m) {
+  if (!m)
+    return;
+  for (size_t j = 0; m->column && j < m->cols; j++)
+    ensi_ciphertext_free(m->column[j]);
+  free(m->column);
+  free(m);
+}

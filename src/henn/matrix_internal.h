@@ -1,0 +1,11 @@
+/* Internal constructor of encrypted matrices shared by the encrypted layers. */
+#ifndef ENSI_HENN_MATRIX_INTERNAL_H
+#define ENSI_HENN_MATRIX_INTERNAL_H
+
+#include <ensi/henn.h>
+
+/* rows x cols of fresh zero ciphertexts at `level` (slots: rows rounded up to a power of two). */
+ensi_status ensi_enc_matrix_create(ensi_enc_matrix **out, const ensi_context *ctx, size_t rows,
+                                   size_t cols, size_t level);
+
+#endif
