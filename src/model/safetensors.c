@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "model/ternary_blocks.h"
 
 enum { MAX_HEADER = 100 << 20, MAX_RANK = 8 };
 
@@ -84,18 +85,6 @@ void ensi_safetensors_close(ensi_safetensors *st) {
   free(st);
 }
 
-static float half_to_float(uint16_t h) {
-  const int sign = h >> 15, exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
-  float v;
-  if (exponent == 0)
-    v = ldexpf((float)mantissa, -24);
-  else if (exponent == 31)
-    v = mantissa ? NAN : INFINITY;
-  else
-    v = ldexpf((float)(mantissa | 0x400), exponent - 25);
-  return sign ? -v : v;
-}
-
 static float bf16_to_float(uint16_t b) {
   const uint32_t bits = (uint32_t)b << 16;
   float v;
@@ -139,7 +128,7 @@ ensi_status ensi_safetensors_read_f32(const ensi_safetensors *st, const char *na
       memcpy(&out[i], &bits, 4);
     } else {
       const uint16_t h = (uint16_t)(src[2 * i] | src[2 * i + 1] << 8);
-      out[i] = type[0] == 'B' ? bf16_to_float(h) : half_to_float(h);
+      out[i] = type[0] == 'B' ? bf16_to_float(h) : ensi_half_to_float(h);
     }
     if (!isfinite(out[i]))
       return ensi_fail(ENSI_ERR_FORMAT, "safetensors: tensor %s holds a non-finite value", name);
