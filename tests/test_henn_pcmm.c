@@ -40,8 +40,8 @@ int main(void) {
   CHECK(ensi_ternary_from_trits(&w, t, D_OUT, D_IN, 0.5) == ENSI_OK);
   const size_t level = ensi_context_max_level(ctx);
   ensi_enc_matrix *ex, *ey;
-  CHECK(ensi_enc_matrix_encrypt(&ex, ctx, x, S, D_IN, level, 0x1p40, pk) == ENSI_OK);
-  CHECK(ex->slots == 8);
+  CHECK(ensi_enc_matrix_encrypt(&ex, ctx, x, S, D_IN, 0, level, 0x1p40, pk) == ENSI_OK);
+  CHECK(ex->block == 8 && ex->slots == 16);
   CHECK(ensi_ternary_pcmm(ctx, &ey, ex, &w) == ENSI_OK);
   CHECK(ensi_ciphertext_level(ey->column[5]) == level); /* no level consumed */
   CHECK(ensi_enc_matrix_decrypt(ctx, got, ey, sk) == ENSI_OK);

@@ -51,6 +51,9 @@ void ensi_bootstrapper_free(ensi_bootstrapper *bt);
 size_t ensi_bootstrapper_rotation_count(const ensi_bootstrapper *bt);
 void ensi_bootstrapper_rotations(const ensi_bootstrapper *bt, long long *steps);
 
+/* The configuration the bootstrapper was built with. */
+const ensi_bootstrap_config *ensi_bootstrapper_config(const ensi_bootstrapper *bt);
+
 /* Levels left after bootstrapping. */
 size_t ensi_bootstrap_output_level(const ensi_bootstrapper *bt);
 

@@ -156,6 +156,19 @@ ensi_status ensi_rotate_hoisted(const ensi_context *ctx, ensi_ciphertext **outs,
                                 const ensi_ciphertext *a, const long long *steps, size_t count,
                                 const ensi_eval_keys *keys);
 
+/* ---- operation counts -------------------------------------------------------------------- */
+/* Process-wide totals since start-up (thread-safe); take differences around a computation. */
+typedef struct {
+  uint64_t add;       /* additions and subtractions (ciphertext, plaintext or constant) */
+  uint64_t mul_plain; /* multiplications by a plaintext, a constant or an integer */
+  uint64_t mul;       /* ciphertext x ciphertext tensor products */
+  uint64_t keyswitch; /* key switches (relinearizations, rotations, conjugations) */
+  uint64_t rotation;  /* rotations and conjugations */
+  uint64_t rescale;
+} ensi_op_counts;
+
+void ensi_op_counts_get(ensi_op_counts *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,16 +1,21 @@
-/* Encrypted layers of the ENSI method (src/henn). This first part holds the column-encoded
- * activation matrix and the addition-only ternary matrix product; attention, RMSNorm with embedded
- * bootstrapping and the model driver follow (issue 6).
+/* Encrypted layers of the ENSI method (src/henn): the column-encoded activation matrix, the
+ * addition-only ternary matrix product, and the whole encrypted forward pass of a BitNet model
+ * (RoPE, sigmoid attention, RMSNorm with embedded bootstrapping, SwiGLU FFN, residuals).
  *
  * Column encoding: an s x d activation matrix X (s tokens, d features) is d ciphertexts;
- * ciphertext j holds column j, X[0..s, j], in s slots (sparse packing; s is rounded up to a power
- * of two and the padding rows are zero). Every layer keeps this layout, so a nonlinear function can
- * follow a matrix product with no repacking. */
+ * ciphertext j holds column j. Every ciphertext is read with the same slot count n (a power of
+ * two, the bootstrapper's slot count); column j sits in slots 0 .. s-1 and every other slot is
+ * zero. The zeros are what make the layout cheap: a causal shift of a column is one rotation (the
+ * slots it shifts in are already zero), and n / b columns (b: s rounded up to a power of two)
+ * pack into one ciphertext for bootstrapping by rotations and additions alone. Every layer keeps
+ * this layout, so a nonlinear function can follow a matrix product with no repacking. */
 #ifndef ENSI_HENN_H
 #define ENSI_HENN_H
 
+#include <ensi/bootstrap.h>
 #include <ensi/ckks.h>
 #include <ensi/model.h>
+#include <ensi/polynomial.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -18,14 +23,16 @@ extern "C" {
 
 typedef struct {
   size_t rows, cols;        /* s tokens x d features */
-  size_t slots;             /* power of two >= rows */
-  ensi_ciphertext **column; /* cols ciphertexts */
+  size_t block;             /* b: rows rounded up to a power of two */
+  size_t slots;             /* n: slot count of every column ciphertext, a power of two >= 2 b */
+  ensi_ciphertext **column; /* cols ciphertexts, all at one level and scale */
 } ensi_enc_matrix;
 
-/* Encrypts x (rows x cols, row-major) column by column at `level` and `scale`. */
+/* Encrypts x (rows x cols, row-major) column by column at `level` and `scale`, read with `slots`
+ * slots (0: 2 b). */
 ensi_status ensi_enc_matrix_encrypt(ensi_enc_matrix **out, const ensi_context *ctx,
-                                    const double *x, size_t rows, size_t cols, size_t level,
-                                    double scale, const ensi_public_key *pk);
+                                    const double *x, size_t rows, size_t cols, size_t slots,
+                                    size_t level, double scale, const ensi_public_key *pk);
 /* Decrypts into x (rows x cols, row-major). */
 ensi_status ensi_enc_matrix_decrypt(const ensi_context *ctx, double *x, const ensi_enc_matrix *m,
                                     const ensi_secret_key *sk);
@@ -37,6 +44,88 @@ void ensi_enc_matrix_free(ensi_enc_matrix *m);
  * applied (it is folded into a later multiplication). Output columns run in parallel. */
 ensi_status ensi_ternary_pcmm(const ensi_context *ctx, ensi_enc_matrix **out,
                               const ensi_enc_matrix *x, const ensi_ternary *w);
+
+/* ---- the encrypted forward pass ---------------------------------------------------------- */
+
+/* Components of the breakdown. */
+typedef enum {
+  ENSI_STAGE_PCMM,      /* ternary products */
+  ENSI_STAGE_ROPE,
+  ENSI_STAGE_CCMM,      /* Q K^T and S V */
+  ENSI_STAGE_SIGMOID,   /* the attention's logistic polynomial */
+  ENSI_STAGE_RMSNORM,   /* mean square, inverse square root, scaling */
+  ENSI_STAGE_FFN_ACT,   /* SiLU(gate) * up */
+  ENSI_STAGE_PACKING,   /* packing columns for bootstrapping and unpacking them */
+  ENSI_STAGE_BOOTSTRAP,
+  ENSI_STAGE_RESIDUAL,
+  ENSI_STAGE_COUNT
+} ensi_henn_stage;
+
+const char *ensi_henn_stage_name(ensi_henn_stage stage);
+
+typedef struct {
+  double seconds[ENSI_STAGE_COUNT];
+  ensi_op_counts ops[ENSI_STAGE_COUNT]; /* CKKS operations run inside each component */
+  size_t bootstraps;                    /* bootstrapped (packed) ciphertexts */
+  size_t refreshes[ENSI_STAGE_COUNT];   /* refreshed matrices, by the component that needed them */
+} ensi_henn_stats;
+
+typedef struct {
+  const ensi_context *ctx;
+  const ensi_eval_keys *keys;        /* relinearization, ensi_henn_rotation_steps, bootstrapping */
+  const ensi_bootstrapper *boot;     /* NULL: no refresh (fails when levels run out) */
+  ensi_forward_options approx;       /* the polynomials: attention ENSI_ATTENTION_SIGMOID_POLY,
+                                        silu_degree > 0, rsqrt_degree > 0 (their intervals) */
+  double bound;                      /* a power of two >= every |value| that may be refreshed
+                                        (ensi_forward_ranges.max_abs, with a margin) */
+  int layers;                        /* layers to run (0: all) */
+  void (*progress)(void *user, int layer, int layers, const char *what);
+  void *progress_user;
+} ensi_henn_setup;
+
+/* Calibration, done once per model and sequence length by whoever runs the server (no client
+ * data): runs the plaintext reference with the polynomial surrogates on `prompts` random token
+ * sequences of `count` tokens, and sets the intervals of approx (sigmoid: the measured scores
+ * with a margin, never narrower than the paper's [-10, 11]; SiLU's logistic: the measured gate
+ * values widened by a quarter of their width; inverse square root: the measured mean squares
+ * halved and doubled) and *bound (the next power of two above 1.25 times the largest |value|
+ * that may be refreshed). The degrees are taken from approx as given. */
+ensi_status ensi_henn_calibrate(const ensi_model *model, size_t count, size_t prompts,
+                                uint64_t seed, ensi_forward_options *approx, double *bound);
+
+/* A slot count for bootstrapping this model's matrices: hidden columns of `rows` tokens in one
+ * ciphertext where N allows (at most N/2, at least twice the token block). */
+size_t ensi_henn_default_slots(const ensi_context *ctx, const ensi_model_config *c, size_t rows);
+
+/* The client's evaluation keys for the server: relinearization, the layers' rotations, the
+ * bootstrapper's rotations and conjugation, and the encapsulation keys when the bootstrapper
+ * uses them (boot may be NULL: no bootstrapping; slots is then the layout's slot count). */
+ensi_status ensi_henn_keys_generate(ensi_eval_keys **out, const ensi_context *ctx,
+                                    const ensi_secret_key *sk, const ensi_bootstrapper *boot,
+                                    size_t slots);
+
+/* The slot count of the column ciphertexts under this setup (the bootstrapper's; without one,
+ * 2 b for `rows` tokens). */
+size_t ensi_henn_slots(const ensi_henn_setup *setup, size_t rows);
+
+/* The scale the client encrypts at: the bootstrapper's input scale divided by the bound, so that
+ * refreshing a matrix is a change of bookkeeping and no multiplication. */
+double ensi_henn_input_scale(const ensi_henn_setup *setup);
+
+/* The rotation steps the layers use for `slots`-slot ciphertexts (bootstrapping's not included):
+ * -2^k for 2^k < slots. steps has room for 64 entries; returns the count. */
+size_t ensi_henn_rotation_steps(size_t slots, long long *steps);
+
+/* The client's side: embeds tokens and encrypts the s x hidden matrix at the top level. */
+ensi_status ensi_henn_encrypt_tokens(ensi_enc_matrix **out, const ensi_henn_setup *setup,
+                                     const ensi_model *model, const int32_t *tokens, size_t count,
+                                     const ensi_public_key *pk);
+
+/* The server's side: runs the layers on x in place; x ends as the encrypted last hidden states
+ * (before the final norm, which the client applies with the LM head: ensi_lm_head). stats
+ * (may be NULL) receives the breakdown. */
+ensi_status ensi_henn_forward(const ensi_henn_setup *setup, const ensi_model *model,
+                              ensi_enc_matrix *x, ensi_henn_stats *stats);
 
 #ifdef __cplusplus
 }

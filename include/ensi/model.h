@@ -87,6 +87,19 @@ typedef enum {
   ENSI_ATTENTION_SIGMOID_POLY  /* the same with the Chebyshev polynomial of the encrypted path */
 } ensi_attention;
 
+/* Ranges met inside the layers during a forward pass (calibration for the encrypted path: the
+ * polynomial intervals and the bound that brings values into the bootstrapping range). Values
+ * accumulate over calls; start from ensi_forward_ranges_reset. */
+typedef struct {
+  double score_lo, score_hi;   /* sigmoid arguments QK^T / sqrt(dh) - ln s, causal entries */
+  double gate_lo, gate_hi;     /* gate projections (the SiLU input) */
+  double mean_sq_lo, mean_sq_hi; /* mean square + eps at the in-layer RMSNorms */
+  double max_abs;              /* largest |value| of the residual stream, attention output, raw
+                                  scores, gate, up and SiLU(gate) * up */
+} ensi_forward_ranges;
+
+void ensi_forward_ranges_reset(ensi_forward_ranges *r);
+
 typedef struct {
   ensi_attention attention;
   int sigmoid_degree;          /* polynomial surrogate of the logistic function ... */
@@ -96,6 +109,7 @@ typedef struct {
   double silu_lo, silu_hi;     /*      function of this degree on this interval */
   int rsqrt_degree;            /* > 0: RMSNorm's 1/sqrt(mean square + eps) as a Chebyshev */
   double rsqrt_lo, rsqrt_hi;   /*      interpolant of this degree on this interval */
+  ensi_forward_ranges *ranges; /* non-NULL: record the ranges met */
 } ensi_forward_options;
 
 void ensi_forward_options_default(ensi_forward_options *out);
@@ -105,6 +119,11 @@ void ensi_forward_options_default(ensi_forward_options *out);
  * may be NULL) the tied LM head after the final norm. */
 ensi_status ensi_forward(const ensi_model *model, const int32_t *tokens, size_t count,
                          const ensi_forward_options *options, double *hidden, double *logits);
+
+/* The client's last step: the final RMSNorm and the tied LM head on hidden (count x hidden),
+ * logits (count x vocab). */
+ensi_status ensi_lm_head(const ensi_model *model, const double *hidden, size_t count,
+                         double *logits);
 
 #ifdef __cplusplus
 }

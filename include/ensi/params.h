@@ -39,7 +39,7 @@ typedef struct {
 
 typedef struct ensi_params ensi_params;
 
-/* Fills *out with a named preset: "test-n10", "test-n12", "test-boot" (insecure, tests only),
+/* Fills *out with a named preset: "test-n10", "test-n12", "test-boot", "test-layer" (insecure, tests only),
  * "n15", "n16", "n16-boot" (128-bit; docs/PARAMETERS.md). ENSI_ERR_ARG for an unknown name. */
 ensi_status ensi_params_preset(const char *name, ensi_params_literal *out);
 

@@ -181,6 +181,10 @@ void ensi_bootstrapper_rotations(const ensi_bootstrapper *bt, long long *steps) 
   memcpy(steps, bt->steps, bt->step_count * sizeof *steps);
 }
 
+const ensi_bootstrap_config *ensi_bootstrapper_config(const ensi_bootstrapper *bt) {
+  return &bt->config;
+}
+
 size_t ensi_bootstrap_output_level(const ensi_bootstrapper *bt) { return bt->out_level; }
 
 /* Reads the level-0 ciphertext modulo every prime of the chain: centered lift of each

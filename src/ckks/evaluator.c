@@ -10,6 +10,7 @@
 #include "ckks/encoder.h"
 #include "ckks/galois.h"
 #include "ckks/keyswitch.h"
+#include "ckks/op_counts.h"
 
 /* Scales are equal when they agree to 2^-32 relative: anything coarser would silently cost
  * precision, so the caller must match scales first. */
@@ -42,6 +43,7 @@ typedef enum { OP_ADD, OP_SUB } add_op;
 
 static ensi_status add_sub(const ensi_context *ctx, ensi_ciphertext *out, const ensi_ciphertext *a,
                            const ensi_ciphertext *b, add_op op) {
+  ensi_op_count(OP_COUNT_ADD, 1);
   ENSI_TRY(check_binary(ctx, out, a, b));
   const size_t n = ctx->n, level = min_size(a->level, b->level);
   const size_t degree = max_size(a->degree, b->degree);
@@ -92,6 +94,7 @@ ensi_status ensi_negate(const ensi_context *ctx, ensi_ciphertext *out, const ens
 
 ensi_status ensi_add_plain(const ensi_context *ctx, ensi_ciphertext *out, const ensi_ciphertext *a,
                            const ensi_plaintext *b) {
+  ensi_op_count(OP_COUNT_ADD, 1);
   if (!ctx || !out || !a || !b)
     return ensi_fail(ENSI_ERR_ARG, "add_plain: null argument");
   if (!scales_match(a->scale, b->scale))
@@ -109,6 +112,7 @@ ensi_status ensi_add_plain(const ensi_context *ctx, ensi_ciphertext *out, const 
 
 ensi_status ensi_add_const(const ensi_context *ctx, ensi_ciphertext *out, const ensi_ciphertext *a,
                            double c) {
+  ensi_op_count(OP_COUNT_ADD, 1);
   if (!ctx || !out || !a || !isfinite(c))
     return ensi_fail(ENSI_ERR_ARG, "add_const: bad argument");
   if (out != a)
@@ -140,6 +144,7 @@ static ensi_status mul_limb_constants(const ensi_context *ctx, ensi_ciphertext *
 
 ensi_status ensi_mul_integer(const ensi_context *ctx, ensi_ciphertext *out, const ensi_ciphertext *a,
                              int64_t value) {
+  ensi_op_count(OP_COUNT_MUL_PLAIN, 1);
   if (!ctx || !out || !a)
     return ensi_fail(ENSI_ERR_ARG, "mul_integer: null argument");
   uint64_t k[64];
@@ -155,6 +160,7 @@ ensi_status ensi_mul_integer(const ensi_context *ctx, ensi_ciphertext *out, cons
 
 ensi_status ensi_mul_const_scaled(const ensi_context *ctx, ensi_ciphertext *out,
                                   const ensi_ciphertext *a, double c, double factor) {
+  ensi_op_count(OP_COUNT_MUL_PLAIN, 1);
   if (!ctx || !out || !a || !isfinite(c) || !isfinite(factor) || factor <= 0)
     return ensi_fail(ENSI_ERR_ARG, "mul_const: bad argument (c = %g, factor = %g)", c, factor);
   uint64_t k[64];
@@ -196,6 +202,7 @@ double ensi_context_prime(const ensi_context *ctx, size_t level) {
 
 ensi_status ensi_mul_plain(const ensi_context *ctx, ensi_ciphertext *out, const ensi_ciphertext *a,
                            const ensi_plaintext *b) {
+  ensi_op_count(OP_COUNT_MUL_PLAIN, 1);
   if (!ctx || !out || !a || !b)
     return ensi_fail(ENSI_ERR_ARG, "mul_plain: null argument");
   if (out != a)
@@ -213,6 +220,7 @@ ensi_status ensi_mul_plain(const ensi_context *ctx, ensi_ciphertext *out, const 
 
 ensi_status ensi_mul(const ensi_context *ctx, ensi_ciphertext *out, const ensi_ciphertext *a,
                      const ensi_ciphertext *b) {
+  ensi_op_count(OP_COUNT_MUL, 1);
   if (!ctx || !out || !a || !b)
     return ensi_fail(ENSI_ERR_ARG, "mul: null argument");
   if (a->degree != 1 || b->degree != 1)
@@ -291,6 +299,7 @@ ensi_status ensi_mul_relin(const ensi_context *ctx, ensi_ciphertext *out, const 
 }
 
 ensi_status ensi_rescale(const ensi_context *ctx, ensi_ciphertext *out, const ensi_ciphertext *a) {
+  ensi_op_count(OP_COUNT_RESCALE, 1);
   if (!ctx || !out || !a)
     return ensi_fail(ENSI_ERR_ARG, "rescale: null argument");
   if (a->level == 0)
@@ -370,6 +379,7 @@ static ensi_status automorphism_from_decomposition(const ensi_context *ctx, ensi
 static ensi_status automorphisms(const ensi_context *ctx, ensi_ciphertext **outs,
                                  const ensi_ciphertext *a, const uint64_t *elements, size_t count,
                                  const ensi_eval_keys *keys) {
+  ensi_op_count(OP_COUNT_ROTATION, count);
   if (!ctx || !outs || !a || !keys)
     return ensi_fail(ENSI_ERR_ARG, "rotate: null argument");
   if (a->degree != 1)

@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "ckks/ciphertext.h"
+#include "ckks/op_counts.h"
 
 /* Modulus index in ctx->moduli of limb i of an extended polynomial at level l. */
 static size_t ext_modulus(const ensi_context *ctx, size_t level, size_t i) {
@@ -104,6 +105,7 @@ static void mod_down(const ensi_context *ctx, uint64_t *out, uint64_t *x, size_t
 ensi_status ensi_ks_apply(const ensi_context *ctx, uint64_t *out0, uint64_t *out1,
                           const uint64_t *decomposition, size_t level,
                           const ensi_switching_key *key, const uint32_t *permutation) {
+  ensi_op_count(OP_COUNT_KEYSWITCH, 1);
   const size_t n = ctx->n, ext = level + 1 + ctx->p_count;
   uint64_t *acc = malloc((2 * ext + level + 1) * n * sizeof *acc);
   if (!acc)

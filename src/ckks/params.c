@@ -29,8 +29,8 @@ int ensi_params_max_log_qp(unsigned log_n) {
   }
 }
 
-static const char *const preset_names[] = {"test-n10", "test-n12", "test-boot", "n15", "n16",
-                                           "n16-boot", NULL};
+static const char *const preset_names[] = {"test-n10", "test-n12", "test-boot", "test-layer",
+                                           "n15", "n16", "n16-boot", NULL};
 
 /* 128-bit bootstrapping preset, dense ternary secret (bootstrapped with sparse-secret
  * encapsulation): N = 2^16, q0 = 60 bits, scale 2^40, 27 levels: 10 for the application x 40
@@ -41,6 +41,17 @@ static void preset_n16_boot(ensi_params_literal *out) {
                                .special_count = 6, .special_bits = 61, .dnum = 5};
   for (size_t level = 1; level <= out->levels; level++)
     out->level_bits[level - 1] = level <= 10 ? 40 : level <= 13 ? 45 : level <= 24 ? 55 : 56;
+}
+
+/* Insecure preset for the encrypted-layer tests: test-boot's bootstrapping levels with the
+ * 10 application levels of n16-boot (45 bits each), so that a layer meets the level budget of the
+ * 128-bit preset at N = 2^11. 29 levels, P = 2 x 61, digits of 2 primes. */
+static void preset_test_layer(ensi_params_literal *out) {
+  *out = (ensi_params_literal){.log_n = 11, .first_bits = 60, .levels = 29, .scale_bits = 45,
+                               .special_count = 2, .special_bits = 61, .dnum = 15,
+                               .hamming_weight = 32, .allow_insecure = true};
+  for (size_t level = 1; level <= out->levels; level++)
+    out->level_bits[level - 1] = level <= 10 ? 45 : level <= 13 ? 50 : 55;
 }
 
 /* Insecure bootstrapping preset for tests: N = 2^11, sparse secret h = 32, scale 2^45 with
@@ -67,6 +78,8 @@ ensi_status ensi_params_preset(const char *name, ensi_params_literal *out) {
                                  .special_bits = 61, .dnum = 6, .allow_insecure = true};
   } else if (!strcmp(name, "test-boot")) {
     preset_test_boot(out);
+  } else if (!strcmp(name, "test-layer")) {
+    preset_test_layer(out);
   } else if (!strcmp(name, "n16-boot")) {
     preset_n16_boot(out);
   } else if (!strcmp(name, "n15")) {

@@ -13,10 +13,14 @@ static size_t power_of_two_at_least(size_t n) {
 }
 
 ensi_status ensi_enc_matrix_create(ensi_enc_matrix **out, const ensi_context *ctx, size_t rows,
-                                   size_t cols, size_t level) {
-  const size_t slots = power_of_two_at_least(rows);
-  if (!out || !ctx || rows == 0 || cols == 0 || slots > ensi_params_slots(ensi_context_params(ctx)))
-    return ensi_fail(ENSI_ERR_ARG, "encrypted matrix: %zu x %zu does not fit the parameters", rows, cols);
+                                   size_t cols, size_t slots, size_t level) {
+  const size_t block = power_of_two_at_least(rows);
+  if (slots == 0)
+    slots = 2 * block;
+  if (!out || !ctx || rows == 0 || cols == 0 || slots < 2 * block || (slots & (slots - 1)) ||
+      slots > ensi_params_slots(ensi_context_params(ctx)))
+    return ensi_fail(ENSI_ERR_ARG, "encrypted matrix: %zu x %zu in %zu slots does not fit the parameters",
+                     rows, cols, slots);
   ensi_enc_matrix *m = calloc(1, sizeof *m);
   if (!m || !(m->column = calloc(cols, sizeof *m->column))) {
     free(m);
@@ -24,6 +28,7 @@ ensi_status ensi_enc_matrix_create(ensi_enc_matrix **out, const ensi_context *ct
   }
   m->rows = rows;
   m->cols = cols;
+  m->block = block;
   m->slots = slots;
   ensi_status s = ENSI_OK;
   for (size_t j = 0; s == ENSI_OK && j < cols; j++)
@@ -37,12 +42,12 @@ ensi_status ensi_enc_matrix_create(ensi_enc_matrix **out, const ensi_context *ct
 }
 
 ensi_status ensi_enc_matrix_encrypt(ensi_enc_matrix **out, const ensi_context *ctx,
-                                    const double *x, size_t rows, size_t cols, size_t level,
-                                    double scale, const ensi_public_key *pk) {
+                                    const double *x, size_t rows, size_t cols, size_t slots,
+                                    size_t level, double scale, const ensi_public_key *pk) {
   if (!x || !pk)
     return ensi_fail(ENSI_ERR_ARG, "encrypted matrix: null argument");
   ensi_enc_matrix *m;
-  ENSI_TRY(ensi_enc_matrix_create(&m, ctx, rows, cols, level));
+  ENSI_TRY(ensi_enc_matrix_create(&m, ctx, rows, cols, slots, level));
   double *column = calloc(m->slots, sizeof *column);
   ensi_plaintext *pt = NULL;
   ensi_status s = column ? ensi_plaintext_create(&pt, ctx, level) : ENSI_ERR_NOMEM;

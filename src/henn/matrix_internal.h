@@ -4,8 +4,8 @@
 
 #include <ensi/henn.h>
 
-/* rows x cols of fresh zero ciphertexts at `level` (slots: rows rounded up to a power of two). */
+/* rows x cols of fresh zero ciphertexts at `level`, read with `slots` slots (0: 2 b). */
 ensi_status ensi_enc_matrix_create(ensi_enc_matrix **out, const ensi_context *ctx, size_t rows,
-                                   size_t cols, size_t level);
+                                   size_t cols, size_t slots, size_t level);
 
 #endif

@@ -20,6 +20,22 @@ typedef struct {
   double *silu_poly, *rsqrt_poly; /* surrogates of the logistic in SiLU and of 1/sqrt */
 } run_state;
 
+void ensi_forward_ranges_reset(ensi_forward_ranges *r) {
+  *r = (ensi_forward_ranges){INFINITY, -INFINITY, INFINITY, -INFINITY, INFINITY, -INFINITY, 0};
+}
+
+static void widen(double *lo, double *hi, double v) {
+  *lo = fmin(*lo, v);
+  *hi = fmax(*hi, v);
+}
+
+/* Records the largest |value| of n values. */
+static void record_abs(const run_state *st, const double *v, size_t n) {
+  ensi_forward_ranges *r = st->opt->ranges;
+  for (size_t i = 0; r && i < n; i++)
+    r->max_abs = fmax(r->max_abs, fabs(v[i]));
+}
+
 void ensi_forward_options_default(ensi_forward_options *out) {
   out->attention = ENSI_ATTENTION_SOFTMAX;
   out->sigmoid_degree = 16;
@@ -32,6 +48,7 @@ void ensi_forward_options_default(ensi_forward_options *out) {
   out->rsqrt_degree = 0;
   out->rsqrt_lo = 1e-3;
   out->rsqrt_hi = 100.0;
+  out->ranges = NULL;
 }
 
 /* RMSNorm; the surrogate 1/sqrt (when configured) replaces the exact one inside the layers, where
@@ -43,6 +60,8 @@ static void rmsnorm(const run_state *st, double *out, const double *in, const fl
   for (int i = 0; i < n; i++)
     ss += in[i] * in[i];
   const ensi_forward_options *o = st->opt;
+  if (o->ranges && in_layer)
+    widen(&o->ranges->mean_sq_lo, &o->ranges->mean_sq_hi, ss / n + eps);
   const double inv = st->rsqrt_poly && in_layer ? ensi_chebyshev_eval(st->rsqrt_poly, o->rsqrt_degree, o->rsqrt_lo,
                                                           o->rsqrt_hi, ss / n + eps)
                                     : 1.0 / sqrt(ss / n + eps);
@@ -121,6 +140,10 @@ static void attention_weights(run_state *st, double *row, size_t i) {
   } else { /* sigmoid(score - ln s); the causal mask multiplies afterwards */
     for (size_t j = 0; j < s; j++) {
       const double z = row[j] - log((double)s);
+      if (o->ranges && j <= i) {
+        widen(&o->ranges->score_lo, &o->ranges->score_hi, z);
+        o->ranges->max_abs = fmax(o->ranges->max_abs, fabs(row[j]));
+      }
       row[j] = o->attention == ENSI_ATTENTION_SIGMOID
                    ? logistic(z)
                    : ensi_chebyshev_eval(st->sigmoid_poly, o->sigmoid_degree, o->sigmoid_lo,
@@ -168,6 +191,8 @@ static void layer(run_state *st, const ensi_layer *l) {
   rope(st->q, c, s);
   rope(st->k, c, s);
   attention(st);
+  record_abs(st, st->x, s * hid);
+  record_abs(st, st->att, s * hid);
   for (size_t t = 0; t < s; t++)
     rmsnorm(st, st->a + t * hid, st->att + t * hid, l->inner_attn_norm, c->hidden, true);
   bitlinear(st->o, st->a, &l->o, s, quant);
@@ -178,13 +203,19 @@ static void layer(run_state *st, const ensi_layer *l) {
   bitlinear(st->gate, st->a, &l->gate, s, quant);
   bitlinear(st->up, st->a, &l->up, s, quant);
   const ensi_forward_options *o = st->opt;
+  record_abs(st, st->x, s * hid);
+  record_abs(st, st->gate, s * ffn);
+  record_abs(st, st->up, s * ffn);
   for (size_t i = 0; i < s * ffn; i++) { /* SiLU(gate) * up */
     const double g = st->gate[i];
+    if (o->ranges)
+      widen(&o->ranges->gate_lo, &o->ranges->gate_hi, g);
     const double sig = st->silu_poly ? ensi_chebyshev_eval(st->silu_poly, o->silu_degree, o->silu_lo,
                                                            o->silu_hi, g)
                                      : logistic(g);
     st->gate[i] = g * sig * st->up[i];
   }
+  record_abs(st, st->gate, s * ffn);
   for (size_t t = 0; t < s; t++)
     rmsnorm(st, st->up + t * ffn, st->gate + t * ffn, l->ffn_norm, c->intermediate, true);
   bitlinear(st->d, st->up, &l->down, s, quant);
@@ -256,15 +287,33 @@ ensi_status ensi_forward(const ensi_model *model, const int32_t *tokens, size_t 
     layer(&st, &model->layers[l]);
   if (s == ENSI_OK && hidden)
     memcpy(hidden, st.x, count * hid * sizeof *hidden);
-  for (size_t t = 0; s == ENSI_OK && logits && t < count; t++) { /* final norm, tied LM head */
-    rmsnorm(&st, st.a, st.x + t * hid, model->final_norm, c->hidden, false);
+  if (s == ENSI_OK && logits)
+    s = ensi_lm_head(model, st.x, count, logits);
+  free_state(&st);
+  return s;
+}
+
+ensi_status ensi_lm_head(const ensi_model *model, const double *hidden, size_t count,
+                         double *logits) {
+  if (!model || !hidden || !logits)
+    return ensi_fail(ENSI_ERR_ARG, "lm head: null argument");
+  const ensi_model_config *c = &model->config;
+  const size_t hid = (size_t)c->hidden;
+  double *normed = malloc(hid * sizeof *normed);
+  if (!normed)
+    return ENSI_ERR_NOMEM;
+  ensi_forward_options exact;
+  ensi_forward_options_default(&exact);
+  const run_state st = {.c = c, .opt = &exact};
+  for (size_t t = 0; t < count; t++) { /* final norm (exact), tied LM head */
+    rmsnorm(&st, normed, hidden + t * hid, model->final_norm, c->hidden, false);
     for (int v = 0; v < c->vocab; v++) {
       double dot = 0;
       for (size_t i = 0; i < hid; i++)
-        dot += st.a[i] * model->embeddings[(size_t)v * hid + i];
+        dot += normed[i] * model->embeddings[(size_t)v * hid + i];
       logits[t * (size_t)c->vocab + (size_t)v] = dot;
     }
   }
-  free_state(&st);
-  return s;
+  free(normed);
+  return ENSI_OK;
 }

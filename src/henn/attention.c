@@ -1,0 +1,272 @@
+/* The attention block on column-encoded ciphertexts (ENSI), up to the inner RMSNorm:
+ *   q, k, v = the ternary projections of y (y already carries beta_v);
+ *   RoPE on q and k: column c mixes with column c +- dh/2 through plaintext cos/sin vectors over
+ *     the token positions, no rotation (the betas and 1/sqrt(dh) ride on those vectors);
+ *   scores by diagonals: D_t[i] = S[i, i - t] = sum_c q_c[i] k_c[i - t], the sum over the head's
+ *     columns of q_c times k_c shifted down by t slots (the slots shifted in are zero, so D_t holds
+ *     exactly the causal entries i >= t): t = 0 .. s-1, s - 1 rotations per column of k;
+ *   sigmoid(D_t - ln s) by the reference's Chebyshev polynomial (the -ln s moves the interval);
+ *   out_c[i] = sum_t sigmoid(D_t)[i] v_c[i - t], with the causal mask (t <= i < s) multiplied
+ *     onto the shifted v as a 0/1 plaintext after the sigmoid, never added before it.
+ * Levels: RoPE 1, Q K^T 1, sigmoid G, S V 1 (the mask rides on v's side). The scores form a
+ * matrix of heads x s columns, refreshed when they have fewer than G + 1 levels. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "base/error.h"
+#include "henn/henn_eval.h"
+
+size_t henn_attention_input_levels(void) { return 2; }
+
+static void free_all(ensi_ciphertext **cts, size_t n) {
+  for (size_t i = 0; cts && i < n; i++)
+    ensi_ciphertext_free(cts[i]);
+  free(cts);
+}
+
+static ensi_status new_all(const henn_eval *ev, ensi_ciphertext ***out, size_t n, size_t level) {
+  ensi_ciphertext **cts = calloc(n, sizeof *cts);
+  ensi_status s = cts ? ENSI_OK : ENSI_ERR_NOMEM;
+  for (size_t i = 0; s == ENSI_OK && i < n; i++)
+    s = ensi_ciphertext_create(&cts[i], ev->ctx, level);
+  if (s != ENSI_OK) {
+    free_all(cts, n);
+    return s;
+  }
+  *out = cts;
+  return ENSI_OK;
+}
+
+/* Rotates the pairs (d, d + dh/2) of every head of x by the angles of token positions with the
+ * plaintexts cos_pt, sin_pt of pair d: y_d = x_d cos - x_{d+h} sin, y_{d+h} = x_{d+h} cos + x_d sin. */
+static ensi_status rope_pair(henn_eval *ev, ensi_enc_matrix *y, const ensi_enc_matrix *x, size_t a,
+                             size_t b, const ensi_plaintext *cos_pt, const ensi_plaintext *sin_pt,
+                             ensi_ciphertext *tmp) {
+  ENSI_TRY(ensi_mul_plain(ev->ctx, y->column[a], x->column[a], cos_pt));
+  ENSI_TRY(ensi_mul_plain(ev->ctx, tmp, x->column[b], sin_pt));
+  ENSI_TRY(ensi_sub(ev->ctx, y->column[a], y->column[a], tmp));
+  ENSI_TRY(ensi_mul_plain(ev->ctx, y->column[b], x->column[b], cos_pt));
+  ENSI_TRY(ensi_mul_plain(ev->ctx, tmp, x->column[a], sin_pt));
+  ENSI_TRY(ensi_add(ev->ctx, y->column[b], y->column[b], tmp));
+  ENSI_TRY(ensi_rescale(ev->ctx, y->column[a], y->column[a]));
+  return ensi_rescale(ev->ctx, y->column[b], y->column[b]);
+}
+
+/* out = RoPE(x) * factor at scale `target`, one level lower. */
+static ensi_status rope(henn_eval *ev, const ensi_model_config *c, const ensi_enc_matrix *x,
+                        double factor, double target, ensi_enc_matrix **out) {
+  const size_t level = henn_level(x), dh = (size_t)c->head_dim, half = dh / 2;
+  const double pt_scale = target * henn_prime(ev, level) / ev->work_scale;
+  ENSI_TRY(henn_matrix_new(ev, out, x->cols, level));
+  double *cosv = calloc(ev->slots, sizeof *cosv), *sinv = calloc(ev->slots, sizeof *sinv);
+  ensi_plaintext *cos_pt = NULL, *sin_pt = NULL;
+  ensi_ciphertext *tmp = NULL;
+  ensi_status s = cosv && sinv ? ensi_ciphertext_create(&tmp, ev->ctx, level) : ENSI_ERR_NOMEM;
+  for (size_t d = 0; s == ENSI_OK && d < half; d++) {
+    const double freq = pow(c->rope_theta, -2.0 * (double)d / (double)dh);
+    for (size_t i = 0; i < ev->rows; i++) {
+      cosv[i] = factor * cos((double)i * freq);
+      sinv[i] = factor * sin((double)i * freq);
+    }
+    ensi_plaintext_free(cos_pt);
+    ensi_plaintext_free(sin_pt);
+    cos_pt = sin_pt = NULL;
+    s = henn_plain(ev, &cos_pt, cosv, level, pt_scale);
+    if (s == ENSI_OK)
+      s = henn_plain(ev, &sin_pt, sinv, level, pt_scale);
+    for (int h = 0; s == ENSI_OK && h < c->heads; h++) {
+      const size_t base = (size_t)h * dh;
+      s = rope_pair(ev, *out, x, base + d, base + d + half, cos_pt, sin_pt, tmp);
+    }
+  }
+  ensi_plaintext_free(cos_pt);
+  ensi_plaintext_free(sin_pt);
+  ensi_ciphertext_free(tmp);
+  free(cosv);
+  free(sinv);
+  if (s != ENSI_OK) {
+    ensi_enc_matrix_free(*out);
+    *out = NULL;
+  }
+  return s;
+}
+
+/* The score diagonals of head h: scores->column[h T + t] = sum_c q_c * (k_c shifted by t). */
+static ensi_status head_scores(henn_eval *ev, const ensi_model_config *c, int h,
+                               const ensi_enc_matrix *q, const ensi_enc_matrix *k,
+                               ensi_enc_matrix *scores) {
+  const size_t dh = (size_t)c->head_dim, diagonals = ev->rows, level = henn_level(k);
+  ensi_ciphertext **shift = NULL, **term = NULL;
+  ensi_status s = new_all(ev, &shift, diagonals, level);
+  if (s == ENSI_OK)
+    s = new_all(ev, &term, diagonals, level);
+  ensi_ciphertext **acc = scores->column + (size_t)h * diagonals;
+  for (size_t d = 0; s == ENSI_OK && d < dh; d++) {
+    const size_t col = (size_t)h * dh + d;
+    s = henn_shifts(ev, shift, k->column[col], 1, diagonals);
+    ensi_status status = s;
+#pragma omp parallel for schedule(dynamic)
+    for (size_t t = 0; t < diagonals; t++) {
+      if (status != ENSI_OK)
+        continue;
+      ensi_status r = ensi_mul(ev->ctx, d == 0 ? acc[t] : term[t], q->column[col], shift[t]);
+      if (r == ENSI_OK && d > 0)
+        r = ensi_add(ev->ctx, acc[t], acc[t], term[t]);
+      if (r != ENSI_OK) {
+#pragma omp critical
+        status = r;
+      }
+    }
+    s = status;
+  }
+  ensi_status status = s;
+#pragma omp parallel for schedule(dynamic)
+  for (size_t t = 0; t < diagonals; t++) {
+    if (status != ENSI_OK)
+      continue;
+    ensi_status r = ensi_relinearize(ev->ctx, acc[t], acc[t], ev->keys);
+    if (r == ENSI_OK)
+      r = ensi_rescale(ev->ctx, acc[t], acc[t]);
+    if (r != ENSI_OK) {
+#pragma omp critical
+      status = r;
+    }
+  }
+  free_all(shift, diagonals);
+  free_all(term, diagonals);
+  return status;
+}
+
+/* sigmoid(D - ln s) for every diagonal, by the reference's polynomial on [lo, hi] (in z = D - ln s,
+ * hence on [lo + ln s, hi + ln s] in D), output at `scale`. */
+static ensi_status sigmoid_scores(henn_eval *ev, ensi_enc_matrix *scores, double scale) {
+  const ensi_forward_options *o = &ev->setup->approx;
+  const double shift = log((double)ev->rows);
+  ensi_status status = ENSI_OK;
+#pragma omp parallel for schedule(dynamic)
+  for (size_t j = 0; j < scores->cols; j++) {
+    if (status != ENSI_OK)
+      continue;
+    const ensi_status r = ensi_eval_chebyshev(ev->ctx, scores->column[j], scores->column[j], ev->sigmoid,
+                                              o->sigmoid_degree, o->sigmoid_lo + shift,
+                                              o->sigmoid_hi + shift, scale, ev->keys);
+    if (r != ENSI_OK) {
+#pragma omp critical
+      status = r;
+    }
+  }
+  return status;
+}
+
+/* The causal masks: masks[t] keeps token slots t .. rows - 1 (query i sees key i - t), at scale
+ * q_level so that masking keeps v's scale after the rescale. */
+static ensi_status causal_masks(henn_eval *ev, ensi_plaintext **masks, size_t level) {
+  double *values = malloc(ev->slots * sizeof *values);
+  if (!values)
+    return ENSI_ERR_NOMEM;
+  ensi_status s = ENSI_OK;
+  for (size_t t = 0; s == ENSI_OK && t < ev->rows; t++) {
+    henn_token_vector(ev, values, t, 1.0);
+    s = henn_plain(ev, &masks[t], values, level, henn_prime(ev, level));
+  }
+  free(values);
+  return s;
+}
+
+/* out_c = sum_t sig_t * mask_t (v_c shifted by t) for the columns c of head h. */
+static ensi_status head_values(henn_eval *ev, const ensi_model_config *c, int h,
+                               const ensi_enc_matrix *sig, const ensi_enc_matrix *v,
+                               ensi_plaintext *const *masks, ensi_enc_matrix *out) {
+  const size_t dh = (size_t)c->head_dim, diagonals = ev->rows, level = henn_level(v);
+  ensi_ciphertext **shift = NULL;
+  ensi_status s = new_all(ev, &shift, diagonals, level);
+  ensi_ciphertext *const *weights = sig->column + (size_t)h * diagonals;
+  for (size_t d = 0; s == ENSI_OK && d < dh; d++) {
+    const size_t col = (size_t)h * dh + d;
+    s = henn_shifts(ev, shift, v->column[col], 1, diagonals);
+    for (size_t t = 0; s == ENSI_OK && t < diagonals; t++) {
+      s = ensi_mul_plain(ev->ctx, shift[t], shift[t], masks[t]);
+      if (s == ENSI_OK)
+        s = ensi_rescale(ev->ctx, shift[t], shift[t]);
+    }
+    if (s == ENSI_OK)
+      s = henn_dot(ev, out->column[col], weights, shift, diagonals);
+  }
+  free_all(shift, diagonals);
+  return s;
+}
+
+static ensi_status scores_stage(henn_eval *ev, const ensi_model_config *c, const ensi_layer *l,
+                                const ensi_enc_matrix *q_raw, const ensi_enc_matrix *k_raw,
+                                ensi_enc_matrix **scores) {
+  /* beta_v is already in y: q and k get beta_q / beta_v and beta_k / beta_v; q lands at the prime
+   * of its level so that q k lands at the working scale */
+  const double bv = l->v.beta, norm = 1.0 / sqrt((double)c->head_dim);
+  const size_t level = henn_level(q_raw);
+  ensi_enc_matrix *q = NULL, *k = NULL;
+  henn_mark mark;
+  henn_begin(ev, &mark, "RoPE");
+  ensi_status s = rope(ev, c, q_raw, l->q.beta / bv * norm, henn_prime(ev, level - 1), &q);
+  if (s == ENSI_OK)
+    s = rope(ev, c, k_raw, l->k.beta / bv, ev->work_scale, &k);
+  henn_end(ev, ENSI_STAGE_ROPE, &mark);
+  henn_begin(ev, &mark, "Q K^T");
+  if (s == ENSI_OK)
+    s = henn_matrix_new(ev, scores, (size_t)c->heads * ev->rows, level - 1);
+  for (int h = 0; s == ENSI_OK && h < c->heads; h++)
+    s = head_scores(ev, c, h, q, k, *scores);
+  henn_end(ev, ENSI_STAGE_CCMM, &mark);
+  ensi_enc_matrix_free(q);
+  ensi_enc_matrix_free(k);
+  return s;
+}
+
+ensi_status henn_attention(henn_eval *ev, const ensi_model_config *c, const ensi_layer *l,
+                           const ensi_enc_matrix *y, ensi_enc_matrix **out) {
+  const ensi_forward_options *o = &ev->setup->approx;
+  *out = NULL;
+  if (henn_level(y) < henn_attention_input_levels())
+    return ensi_fail(ENSI_ERR_LEVEL, "attention: input at level %zu", henn_level(y));
+  ensi_enc_matrix *q = NULL, *k = NULL, *v = NULL, *scores = NULL;
+  ensi_plaintext **masks = calloc(ev->rows, sizeof *masks);
+  ensi_status s = masks ? henn_pcmm(ev, y, &l->q, &q) : ENSI_ERR_NOMEM;
+  if (s == ENSI_OK)
+    s = henn_pcmm(ev, y, &l->k, &k);
+  if (s == ENSI_OK)
+    s = henn_pcmm(ev, y, &l->v, &v);
+  if (s == ENSI_OK)
+    s = scores_stage(ev, c, l, q, k, &scores);
+  const size_t depth = ensi_chebyshev_depth(o->sigmoid_degree, o->sigmoid_lo, o->sigmoid_hi);
+  if (s == ENSI_OK)
+    s = henn_ensure_levels(ev, scores, depth + 1, ENSI_STAGE_SIGMOID);
+  henn_mark mark;
+  henn_begin(ev, &mark, "sigmoid");
+  /* the product sigmoid x masked v runs at the lower of their levels; the sigmoid's scale is that
+   * level's prime so that the product returns to the working scale */
+  const size_t sig_level = s == ENSI_OK ? henn_level(scores) - depth : 0;
+  const size_t v_level = henn_level(y) - 1;
+  const size_t product_level = sig_level < v_level ? sig_level : v_level;
+  if (s == ENSI_OK)
+    s = sigmoid_scores(ev, scores, henn_prime(ev, product_level));
+  henn_end(ev, ENSI_STAGE_SIGMOID, &mark);
+  henn_begin(ev, &mark, "S V");
+  if (s == ENSI_OK)
+    s = causal_masks(ev, masks, henn_level(v));
+  if (s == ENSI_OK)
+    s = henn_matrix_new(ev, out, (size_t)c->hidden, product_level);
+  for (int h = 0; s == ENSI_OK && h < c->heads; h++)
+    s = head_values(ev, c, h, scores, v, masks, *out);
+  henn_end(ev, ENSI_STAGE_CCMM, &mark);
+  for (size_t t = 0; masks && t < ev->rows; t++)
+    ensi_plaintext_free(masks[t]);
+  free(masks);
+  ensi_enc_matrix_free(q);
+  ensi_enc_matrix_free(k);
+  ensi_enc_matrix_free(v);
+  ensi_enc_matrix_free(scores);
+  if (s != ENSI_OK) {
+    ensi_enc_matrix_free(*out);
+    *out = NULL;
+  }
+  return s;
+}

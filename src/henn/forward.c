@@ -1,0 +1,208 @@
+/* The encrypted forward pass of a BitNet model (ENSI), layer by layer as the plaintext reference
+ * in src/model/forward.c reads:
+ *   y  = RMSNorm_in(x)                      (beta_v folded into gamma)
+ *   a  = attention(y)                       (attention.c)
+ *   x += o_proj(RMSNorm_inner(a))           (beta_o folded)
+ *   g, u = gate(RMSNorm_post(x)), up(...)   (two foldings: beta_gate and beta_up)
+ *   x += down(RMSNorm_ffn(SiLU(g) * u))     (beta_down folded)
+ * Bootstrapping happens inside the norms (and wherever a measured level budget runs out, which
+ * henn_ensure_levels decides and the statistics report). Also the client's encryption of the
+ * embedded tokens and the setup queries. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "henn/henn_eval.h"
+#include "math/chebyshev.h"
+
+static const char *const stage_names[ENSI_STAGE_COUNT] = {
+    "pcmm", "rope", "ccmm", "sigmoid", "rmsnorm", "ffn_activation", "packing", "bootstrap",
+    "residual"};
+
+const char *ensi_henn_stage_name(ensi_henn_stage stage) {
+  return stage < ENSI_STAGE_COUNT ? stage_names[stage] : "?";
+}
+
+static size_t block_for(size_t rows) {
+  size_t b = 1;
+  while (b < rows)
+    b *= 2;
+  return b;
+}
+
+size_t ensi_henn_slots(const ensi_henn_setup *setup, size_t rows) {
+  if (!setup)
+    return 0;
+  if (setup->boot)
+    return ensi_bootstrapper_config(setup->boot)->slots;
+  return 2 * block_for(rows);
+}
+
+double ensi_henn_input_scale(const ensi_henn_setup *setup) {
+  if (!setup || !setup->ctx || !(setup->bound > 0))
+    return 0;
+  if (setup->boot)
+    return ensi_bootstrapper_config(setup->boot)->input_scale / setup->bound;
+  return ensi_params_scale(ensi_context_params(setup->ctx));
+}
+
+size_t ensi_henn_rotation_steps(size_t slots, long long *steps) {
+  size_t count = 0;
+  for (size_t p = 1; p < slots && count < 64; p *= 2)
+    steps[count++] = -(long long)p;
+  return count;
+}
+
+static double logistic(double x, void *unused) {
+  (void)unused;
+  return 1.0 / (1.0 + exp(-x));
+}
+
+static double rsqrt(double x, void *unused) {
+  (void)unused;
+  return 1.0 / sqrt(x);
+}
+
+static ensi_status fit(double **out, int degree, double lo, double hi,
+                       double (*f)(double, void *)) {
+  if (degree < 1 || !(lo < hi))
+    return ensi_fail(ENSI_ERR_ARG, "encrypted forward: polynomial of degree %d on [%g, %g]",
+                     degree, lo, hi);
+  if (!(*out = calloc((size_t)degree + 1, sizeof **out)))
+    return ENSI_ERR_NOMEM;
+  return ensi_chebyshev_fit(*out, degree, lo, hi, f, NULL);
+}
+
+static void eval_free(henn_eval *ev) {
+  free(ev->sigmoid);
+  free(ev->silu);
+  free(ev->rsqrt);
+}
+
+static ensi_status eval_init(henn_eval *ev, const ensi_henn_setup *st, const ensi_model *model,
+                             const ensi_enc_matrix *x, ensi_henn_stats *stats) {
+  memset(ev, 0, sizeof *ev);
+  const ensi_forward_options *o = &st->approx;
+  if (!st->ctx || !st->keys || !(st->bound > 0) || o->attention != ENSI_ATTENTION_SIGMOID_POLY)
+    return ensi_fail(ENSI_ERR_ARG, "encrypted forward: the setup needs keys, a bound and the "
+                     "sigmoid-poly attention");
+  if (x->cols != (size_t)model->config.hidden || x->slots != ensi_henn_slots(st, x->rows))
+    return ensi_fail(ENSI_ERR_ARG, "encrypted forward: input of %zu columns in %zu slots, expected "
+                     "%d columns in %zu slots", x->cols, x->slots, model->config.hidden,
+                     ensi_henn_slots(st, x->rows));
+  ev->setup = st;
+  ev->ctx = st->ctx;
+  ev->keys = st->keys;
+  ev->rows = x->rows;
+  ev->block = x->block;
+  ev->slots = x->slots;
+  ev->work_scale = ensi_henn_input_scale(st);
+  ev->boot_scale = ev->work_scale * st->bound;
+  ev->eps = model->config.rms_eps;
+  ev->stats = stats;
+  ENSI_TRY(fit(&ev->sigmoid, o->sigmoid_degree, o->sigmoid_lo, o->sigmoid_hi, logistic));
+  ENSI_TRY(fit(&ev->silu, o->silu_degree, o->silu_lo, o->silu_hi, logistic));
+  return fit(&ev->rsqrt, o->rsqrt_degree, o->rsqrt_lo, o->rsqrt_hi, rsqrt);
+}
+
+/* x += y (x may sit at a higher level: the sum is at y's). */
+static ensi_status residual(henn_eval *ev, ensi_enc_matrix *x, const ensi_enc_matrix *y) {
+  henn_mark mark;
+  henn_begin(ev, &mark, NULL);
+  ensi_status s = ENSI_OK;
+  for (size_t j = 0; s == ENSI_OK && j < x->cols; j++)
+    s = ensi_add(ev->ctx, x->column[j], x->column[j], y->column[j]);
+  henn_end(ev, ENSI_STAGE_RESIDUAL, &mark);
+  return s;
+}
+
+/* x += W (RMSNorm(a) * gamma * beta_W): a norm followed by one projection and the residual. */
+static ensi_status norm_project_add(henn_eval *ev, ensi_enc_matrix *x, ensi_enc_matrix *a,
+                                    const float *gamma, const ensi_ternary *w) {
+  ensi_enc_matrix *y = NULL, *p = NULL;
+  ensi_status s = henn_rmsnorm(ev, a, gamma, &w->beta, 1, 0, &y);
+  if (s == ENSI_OK)
+    s = henn_pcmm(ev, y, w, &p);
+  if (s == ENSI_OK)
+    s = residual(ev, x, p);
+  ensi_enc_matrix_free(y);
+  ensi_enc_matrix_free(p);
+  return s;
+}
+
+static ensi_status attention_block(henn_eval *ev, const ensi_model *m, const ensi_layer *l,
+                                   ensi_enc_matrix *x) {
+  ensi_enc_matrix *y = NULL, *a = NULL;
+  ensi_status s = henn_rmsnorm(ev, x, l->input_norm, &l->v.beta, 1,
+                               henn_attention_input_levels(), &y);
+  if (s == ENSI_OK)
+    s = henn_attention(ev, &m->config, l, y, &a);
+  if (s == ENSI_OK)
+    s = norm_project_add(ev, x, a, l->inner_attn_norm, &l->o);
+  ensi_enc_matrix_free(y);
+  ensi_enc_matrix_free(a);
+  return s;
+}
+
+static ensi_status ffn_block(henn_eval *ev, const ensi_layer *l, ensi_enc_matrix *x) {
+  ensi_enc_matrix *y[2] = {NULL, NULL}, *g = NULL, *u = NULL, *h = NULL;
+  const double folds[2] = {l->gate.beta, l->up.beta};
+  ensi_status s = henn_rmsnorm(ev, x, l->post_attn_norm, folds, 2, 0, y);
+  if (s == ENSI_OK)
+    s = henn_pcmm(ev, y[0], &l->gate, &g);
+  if (s == ENSI_OK)
+    s = henn_pcmm(ev, y[1], &l->up, &u);
+  if (s == ENSI_OK)
+    s = henn_swiglu(ev, g, u, &h);
+  if (s == ENSI_OK)
+    s = norm_project_add(ev, x, h, l->ffn_norm, &l->down);
+  ensi_enc_matrix_free(y[0]);
+  ensi_enc_matrix_free(y[1]);
+  ensi_enc_matrix_free(g);
+  ensi_enc_matrix_free(u);
+  ensi_enc_matrix_free(h);
+  return s;
+}
+
+ensi_status ensi_henn_forward(const ensi_henn_setup *setup, const ensi_model *model,
+                              ensi_enc_matrix *x, ensi_henn_stats *stats) {
+  if (!setup || !model || !x)
+    return ensi_fail(ENSI_ERR_ARG, "encrypted forward: null argument");
+  const int layers = setup->layers > 0 && setup->layers < model->config.layers
+                         ? setup->layers : model->config.layers;
+  henn_eval ev;
+  ensi_status s = eval_init(&ev, setup, model, x, stats);
+  for (int i = 0; s == ENSI_OK && i < layers; i++) {
+    ev.layer = i;
+    s = attention_block(&ev, model, &model->layers[i], x);
+    if (s == ENSI_OK)
+      s = ffn_block(&ev, &model->layers[i], x);
+  }
+  eval_free(&ev);
+  return s;
+}
+
+ensi_status ensi_henn_encrypt_tokens(ensi_enc_matrix **out, const ensi_henn_setup *setup,
+                                     const ensi_model *model, const int32_t *tokens, size_t count,
+                                     const ensi_public_key *pk) {
+  if (!out || !setup || !setup->ctx || !model || !tokens || count == 0 || !pk)
+    return ensi_fail(ENSI_ERR_ARG, "encrypt tokens: null argument");
+  const ensi_model_config *c = &model->config;
+  const size_t hid = (size_t)c->hidden;
+  double *x = malloc(count * hid * sizeof *x);
+  if (!x)
+    return ENSI_ERR_NOMEM;
+  ensi_status s = ENSI_OK;
+  for (size_t t = 0; s == ENSI_OK && t < count; t++) {
+    if (tokens[t] < 0 || tokens[t] >= c->vocab)
+      s = ensi_fail(ENSI_ERR_ARG, "encrypt tokens: token %d outside the vocabulary", tokens[t]);
+    for (size_t i = 0; s == ENSI_OK && i < hid; i++)
+      x[t * hid + i] = model->embeddings[(size_t)tokens[t] * hid + i];
+  }
+  if (s == ENSI_OK)
+    s = ensi_enc_matrix_encrypt(out, setup->ctx, x, count, hid, ensi_henn_slots(setup, count),
+                                ensi_context_max_level(setup->ctx), ensi_henn_input_scale(setup), pk);
+  free(x);
+  return s;
+}

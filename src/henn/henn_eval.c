@@ -1,0 +1,99 @@
+/* The small tools of the encrypted layers (see henn_eval.h): timing, plaintext vectors, shifts by
+ * doubling, new matrices and accumulated dot products. */
+#include "henn/henn_eval.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+#include "base/error.h"
+#include "henn/matrix_internal.h"
+
+static double now_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void henn_begin(const henn_eval *ev, henn_mark *mark, const char *what) {
+  const ensi_henn_setup *st = ev->setup;
+  if (st->progress && what)
+    st->progress(st->progress_user, ev->layer, st->layers, what);
+  ensi_op_counts_get(&mark->ops);
+  mark->start = now_seconds();
+}
+
+void henn_end(henn_eval *ev, ensi_henn_stage stage, const henn_mark *mark) {
+  if (!ev->stats)
+    return;
+  ensi_op_counts now;
+  ensi_op_counts_get(&now);
+  ev->stats->seconds[stage] += now_seconds() - mark->start;
+  ensi_op_counts *o = &ev->stats->ops[stage];
+  o->add += now.add - mark->ops.add;
+  o->mul_plain += now.mul_plain - mark->ops.mul_plain;
+  o->mul += now.mul - mark->ops.mul;
+  o->keyswitch += now.keyswitch - mark->ops.keyswitch;
+  o->rotation += now.rotation - mark->ops.rotation;
+  o->rescale += now.rescale - mark->ops.rescale;
+}
+
+size_t henn_level(const ensi_enc_matrix *m) { return ensi_ciphertext_level(m->column[0]); }
+
+double henn_prime(const henn_eval *ev, size_t level) { return ensi_context_prime(ev->ctx, level); }
+
+ensi_status henn_plain(const henn_eval *ev, ensi_plaintext **out, const double *values,
+                       size_t level, double scale) {
+  ENSI_TRY(ensi_plaintext_create(out, ev->ctx, level));
+  const ensi_status s = ensi_encode_real(ev->ctx, *out, values, ev->slots, scale);
+  if (s != ENSI_OK) {
+    ensi_plaintext_free(*out);
+    *out = NULL;
+  }
+  return s;
+}
+
+void henn_token_vector(const henn_eval *ev, double *values, size_t first, double value) {
+  for (size_t i = 0; i < ev->slots; i++)
+    values[i] = i >= first && i < ev->rows ? value : 0.0;
+}
+
+ensi_status henn_shifts(const henn_eval *ev, ensi_ciphertext **outs, const ensi_ciphertext *in,
+                        size_t unit, size_t count) {
+  if (count == 0)
+    return ENSI_OK;
+  ENSI_TRY(ensi_ciphertext_copy(outs[0], in));
+  for (size_t done = 1; done < count; done *= 2) /* outs[j + done] = outs[j] shifted by done */
+    for (size_t j = 0; j < done && j + done < count; j++)
+      ENSI_TRY(ensi_rotate(ev->ctx, outs[j + done], outs[j], -(long long)(done * unit), ev->keys));
+  return ENSI_OK;
+}
+
+ensi_status henn_matrix_new(const henn_eval *ev, ensi_enc_matrix **out, size_t cols, size_t level) {
+  return ensi_enc_matrix_create(out, ev->ctx, ev->rows, cols, ev->slots, level);
+}
+
+ensi_status henn_dot(const henn_eval *ev, ensi_ciphertext *out, ensi_ciphertext *const *a,
+                     ensi_ciphertext *const *b, size_t count) {
+  ensi_ciphertext *term = NULL;
+  ensi_status s = ensi_mul(ev->ctx, out, a[0], b[0]);
+  if (s == ENSI_OK && count > 1)
+    s = ensi_ciphertext_create(&term, ev->ctx, ensi_ciphertext_level(out));
+  for (size_t i = 1; s == ENSI_OK && i < count; i++) {
+    s = ensi_mul(ev->ctx, term, a[i], b[i]);
+    if (s == ENSI_OK)
+      s = ensi_add(ev->ctx, out, out, term);
+  }
+  ensi_ciphertext_free(term);
+  if (s == ENSI_OK)
+    s = ensi_relinearize(ev->ctx, out, out, ev->keys);
+  return s == ENSI_OK ? ensi_rescale(ev->ctx, out, out) : s;
+}
+
+ensi_status henn_pcmm(henn_eval *ev, const ensi_enc_matrix *x, const ensi_ternary *w,
+                      ensi_enc_matrix **y) {
+  henn_mark mark;
+  henn_begin(ev, &mark, "ternary product");
+  const ensi_status s = ensi_ternary_pcmm(ev->ctx, y, x, w);
+  henn_end(ev, ENSI_STAGE_PCMM, &mark);
+  return s;
+}

@@ -1,0 +1,117 @@
+/* The encrypted forward pass end to end on the insecure test-layer preset (N = 2^11, the level
+ * budget of n16-boot): the tiny synthetic model (2 layers, d = 64, 4 heads, FFN 128), several
+ * random prompts of 8 tokens. The decrypted last hidden states must match the plaintext reference
+ * run with the same polynomials to a relative error of 1e-2 (max |error| / max |value|), the greedy
+ * next token must agree, and the levels must have forced bootstrapping in every norm segment. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <ensi/henn.h>
+
+#include "tempdir.h"
+#include "testutil.h"
+
+enum { TOKENS = 8, PROMPTS = 2 };
+
+static int argmax(const double *v, int n) {
+  int best = 0;
+  for (int i = 1; i < n; i++)
+    if (v[i] > v[best])
+      best = i;
+  return best;
+}
+
+static void run_prompt(const ensi_henn_setup *setup, const ensi_model *m, const ensi_secret_key *sk,
+                       const ensi_public_key *pk, const int32_t *tokens) {
+  const ensi_model_config *c = &m->config;
+  const size_t hid = (size_t)c->hidden;
+  double *want = malloc(TOKENS * hid * sizeof *want), *got = malloc(TOKENS * hid * sizeof *got);
+  double *logits_want = malloc(TOKENS * (size_t)c->vocab * sizeof(double));
+  double *logits_got = malloc(TOKENS * (size_t)c->vocab * sizeof(double));
+  CHECK(ensi_forward(m, tokens, TOKENS, &setup->approx, want, logits_want) == ENSI_OK);
+  ensi_enc_matrix *x = NULL;
+  CHECK(ensi_henn_encrypt_tokens(&x, setup, m, tokens, TOKENS, pk) == ENSI_OK);
+  ensi_henn_stats stats = {0};
+  const ensi_status s = ensi_henn_forward(setup, m, x, &stats);
+  CHECK_MSG(s == ENSI_OK, "forward: %s: %s", ensi_strerror(s), ensi_error_detail());
+  if (s == ENSI_OK) {
+    CHECK(ensi_enc_matrix_decrypt(setup->ctx, got, x, sk) == ENSI_OK);
+    double err = 0, scale = 0;
+    for (size_t i = 0; i < TOKENS * hid; i++) {
+      err = fmax(err, fabs(got[i] - want[i]));
+      scale = fmax(scale, fabs(want[i]));
+    }
+    CHECK_MSG(err <= 1e-2 * scale, "relative error %.3g (max |value| %.3g)", err / scale, scale);
+    CHECK(ensi_lm_head(m, got, TOKENS, logits_got) == ENSI_OK);
+    const size_t last = (TOKENS - 1) * (size_t)c->vocab;
+    CHECK(argmax(logits_got + last, c->vocab) == argmax(logits_want + last, c->vocab));
+    CHECK(stats.bootstraps > 0 && stats.refreshes[ENSI_STAGE_RMSNORM] > 0);
+    CHECK(stats.ops[ENSI_STAGE_PCMM].mul == 0 && stats.ops[ENSI_STAGE_PCMM].rotation == 0);
+    printf("prompt: relative error %.3g, %zu bootstraps, %.1f s bootstrapping, %.1f s in all\n",
+           err / scale, stats.bootstraps, stats.seconds[ENSI_STAGE_BOOTSTRAP],
+           stats.seconds[ENSI_STAGE_PCMM] + stats.seconds[ENSI_STAGE_ROPE] +
+               stats.seconds[ENSI_STAGE_CCMM] + stats.seconds[ENSI_STAGE_SIGMOID] +
+               stats.seconds[ENSI_STAGE_RMSNORM] + stats.seconds[ENSI_STAGE_FFN_ACT] +
+               stats.seconds[ENSI_STAGE_PACKING] + stats.seconds[ENSI_STAGE_BOOTSTRAP] +
+               stats.seconds[ENSI_STAGE_RESIDUAL]);
+  }
+  ensi_enc_matrix_free(x);
+  free(want);
+  free(got);
+  free(logits_want);
+  free(logits_got);
+}
+
+int main(void) {
+  test_rng rng;
+  test_rng_seed(&rng, test_seed_from_env());
+  char dir[512];
+  CHECK(tool_temp_dir(dir, sizeof dir, "henn") == 0);
+  CHECK(ensi_model_synthesize(dir, "tiny", 2, 11) == ENSI_OK);
+  ensi_model *m = NULL;
+  CHECK(ensi_model_load(&m, dir) == ENSI_OK);
+  tool_remove_dir(dir);
+  ensi_params_literal lit;
+  ensi_params *params;
+  ensi_context *ctx;
+  CHECK(ensi_params_preset("test-layer", &lit) == ENSI_OK);
+  CHECK(ensi_params_create(&params, &lit) == ENSI_OK);
+  CHECK(ensi_context_create(&ctx, params) == ENSI_OK);
+  ensi_henn_setup setup = {.ctx = ctx};
+  ensi_forward_options_default(&setup.approx);
+  setup.approx.sigmoid_degree = 15;
+  setup.approx.silu_degree = 15;
+  setup.approx.rsqrt_degree = 7;
+  CHECK(ensi_henn_calibrate(m, TOKENS, 4, 1, &setup.approx, &setup.bound) == ENSI_OK);
+  printf("calibrated: sigmoid [%g, %g], SiLU [%g, %g], rsqrt [%g, %g], bound %g\n",
+         setup.approx.sigmoid_lo, setup.approx.sigmoid_hi, setup.approx.silu_lo, setup.approx.silu_hi,
+         setup.approx.rsqrt_lo, setup.approx.rsqrt_hi, setup.bound);
+  ensi_bootstrap_config config;
+  const size_t slots = ensi_henn_default_slots(ctx, &m->config, TOKENS);
+  CHECK(ensi_bootstrap_config_default(&config, ctx, slots) == ENSI_OK);
+  ensi_bootstrapper *bt = NULL;
+  CHECK(ensi_bootstrapper_create(&bt, ctx, &config) == ENSI_OK);
+  setup.boot = bt;
+  ensi_secret_key *sk;
+  ensi_public_key *pk;
+  ensi_eval_keys *keys = NULL;
+  CHECK(ensi_secret_key_generate(&sk, ctx, NULL) == ENSI_OK);
+  CHECK(ensi_public_key_generate(&pk, ctx, sk, NULL) == ENSI_OK);
+  CHECK(ensi_henn_keys_generate(&keys, ctx, sk, bt, slots) == ENSI_OK);
+  setup.keys = keys;
+  for (int p = 0; p < PROMPTS; p++) {
+    int32_t tokens[TOKENS];
+    for (int t = 0; t < TOKENS; t++)
+      tokens[t] = (int32_t)test_rng_below(&rng, (uint64_t)m->config.vocab);
+    run_prompt(&setup, m, sk, pk, tokens);
+  }
+  ensi_eval_keys_free(keys);
+  ensi_public_key_free(pk);
+  ensi_secret_key_free(sk);
+  ensi_bootstrapper_free(bt);
+  ensi_context_free(ctx);
+  ensi_params_free(params);
+  ensi_model_free(m);
+  return test_finish("test_henn_forward");
+}
