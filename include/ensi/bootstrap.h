@@ -38,7 +38,8 @@ typedef struct {
 typedef struct ensi_bootstrapper ensi_bootstrapper;
 
 /* A configuration for the context's parameters and slot count (level budgets 3 and 3, K from the
- * secret's Hamming weight, degree and double angles for about 2^-30 EvalMod error). */
+ * secret's Hamming weight, degree and double angles for about 2^-30 EvalMod error, input scale
+ * q0 / 2^15 for messages in [-1, 1]). */
 ensi_status ensi_bootstrap_config_default(ensi_bootstrap_config *out, const ensi_context *ctx,
                                           size_t slots);
 

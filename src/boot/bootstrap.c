@@ -61,7 +61,9 @@ ensi_status ensi_bootstrap_config_default(ensi_bootstrap_config *out, const ensi
   if (out->double_angles < 0)
     out->double_angles = 0;
   out->cos_degree = cosine_degree(2.0 * M_PI * (out->k_bound + 0.25) / ldexp(1.0, out->double_angles));
-  out->input_scale = ensi_params_scale(ctx->params);
+  /* |m| <= 1 at q0 / 2^15: the sine's curvature costs (2 pi 2^-15)^2 / 6 ~ 2^-27 relative, while
+   * EvalMod's absolute error (in units of q0) is magnified by only q0 / scale = 2^15 */
+  out->input_scale = ensi_context_prime(ctx, 0) / 0x1p15;
   return ENSI_OK;
 }
 

@@ -8,15 +8,25 @@
  *   sigmoid(D_t - ln s) by the reference's Chebyshev polynomial (the -ln s moves the interval);
  *   out_c[i] = sum_t sigmoid(D_t)[i] v_c[i - t], with the causal mask (t <= i < s) multiplied
  *     onto the shifted v as a 0/1 plaintext after the sigmoid, never added before it.
- * Levels: RoPE 1, Q K^T 1, sigmoid G, S V 1 (the mask rides on v's side). The scores form a
- * matrix of heads x s columns, refreshed when they have fewer than G + 1 levels. */
+ * Levels: RoPE 1, Q K^T 1, sigmoid G, unpacking 1, S V 1 (the mask rides on v's side). The
+ * scores form a matrix of heads x s columns; the sigmoid runs on their packs (n / b diagonals per
+ * ciphertext), bootstrapped first when they have fewer than G + 2 levels. */
 #include <math.h>
 #include <stdlib.h>
 
 #include "base/error.h"
 #include "henn/henn_eval.h"
 
-size_t henn_attention_input_levels(void) { return 2; }
+static size_t sigmoid_depth(const henn_eval *ev) {
+  const ensi_forward_options *o = &ev->setup->approx;
+  return ensi_chebyshev_depth(o->sigmoid_degree, o->sigmoid_lo, o->sigmoid_hi);
+}
+
+/* RoPE and Q K^T take one level each (and masking v and S V on v's side); the scores then need
+ * the sigmoid's depth, one level to unpack and one for S V. */
+henn_levels henn_attention_input_levels(const henn_eval *ev) {
+  return (henn_levels){2, 2 + sigmoid_depth(ev) + 2};
+}
 
 static void free_all(ensi_ciphertext **cts, size_t n) {
   for (size_t i = 0; cts && i < n; i++)
@@ -137,25 +147,14 @@ static ensi_status head_scores(henn_eval *ev, const ensi_model_config *c, int h,
   return status;
 }
 
-/* sigmoid(D - ln s) for every diagonal, by the reference's polynomial on [lo, hi] (in z = D - ln s,
- * hence on [lo + ln s, hi + ln s] in D), output at `scale`. */
-static ensi_status sigmoid_scores(henn_eval *ev, ensi_enc_matrix *scores, double scale) {
+/* sigmoid(D - ln s) on a pack of score diagonals, by the reference's polynomial on [lo, hi]
+ * (in z = D - ln s, hence on [lo + ln s, hi + ln s] in D). */
+static ensi_status sigmoid_pack(henn_eval *ev, ensi_ciphertext *pack, void *unused) {
+  (void)unused;
   const ensi_forward_options *o = &ev->setup->approx;
   const double shift = log((double)ev->rows);
-  ensi_status status = ENSI_OK;
-#pragma omp parallel for schedule(dynamic)
-  for (size_t j = 0; j < scores->cols; j++) {
-    if (status != ENSI_OK)
-      continue;
-    const ensi_status r = ensi_eval_chebyshev(ev->ctx, scores->column[j], scores->column[j], ev->sigmoid,
-                                              o->sigmoid_degree, o->sigmoid_lo + shift,
-                                              o->sigmoid_hi + shift, scale, ev->keys);
-    if (r != ENSI_OK) {
-#pragma omp critical
-      status = r;
-    }
-  }
-  return status;
+  return ensi_eval_chebyshev(ev->ctx, pack, pack, ev->sigmoid, o->sigmoid_degree,
+                             o->sigmoid_lo + shift, o->sigmoid_hi + shift, ev->work_scale, ev->keys);
 }
 
 /* The causal masks: masks[t] keeps token slots t .. rows - 1 (query i sees key i - t), at scale
@@ -223,9 +222,8 @@ static ensi_status scores_stage(henn_eval *ev, const ensi_model_config *c, const
 
 ensi_status henn_attention(henn_eval *ev, const ensi_model_config *c, const ensi_layer *l,
                            const ensi_enc_matrix *y, ensi_enc_matrix **out) {
-  const ensi_forward_options *o = &ev->setup->approx;
   *out = NULL;
-  if (henn_level(y) < henn_attention_input_levels())
+  if (henn_level(y) < henn_attention_input_levels(ev).need)
     return ensi_fail(ENSI_ERR_LEVEL, "attention: input at level %zu", henn_level(y));
   ensi_enc_matrix *q = NULL, *k = NULL, *v = NULL, *scores = NULL;
   ensi_plaintext **masks = calloc(ev->rows, sizeof *masks);
@@ -236,19 +234,19 @@ ensi_status henn_attention(henn_eval *ev, const ensi_model_config *c, const ensi
     s = henn_pcmm(ev, y, &l->v, &v);
   if (s == ENSI_OK)
     s = scores_stage(ev, c, l, q, k, &scores);
-  const size_t depth = ensi_chebyshev_depth(o->sigmoid_degree, o->sigmoid_lo, o->sigmoid_hi);
-  if (s == ENSI_OK)
-    s = henn_ensure_levels(ev, scores, depth + 1, ENSI_STAGE_SIGMOID);
+  /* the sigmoid runs once per pack of diagonals (refreshed first when the levels are short); the
+   * unpacked weights sit at the prime of the level where the product with the masked v runs, so
+   * that the product returns to the working scale */
+  const size_t depth = sigmoid_depth(ev), v_level = henn_level(y) - 1;
+  henn_progress(ev, "sigmoid");
+  if (s == ENSI_OK) {
+    const henn_repack_plan plan = {.bootstrap = henn_level(scores) < depth + 2, .fn = sigmoid_pack,
+                                   .depth = depth, .keep = 1, .partner_level = v_level,
+                                   .who = ENSI_STAGE_SIGMOID};
+    s = henn_repack(ev, scores, &plan);
+  }
+  const size_t product_level = s == ENSI_OK && henn_level(scores) < v_level ? henn_level(scores) : v_level;
   henn_mark mark;
-  henn_begin(ev, &mark, "sigmoid");
-  /* the product sigmoid x masked v runs at the lower of their levels; the sigmoid's scale is that
-   * level's prime so that the product returns to the working scale */
-  const size_t sig_level = s == ENSI_OK ? henn_level(scores) - depth : 0;
-  const size_t v_level = henn_level(y) - 1;
-  const size_t product_level = sig_level < v_level ? sig_level : v_level;
-  if (s == ENSI_OK)
-    s = sigmoid_scores(ev, scores, henn_prime(ev, product_level));
-  henn_end(ev, ENSI_STAGE_SIGMOID, &mark);
   henn_begin(ev, &mark, "S V");
   if (s == ENSI_OK)
     s = causal_masks(ev, masks, henn_level(v));

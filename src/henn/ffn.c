@@ -1,45 +1,63 @@
 /* The SwiGLU nonlinearity on column-encoded ciphertexts: h = SiLU(g) * u with SiLU(g) = g s(g),
  * s the reference's Chebyshev polynomial of the logistic function on its interval (no -ln s bias:
  * that belongs to the attention only). g and u arrive with their betas already applied (the post
- * attention RMSNorm produced one input per projection).
- * Levels: the polynomial F, then two products: g needs F + 2 levels and u one. */
+ * attention RMSNorm produced one input per projection). SiLU is slot-wise, so it runs once per
+ * pack of gate columns (bootstrapped first when the levels are short), not once per column.
+ * Levels of g: the polynomial F, the product with g 1, unpacking 1, the product with u 1. */
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "base/error.h"
 #include "henn/henn_eval.h"
 
-/* h_j = (s(g_j) g_j) u_j. s lands at scale q_m q_sig / working so that s g lands at q_m, the
- * prime of the level m where the product with u runs, and h at the working scale. */
-static ensi_status silu_column(henn_eval *ev, ensi_ciphertext *h, const ensi_ciphertext *g,
-                               const ensi_ciphertext *u, size_t depth) {
+static size_t silu_depth(const henn_eval *ev) {
   const ensi_forward_options *o = &ev->setup->approx;
-  const size_t sig_level = ensi_ciphertext_level(g) - depth;
-  const size_t a_level = sig_level - 1, u_level = ensi_ciphertext_level(u);
-  const size_t m = a_level < u_level ? a_level : u_level;
-  const double sig_scale = henn_prime(ev, m) * henn_prime(ev, sig_level) / ev->work_scale;
-  ENSI_TRY(ensi_eval_chebyshev(ev->ctx, h, g, ev->silu, o->silu_degree, o->silu_lo, o->silu_hi,
-                               sig_scale, ev->keys));
-  ENSI_TRY(ensi_mul_relin(ev->ctx, h, h, g, ev->keys));
-  ENSI_TRY(ensi_rescale(ev->ctx, h, h));
-  ENSI_TRY(ensi_mul_relin(ev->ctx, h, h, u, ev->keys));
-  return ensi_rescale(ev->ctx, h, h);
+  return ensi_chebyshev_depth(o->silu_degree, o->silu_lo, o->silu_hi);
+}
+
+henn_levels henn_swiglu_input_levels(const henn_eval *ev) {
+  return (henn_levels){0, silu_depth(ev) + 3};
+}
+
+/* pack = pack * s(pack): s lands at the prime of its level so that the product returns to the
+ * pack's scale. */
+static ensi_status silu_pack(henn_eval *ev, ensi_ciphertext *pack, void *unused) {
+  (void)unused;
+  const ensi_forward_options *o = &ev->setup->approx;
+  const size_t sig_level = ensi_ciphertext_level(pack) - silu_depth(ev);
+  ensi_ciphertext *sig = NULL;
+  ensi_status s = ensi_ciphertext_create(&sig, ev->ctx, sig_level);
+  if (s == ENSI_OK)
+    s = ensi_eval_chebyshev(ev->ctx, sig, pack, ev->silu, o->silu_degree, o->silu_lo, o->silu_hi,
+                            henn_prime(ev, sig_level), ev->keys);
+  if (s == ENSI_OK)
+    s = ensi_mul_relin(ev->ctx, pack, sig, pack, ev->keys);
+  if (s == ENSI_OK)
+    s = ensi_rescale(ev->ctx, pack, pack);
+  ensi_ciphertext_free(sig);
+  return s;
 }
 
 ensi_status henn_swiglu(henn_eval *ev, ensi_enc_matrix *g, ensi_enc_matrix *u, ensi_enc_matrix **h) {
-  const ensi_forward_options *o = &ev->setup->approx;
-  const size_t depth = ensi_chebyshev_depth(o->silu_degree, o->silu_lo, o->silu_hi);
+  const size_t depth = silu_depth(ev);
   *h = NULL;
-  ENSI_TRY(henn_ensure_levels(ev, g, depth + 2, ENSI_STAGE_FFN_ACT));
-  ENSI_TRY(henn_ensure_levels(ev, u, 1, ENSI_STAGE_FFN_ACT));
+  ENSI_TRY(henn_ensure_levels(ev, u, (henn_levels){1, 1}, ENSI_STAGE_FFN_ACT));
+  henn_progress(ev, "SiLU(gate) * up");
+  const henn_repack_plan plan = {.bootstrap = henn_level(g) < depth + 3, .fn = silu_pack,
+                                 .depth = depth + 1, .keep = 1, .partner_level = henn_level(u),
+                                 .who = ENSI_STAGE_FFN_ACT};
+  ENSI_TRY(henn_repack(ev, g, &plan)); /* g now holds SiLU(g), at the product's prime */
   henn_mark mark;
-  henn_begin(ev, &mark, "SiLU(gate) * up");
+  henn_begin(ev, &mark, NULL);
   ensi_status status = henn_matrix_new(ev, h, g->cols, henn_level(g));
   if (status == ENSI_OK) {
 #pragma omp parallel for schedule(dynamic)
     for (size_t j = 0; j < g->cols; j++) {
       if (status != ENSI_OK)
         continue;
-      const ensi_status s = silu_column(ev, (*h)->column[j], g->column[j], u->column[j], depth);
+      ensi_status s = ensi_mul_relin(ev->ctx, (*h)->column[j], g->column[j], u->column[j], ev->keys);
+      if (s == ENSI_OK)
+        s = ensi_rescale(ev->ctx, (*h)->column[j], (*h)->column[j]);
       if (s != ENSI_OK) {
 #pragma omp critical
         status = s;

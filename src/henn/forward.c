@@ -121,7 +121,7 @@ static ensi_status residual(henn_eval *ev, ensi_enc_matrix *x, const ensi_enc_ma
 static ensi_status norm_project_add(henn_eval *ev, ensi_enc_matrix *x, ensi_enc_matrix *a,
                                     const float *gamma, const ensi_ternary *w) {
   ensi_enc_matrix *y = NULL, *p = NULL;
-  ensi_status s = henn_rmsnorm(ev, a, gamma, &w->beta, 1, 0, &y);
+  ensi_status s = henn_rmsnorm(ev, a, gamma, &w->beta, 1, (henn_levels){0, 0}, &y);
   if (s == ENSI_OK)
     s = henn_pcmm(ev, y, w, &p);
   if (s == ENSI_OK)
@@ -135,7 +135,7 @@ static ensi_status attention_block(henn_eval *ev, const ensi_model *m, const ens
                                    ensi_enc_matrix *x) {
   ensi_enc_matrix *y = NULL, *a = NULL;
   ensi_status s = henn_rmsnorm(ev, x, l->input_norm, &l->v.beta, 1,
-                               henn_attention_input_levels(), &y);
+                               henn_attention_input_levels(ev), &y);
   if (s == ENSI_OK)
     s = henn_attention(ev, &m->config, l, y, &a);
   if (s == ENSI_OK)
@@ -148,7 +148,7 @@ static ensi_status attention_block(henn_eval *ev, const ensi_model *m, const ens
 static ensi_status ffn_block(henn_eval *ev, const ensi_layer *l, ensi_enc_matrix *x) {
   ensi_enc_matrix *y[2] = {NULL, NULL}, *g = NULL, *u = NULL, *h = NULL;
   const double folds[2] = {l->gate.beta, l->up.beta};
-  ensi_status s = henn_rmsnorm(ev, x, l->post_attn_norm, folds, 2, 0, y);
+  ensi_status s = henn_rmsnorm(ev, x, l->post_attn_norm, folds, 2, henn_swiglu_input_levels(ev), y);
   if (s == ENSI_OK)
     s = henn_pcmm(ev, y[0], &l->gate, &g);
   if (s == ENSI_OK)
@@ -173,6 +173,7 @@ ensi_status ensi_henn_forward(const ensi_henn_setup *setup, const ensi_model *mo
                          ? setup->layers : model->config.layers;
   henn_eval ev;
   ensi_status s = eval_init(&ev, setup, model, x, stats);
+  ev.layers = layers;
   for (int i = 0; s == ENSI_OK && i < layers; i++) {
     ev.layer = i;
     s = attention_block(&ev, model, &model->layers[i], x);

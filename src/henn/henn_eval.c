@@ -14,10 +14,14 @@ static double now_seconds(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-void henn_begin(const henn_eval *ev, henn_mark *mark, const char *what) {
+void henn_progress(const henn_eval *ev, const char *what) {
   const ensi_henn_setup *st = ev->setup;
   if (st->progress && what)
-    st->progress(st->progress_user, ev->layer, st->layers, what);
+    st->progress(st->progress_user, ev->layer, ev->layers, what);
+}
+
+void henn_begin(const henn_eval *ev, henn_mark *mark, const char *what) {
+  henn_progress(ev, what);
   ensi_op_counts_get(&mark->ops);
   mark->start = now_seconds();
 }
@@ -38,6 +42,14 @@ void henn_end(henn_eval *ev, ensi_henn_stage stage, const henn_mark *mark) {
 }
 
 size_t henn_level(const ensi_enc_matrix *m) { return ensi_ciphertext_level(m->column[0]); }
+
+ensi_status henn_drop_to(const henn_eval *ev, ensi_enc_matrix *m, size_t level) {
+  if (henn_level(m) <= level)
+    return ENSI_OK;
+  for (size_t j = 0; j < m->cols; j++)
+    ENSI_TRY(ensi_drop_level(ev->ctx, m->column[j], m->column[j], level));
+  return ENSI_OK;
+}
 
 double henn_prime(const henn_eval *ev, size_t level) { return ensi_context_prime(ev->ctx, level); }
 

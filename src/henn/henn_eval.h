@@ -6,6 +6,9 @@
 #ifndef ENSI_HENN_EVAL_H
 #define ENSI_HENN_EVAL_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include <ensi/henn.h>
 
 typedef struct {
@@ -20,8 +23,15 @@ typedef struct {
   double eps;           /* RMSNorm's epsilon */
   double *sigmoid, *silu, *rsqrt; /* Chebyshev coefficients (ensi_forward_options degrees) */
   ensi_henn_stats *stats;
-  int layer;            /* for progress reports */
+  int layer, layers;    /* for progress reports */
 } henn_eval;
+
+/* Levels a consumer of a matrix must have (need) and would like to have (ideal: enough to finish
+ * its segment without a refresh). Everything above ideal is dropped first, because the cost of
+ * every operation grows with the number of primes. */
+typedef struct {
+  size_t need, ideal;
+} henn_levels;
 
 /* ---- timing ----------------------------------------------------------------------------- */
 typedef struct {
@@ -29,6 +39,10 @@ typedef struct {
   ensi_op_counts ops;
 } henn_mark;
 
+/* Reports `what` to the progress callback (if any). */
+void henn_progress(const henn_eval *ev, const char *what);
+/* Starts timing a component (reporting `what` when not NULL); henn_end charges it. Marks do not
+ * nest: a component that calls others reports progress only. */
 void henn_begin(const henn_eval *ev, henn_mark *mark, const char *what);
 void henn_end(henn_eval *ev, ensi_henn_stage stage, const henn_mark *mark);
 
@@ -56,24 +70,52 @@ ensi_status henn_matrix_new(const henn_eval *ev, ensi_enc_matrix **out, size_t c
 ensi_status henn_dot(const henn_eval *ev, ensi_ciphertext *out, ensi_ciphertext *const *a,
                      ensi_ciphertext *const *b, size_t count);
 
-/* ---- refreshing (refresh.c) --------------------------------------------------------------- */
-/* Makes sure m has at least `need` levels: if not, packs its columns (n / b per ciphertext),
- * bootstraps the packs and unpacks them, at the working scale. `who` is the component charged. */
-ensi_status henn_ensure_levels(henn_eval *ev, ensi_enc_matrix *m, size_t need, ensi_henn_stage who);
+/* ---- packing and refreshing (repack.c) ----------------------------------------------------- */
+/* A function run on every packed ciphertext (a slot-wise function costs 1 / (n / b) of running it
+ * on every column); it consumes `depth` levels and may leave any scale. */
+typedef ensi_status (*henn_pack_fn)(henn_eval *ev, ensi_ciphertext *pack, void *arg);
+
+typedef struct {
+  bool bootstrap;        /* refresh the packs */
+  henn_pack_fn fn;       /* NULL: none */
+  void *arg;
+  size_t depth;          /* levels fn consumes */
+  size_t keep;           /* levels the unpacked columns must keep (the packs are dropped to
+                            keep + 1 + depth first: fewer primes, cheaper rotations) */
+  size_t partner_level;  /* SIZE_MAX: unpack to the working scale; else to the prime of the
+                            level where a product with a working-scale partner at this level runs,
+                            so that the product returns to the working scale */
+  ensi_henn_stage who;   /* the component that asked (for the statistics) */
+} henn_repack_plan;
+
+/* Packs m's columns (n / b per ciphertext: rotations and additions, no level), bootstraps the
+ * packs if asked, runs fn on each, and unpacks them back into m (rotations and a mask: 1 level). */
+ensi_status henn_repack(henn_eval *ev, ensi_enc_matrix *m, const henn_repack_plan *plan);
+
+/* Makes sure m has at least levels.need levels, refreshing it (henn_repack) when it has fewer;
+ * a refreshed matrix keeps up to levels.ideal. */
+ensi_status henn_ensure_levels(henn_eval *ev, ensi_enc_matrix *m, henn_levels levels,
+                               ensi_henn_stage who);
 
 /* ---- components ----------------------------------------------------------------------------- */
-/* y[f] = RMSNorm(x) * gamma * folds[f] for f < nfold, with at least need_after levels left
- * (refreshing x in place first when it has too few). rmsnorm.c */
-ensi_status henn_rmsnorm(henn_eval *ev, ensi_enc_matrix *x, const float *gamma,
-                         const double *folds, size_t nfold, size_t need_after, ensi_enc_matrix **y);
+/* Drops m to at most `level` (no-op when it is lower). */
+ensi_status henn_drop_to(const henn_eval *ev, ensi_enc_matrix *m, size_t level);
 
-/* Levels henn_attention needs in its input. */
-size_t henn_attention_input_levels(void);
+/* y[f] = RMSNorm(x) * gamma * folds[f] for f < nfold, with the levels `after` asks for (x is
+ * refreshed in place when it has too few, and dropped in place when it has more than ideal). */
+ensi_status henn_rmsnorm(henn_eval *ev, ensi_enc_matrix *x, const float *gamma,
+                         const double *folds, size_t nfold, henn_levels after, ensi_enc_matrix **y);
+
+/* Levels henn_attention needs in its input, and the levels that spare it refreshing the scores. */
+henn_levels henn_attention_input_levels(const henn_eval *ev);
 
 /* out = the attention block before o_proj on y = RMSNorm(x) * gamma * beta_v: projections,
  * RoPE, Q K^T, sigmoid, causal mask, S V. attention.c */
 ensi_status henn_attention(henn_eval *ev, const ensi_model_config *c, const ensi_layer *l,
                            const ensi_enc_matrix *y, ensi_enc_matrix **out);
+
+/* Levels the gate projection's input would like (SiLU(g) * u without a refresh). */
+henn_levels henn_swiglu_input_levels(const henn_eval *ev);
 
 /* h = SiLU(g) * u on the gate and up projections (refreshed when needed). ffn.c */
 ensi_status henn_swiglu(henn_eval *ev, ensi_enc_matrix *g, ensi_enc_matrix *u, ensi_enc_matrix **h);

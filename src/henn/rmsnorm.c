@@ -74,10 +74,12 @@ static ensi_status scale_columns(henn_eval *ev, ensi_enc_matrix *y, const ensi_e
 }
 
 ensi_status henn_rmsnorm(henn_eval *ev, ensi_enc_matrix *x, const float *gamma,
-                         const double *folds, size_t nfold, size_t need_after, ensi_enc_matrix **y) {
+                         const double *folds, size_t nfold, henn_levels after, ensi_enc_matrix **y) {
   const ensi_forward_options *o = &ev->setup->approx;
   const size_t depth = ensi_chebyshev_depth(o->rsqrt_degree, o->rsqrt_lo, o->rsqrt_hi);
-  ENSI_TRY(henn_ensure_levels(ev, x, 2 + depth + need_after, ENSI_STAGE_RMSNORM));
+  ENSI_TRY(henn_ensure_levels(ev, x, (henn_levels){2 + depth + after.need, 2 + depth + after.ideal},
+                               ENSI_STAGE_RMSNORM));
+  ENSI_TRY(henn_drop_to(ev, x, 2 + depth + after.ideal));
   henn_mark mark;
   henn_begin(ev, &mark, "RMSNorm");
   const size_t inv_level = henn_level(x) - 1 - depth;

@@ -1,0 +1,62 @@
+/* Sessions of encrypted inference for the tools (see session.h). */
+#include "session.h"
+
+#include <string.h>
+#include <time.h>
+
+double session_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static ensi_status make_context(session *s, const char *preset) {
+  ensi_params_literal lit;
+  ensi_status st = ensi_params_preset(preset, &lit);
+  if (st == ENSI_OK)
+    st = ensi_params_create(&s->params, &lit);
+  return st == ENSI_OK ? ensi_context_create(&s->ctx, s->params) : st;
+}
+
+ensi_status session_open(session *s, const char *preset, const ensi_model *model, size_t rows,
+                         int layers, const ensi_forward_options *approx_degrees) {
+  memset(s, 0, sizeof *s);
+  ensi_status st = make_context(s, preset);
+  ensi_henn_setup *setup = &s->setup;
+  setup->approx = *approx_degrees;
+  setup->layers = layers;
+  double t = session_now();
+  if (st == ENSI_OK) /* the model operator's calibration, on random prompts of the same length */
+    st = ensi_henn_calibrate(model, rows, 4, 1, &setup->approx, &setup->bound);
+  s->calibrate_s = session_now() - t;
+  const size_t slots = st == ENSI_OK ? ensi_henn_default_slots(s->ctx, &model->config, rows) : 0;
+  ensi_bootstrap_config config;
+  if (st == ENSI_OK)
+    st = ensi_bootstrap_config_default(&config, s->ctx, slots);
+  if (st == ENSI_OK)
+    st = ensi_bootstrapper_create(&s->boot, s->ctx, &config);
+  t = session_now();
+  if (st == ENSI_OK) /* the client's keys */
+    st = ensi_secret_key_generate(&s->sk, s->ctx, NULL);
+  if (st == ENSI_OK)
+    st = ensi_public_key_generate(&s->pk, s->ctx, s->sk, NULL);
+  if (st == ENSI_OK)
+    st = ensi_henn_keys_generate(&s->keys, s->ctx, s->sk, s->boot, slots);
+  s->keygen_s = session_now() - t;
+  setup->ctx = s->ctx;
+  setup->keys = s->keys;
+  setup->boot = s->boot;
+  if (st != ENSI_OK)
+    session_close(s);
+  return st;
+}
+
+void session_close(session *s) {
+  ensi_eval_keys_free(s->keys);
+  ensi_public_key_free(s->pk);
+  ensi_secret_key_free(s->sk);
+  ensi_bootstrapper_free(s->boot);
+  ensi_context_free(s->ctx);
+  ensi_params_free(s->params);
+  memset(s, 0, sizeof *s);
+}
