@@ -80,13 +80,11 @@ int main(void) {
   CHECK(ensi_context_create(&ctx, params) == ENSI_OK);
   ensi_henn_setup setup = {.ctx = ctx};
   ensi_forward_options_default(&setup.approx);
-  setup.approx.sigmoid_degree = 15;
-  setup.approx.silu_degree = 15;
-  setup.approx.rsqrt_degree = 7;
+  ensi_henn_default_degrees(&setup.approx);
   CHECK(ensi_henn_calibrate(m, TOKENS, 4, 1, &setup.approx, &setup.bound) == ENSI_OK);
-  printf("calibrated: sigmoid [%g, %g], SiLU [%g, %g], rsqrt [%g, %g], bound %g\n",
+  printf("calibrated: sigmoid [%g, %g], SiLU [%g, %g], rsqrt of the input norm [%g, %g], bound %g\n",
          setup.approx.sigmoid_lo, setup.approx.sigmoid_hi, setup.approx.silu_lo, setup.approx.silu_hi,
-         setup.approx.rsqrt_lo, setup.approx.rsqrt_hi, setup.bound);
+         setup.approx.rsqrt_lo[0], setup.approx.rsqrt_hi[0], setup.bound);
   ensi_bootstrap_config config;
   const size_t slots = ensi_henn_default_slots(ctx, &m->config, TOKENS);
   CHECK(ensi_bootstrap_config_default(&config, ctx, slots) == ENSI_OK);

@@ -110,7 +110,8 @@ static void naive_forward(const ensi_model *m, const int32_t *tok, int s, ensi_a
           double acc = 0;
           for (int j = 0; j <= i; j++)
             acc += (kind == ENSI_ATTENTION_SOFTMAX ? w[j] / total : w[j]) * v[j * H + h * dh + d];
-          att[i * H + h * dh + d] = acc;
+          /* the polynomial path divides by the i + 1 attended keys over s (see forward.c) */
+          att[i * H + h * dh + d] = kind == ENSI_ATTENTION_SIGMOID_POLY ? acc * s / (i + 1) : acc;
         }
       }
     for (int t = 0; t < s; t++) {
@@ -215,9 +216,12 @@ static void check_shape(const char *shape, int tokens) {
   CHECK(ensi_forward(m, tok, (size_t)tokens, &o, h1, l1) == ENSI_OK);
   for (int degree = 6; degree <= 200; degree += 194) {
     o.silu_degree = degree;
-    o.rsqrt_degree = degree;
-    o.rsqrt_lo = 0.005;
-    o.rsqrt_hi = 5.0;
+    for (int k = 0; k < ENSI_NORM_KINDS; k++)
+      o.rsqrt_degree[k] = degree;
+    for (int k = 0; k < ENSI_NORM_KINDS; k++) {
+      o.rsqrt_lo[k] = 0.005;
+      o.rsqrt_hi[k] = 5.0;
+    }
     CHECK(ensi_forward(m, tok, (size_t)tokens, &o, h2, l2) == ENSI_OK);
     const double e = relative_error(l2, l1, tokens * V);
     if (degree > 60)

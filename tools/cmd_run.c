@@ -147,8 +147,7 @@ static int run(const run_options *o, const char *dir) {
   const int layers = o->layers > 0 && o->layers < m->config.layers ? o->layers : m->config.layers;
   ensi_forward_options degrees;
   ensi_forward_options_default(&degrees);
-  degrees.sigmoid_degree = degrees.silu_degree = 15;
-  degrees.rsqrt_degree = 7;
+  ensi_henn_default_degrees(&degrees);
   if (!o->json)
     fprintf(stderr, "ensi run: %zu prompt tokens, %d layers of d = %d, preset %s: calibrating, "
             "making keys...\n", rows, layers, m->config.hidden, o->preset);

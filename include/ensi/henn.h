@@ -75,13 +75,19 @@ typedef struct {
   const ensi_eval_keys *keys;        /* relinearization, ensi_henn_rotation_steps, bootstrapping */
   const ensi_bootstrapper *boot;     /* NULL: no refresh (fails when levels run out) */
   ensi_forward_options approx;       /* the polynomials: attention ENSI_ATTENTION_SIGMOID_POLY,
-                                        silu_degree > 0, rsqrt_degree > 0 (their intervals) */
+                                        silu_degree > 0, rsqrt_degree[] > 0 (their intervals) */
   double bound;                      /* a power of two >= every |value| that may be refreshed
                                         (ensi_forward_ranges.max_abs, with a margin) */
   int layers;                        /* layers to run (0: all) */
   void (*progress)(void *user, int layer, int layers, const char *what);
   void *progress_user;
 } ensi_henn_setup;
+
+/* The polynomial degrees of the encrypted path, chosen for 10 levels after bootstrapping: the
+ * logistic function of the attention and of SiLU at degree 15 (6 levels), 1/sqrt at degree 7 in
+ * the input norm (5 levels, which leaves RoPE and Q K^T their 2) and 31 in the other three norms
+ * (7 levels). Sets the attention to ENSI_ATTENTION_SIGMOID_POLY; the intervals stay as they are. */
+void ensi_henn_default_degrees(ensi_forward_options *approx);
 
 /* Calibration, done once per model and sequence length by whoever runs the server (no client
  * data): runs the plaintext reference with the polynomial surrogates on `prompts` random token

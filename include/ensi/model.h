@@ -87,13 +87,20 @@ typedef enum {
   ENSI_ATTENTION_SIGMOID_POLY  /* the same with the Chebyshev polynomial of the encrypted path */
 } ensi_attention;
 
+/* The four RMSNorms of a layer, which see very different ranges (each gets its own interval). */
+typedef enum { ENSI_NORM_INPUT, ENSI_NORM_INNER, ENSI_NORM_POST, ENSI_NORM_FFN, ENSI_NORM_KINDS } ensi_norm_kind;
+
+/* Layers with their own RMSNorm calibration (later layers share the last one's). */
+#define ENSI_NORM_LAYERS 64
+
 /* Ranges met inside the layers during a forward pass (calibration for the encrypted path: the
  * polynomial intervals and the bound that brings values into the bootstrapping range). Values
  * accumulate over calls; start from ensi_forward_ranges_reset. */
 typedef struct {
   double score_lo, score_hi;   /* sigmoid arguments QK^T / sqrt(dh) - ln s, causal entries */
   double gate_lo, gate_hi;     /* gate projections (the SiLU input) */
-  double mean_sq_lo, mean_sq_hi; /* mean square + eps at the in-layer RMSNorms */
+  double mean_sq_lo[ENSI_NORM_LAYERS][ENSI_NORM_KINDS]; /* mean square + eps, per layer and */
+  double mean_sq_hi[ENSI_NORM_LAYERS][ENSI_NORM_KINDS]; /* norm */
   double max_abs;              /* largest |value| of the residual stream, attention output, raw
                                   scores, gate, up and SiLU(gate) * up */
 } ensi_forward_ranges;
@@ -107,8 +114,14 @@ typedef struct {
   bool quantize_activations;   /* BitNet's per-token 8-bit activation quantization */
   int silu_degree;             /* > 0: SiLU as x times the Chebyshev interpolant of the logistic */
   double silu_lo, silu_hi;     /*      function of this degree on this interval */
-  int rsqrt_degree;            /* > 0: RMSNorm's 1/sqrt(mean square + eps) as a Chebyshev */
-  double rsqrt_lo, rsqrt_hi;   /*      interpolant of this degree on this interval */
+  int rsqrt_degree[ENSI_NORM_KINDS]; /* > 0: RMSNorm's 1/sqrt(v), v = mean square + eps, as
+                                  1/sqrt(v / c) / sqrt(c) with 1/sqrt on [lo, hi] replaced by its
+                                  Chebyshev interpolant of this degree (one per kind of norm, whose
+                                  level budgets differ); c centers the range of one
+                                  norm of one layer (calibration: ensi_henn_calibrate), [lo, hi] is
+                                  shared by the layers for each kind of norm */
+  double rsqrt_lo[ENSI_NORM_KINDS], rsqrt_hi[ENSI_NORM_KINDS];
+  double rsqrt_center[ENSI_NORM_LAYERS][ENSI_NORM_KINDS]; /* c (1 by default) */
   ensi_forward_ranges *ranges; /* non-NULL: record the ranges met */
 } ensi_forward_options;
 

@@ -158,7 +158,9 @@ static ensi_status sigmoid_pack(henn_eval *ev, ensi_ciphertext *pack, void *unus
 }
 
 /* The causal masks: masks[t] keeps token slots t .. rows - 1 (query i sees key i - t), at scale
- * q_level so that masking keeps v's scale after the rescale. */
+ * q_level so that masking keeps v's scale after the rescale. Query i's slot also divides by its
+ * i + 1 attended keys over s (the reference does the same): the inner RMSNorm that follows does
+ * not see the factor, but its polynomial sees a much narrower range of mean squares. */
 static ensi_status causal_masks(henn_eval *ev, ensi_plaintext **masks, size_t level) {
   double *values = malloc(ev->slots * sizeof *values);
   if (!values)
@@ -166,6 +168,8 @@ static ensi_status causal_masks(henn_eval *ev, ensi_plaintext **masks, size_t le
   ensi_status s = ENSI_OK;
   for (size_t t = 0; s == ENSI_OK && t < ev->rows; t++) {
     henn_token_vector(ev, values, t, 1.0);
+    for (size_t i = t; i < ev->rows; i++)
+      values[i] = (double)ev->rows / (double)(i + 1);
     s = henn_plain(ev, &masks[t], values, level, henn_prime(ev, level));
   }
   free(values);

@@ -36,9 +36,48 @@ static ensi_status measure(const ensi_model *model, size_t count, size_t prompts
   return s;
 }
 
-static bool inside(const ensi_forward_options *o, const ensi_forward_ranges *r) {
-  return r->score_lo >= o->sigmoid_lo && r->score_hi <= o->sigmoid_hi && r->gate_lo >= o->silu_lo &&
-         r->gate_hi <= o->silu_hi && r->mean_sq_lo >= o->rsqrt_lo && r->mean_sq_hi <= o->rsqrt_hi;
+static int norm_layers(const ensi_model *m) {
+  return m->config.layers < ENSI_NORM_LAYERS ? m->config.layers : ENSI_NORM_LAYERS;
+}
+
+/* Whether every measured mean square, divided by its center, lies in its kind's interval. */
+void ensi_henn_default_degrees(ensi_forward_options *approx) {
+  approx->attention = ENSI_ATTENTION_SIGMOID_POLY;
+  approx->sigmoid_degree = 15;
+  approx->silu_degree = 15;
+  const int rsqrt[ENSI_NORM_KINDS] = {[ENSI_NORM_INPUT] = 7, [ENSI_NORM_INNER] = 31,
+                                      [ENSI_NORM_POST] = 31, [ENSI_NORM_FFN] = 31};
+  for (int k = 0; k < ENSI_NORM_KINDS; k++)
+    approx->rsqrt_degree[k] = rsqrt[k];
+}
+
+static bool inside(const ensi_model *m, const ensi_forward_options *o, const ensi_forward_ranges *r) {
+  bool in = r->score_lo >= o->sigmoid_lo && r->score_hi <= o->sigmoid_hi &&
+            r->gate_lo >= o->silu_lo && r->gate_hi <= o->silu_hi;
+  for (int l = 0; l < norm_layers(m); l++)
+    for (int k = 0; k < ENSI_NORM_KINDS; k++) {
+      const double c = o->rsqrt_center[l][k];
+      in = in && r->mean_sq_lo[l][k] / c >= o->rsqrt_lo[k] && r->mean_sq_hi[l][k] / c <= o->rsqrt_hi[k];
+    }
+  return in;
+}
+
+/* Centers every layer's range of each norm at 1 (geometric mean of its ends) and sets each kind's
+ * interval to the union of the centered ranges, halved and doubled; keeps wider earlier ones. */
+static void fit_norms(const ensi_model *m, ensi_forward_options *o, const ensi_forward_ranges *r,
+                      bool first) {
+  for (int k = 0; k < ENSI_NORM_KINDS; k++) {
+    double lo = first ? INFINITY : o->rsqrt_lo[k], hi = first ? 0.0 : o->rsqrt_hi[k];
+    for (int l = 0; l < norm_layers(m); l++) {
+      if (first)
+        o->rsqrt_center[l][k] = sqrt(r->mean_sq_lo[l][k] * r->mean_sq_hi[l][k]);
+      const double c = o->rsqrt_center[l][k];
+      lo = fmin(lo, r->mean_sq_lo[l][k] / c / 2);
+      hi = fmax(hi, 2 * r->mean_sq_hi[l][k] / c);
+    }
+    o->rsqrt_lo[k] = lo;
+    o->rsqrt_hi[k] = hi;
+  }
 }
 
 ensi_status ensi_henn_calibrate(const ensi_model *model, size_t count, size_t prompts,
@@ -48,11 +87,13 @@ ensi_status ensi_henn_calibrate(const ensi_model *model, size_t count, size_t pr
   approx->attention = ENSI_ATTENTION_SIGMOID_POLY;
   approx->quantize_activations = false;
   approx->sigmoid_lo = -10.0;
-  /* the exact functions first (the surrogates are only good on the intervals being chosen),
+  /* exact SiLU and 1/sqrt first (their surrogates are only good on the intervals being chosen),
    * then the surrogates, widening until the ranges they produce settle inside */
-  ensi_forward_options exact = *approx;
-  exact.attention = ENSI_ATTENTION_SIGMOID;
-  exact.silu_degree = exact.rsqrt_degree = 0;
+  ensi_forward_options exact = *approx; /* the sigmoid stays polynomial: it sets the scale of
+                                          the attention output the encrypted path sees */
+  exact.silu_degree = 0;
+  for (int k = 0; k < ENSI_NORM_KINDS; k++)
+    exact.rsqrt_degree[k] = 0;
   ensi_forward_ranges r;
   ENSI_TRY(measure(model, count, prompts, seed, &exact, &r));
   for (int round = 0; round < 4; round++) {
@@ -61,17 +102,14 @@ ensi_status ensi_henn_calibrate(const ensi_model *model, size_t count, size_t pr
     approx->sigmoid_hi = fmax(fmax(11.0, r.score_hi + 1.0), round ? approx->sigmoid_hi : 11.0);
     approx->silu_lo = fmin(r.gate_lo - gate_margin, round ? approx->silu_lo : 0.0);
     approx->silu_hi = fmax(r.gate_hi + gate_margin, round ? approx->silu_hi : 0.0);
-    approx->rsqrt_lo = fmin(r.mean_sq_lo / 2, round ? approx->rsqrt_lo : INFINITY);
-    approx->rsqrt_hi = fmax(2 * r.mean_sq_hi, round ? approx->rsqrt_hi : 0.0);
+    fit_norms(model, approx, &r, round == 0);
     ENSI_TRY(measure(model, count, prompts, seed, approx, &r));
-    if (inside(approx, &r))
+    if (inside(model, approx, &r))
       break;
   }
   ENSI_TRY(measure(model, count, prompts, seed, approx, &r));
-  if (!inside(approx, &r))
-    return ensi_fail(ENSI_ERR_ARG, "calibrate: the ranges do not settle inside the intervals "
-                     "(mean squares [%g, %g] for [%g, %g])", r.mean_sq_lo, r.mean_sq_hi,
-                     approx->rsqrt_lo, approx->rsqrt_hi);
+  if (!inside(model, approx, &r))
+    return ensi_fail(ENSI_ERR_ARG, "calibrate: the ranges do not settle inside the intervals");
   *bound = exp2(ceil(log2(1.25 * fmax(r.max_abs, 1e-3))));
   return ENSI_OK;
 }

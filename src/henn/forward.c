@@ -77,7 +77,8 @@ static ensi_status fit(double **out, int degree, double lo, double hi,
 static void eval_free(henn_eval *ev) {
   free(ev->sigmoid);
   free(ev->silu);
-  free(ev->rsqrt);
+  for (int k = 0; k < ENSI_NORM_KINDS; k++)
+    free(ev->rsqrt[k]);
 }
 
 static ensi_status eval_init(henn_eval *ev, const ensi_henn_setup *st, const ensi_model *model,
@@ -103,7 +104,9 @@ static ensi_status eval_init(henn_eval *ev, const ensi_henn_setup *st, const ens
   ev->stats = stats;
   ENSI_TRY(fit(&ev->sigmoid, o->sigmoid_degree, o->sigmoid_lo, o->sigmoid_hi, logistic));
   ENSI_TRY(fit(&ev->silu, o->silu_degree, o->silu_lo, o->silu_hi, logistic));
-  return fit(&ev->rsqrt, o->rsqrt_degree, o->rsqrt_lo, o->rsqrt_hi, rsqrt);
+  for (int k = 0; k < ENSI_NORM_KINDS; k++)
+    ENSI_TRY(fit(&ev->rsqrt[k], o->rsqrt_degree[k], o->rsqrt_lo[k], o->rsqrt_hi[k], rsqrt));
+  return ENSI_OK;
 }
 
 /* x += y (x may sit at a higher level: the sum is at y's). */
@@ -119,9 +122,9 @@ static ensi_status residual(henn_eval *ev, ensi_enc_matrix *x, const ensi_enc_ma
 
 /* x += W (RMSNorm(a) * gamma * beta_W): a norm followed by one projection and the residual. */
 static ensi_status norm_project_add(henn_eval *ev, ensi_enc_matrix *x, ensi_enc_matrix *a,
-                                    const float *gamma, const ensi_ternary *w) {
+                                    ensi_norm_kind kind, const float *gamma, const ensi_ternary *w) {
   ensi_enc_matrix *y = NULL, *p = NULL;
-  ensi_status s = henn_rmsnorm(ev, a, gamma, &w->beta, 1, (henn_levels){0, 0}, &y);
+  ensi_status s = henn_rmsnorm(ev, a, kind, gamma, &w->beta, 1, (henn_levels){0, 0}, &y);
   if (s == ENSI_OK)
     s = henn_pcmm(ev, y, w, &p);
   if (s == ENSI_OK)
@@ -134,12 +137,12 @@ static ensi_status norm_project_add(henn_eval *ev, ensi_enc_matrix *x, ensi_enc_
 static ensi_status attention_block(henn_eval *ev, const ensi_model *m, const ensi_layer *l,
                                    ensi_enc_matrix *x) {
   ensi_enc_matrix *y = NULL, *a = NULL;
-  ensi_status s = henn_rmsnorm(ev, x, l->input_norm, &l->v.beta, 1,
+  ensi_status s = henn_rmsnorm(ev, x, ENSI_NORM_INPUT, l->input_norm, &l->v.beta, 1,
                                henn_attention_input_levels(ev), &y);
   if (s == ENSI_OK)
     s = henn_attention(ev, &m->config, l, y, &a);
   if (s == ENSI_OK)
-    s = norm_project_add(ev, x, a, l->inner_attn_norm, &l->o);
+    s = norm_project_add(ev, x, a, ENSI_NORM_INNER, l->inner_attn_norm, &l->o);
   ensi_enc_matrix_free(y);
   ensi_enc_matrix_free(a);
   return s;
@@ -148,7 +151,8 @@ static ensi_status attention_block(henn_eval *ev, const ensi_model *m, const ens
 static ensi_status ffn_block(henn_eval *ev, const ensi_layer *l, ensi_enc_matrix *x) {
   ensi_enc_matrix *y[2] = {NULL, NULL}, *g = NULL, *u = NULL, *h = NULL;
   const double folds[2] = {l->gate.beta, l->up.beta};
-  ensi_status s = henn_rmsnorm(ev, x, l->post_attn_norm, folds, 2, henn_swiglu_input_levels(ev), y);
+  ensi_status s = henn_rmsnorm(ev, x, ENSI_NORM_POST, l->post_attn_norm, folds, 2,
+                               henn_swiglu_input_levels(ev), y);
   if (s == ENSI_OK)
     s = henn_pcmm(ev, y[0], &l->gate, &g);
   if (s == ENSI_OK)
@@ -156,7 +160,7 @@ static ensi_status ffn_block(henn_eval *ev, const ensi_layer *l, ensi_enc_matrix
   if (s == ENSI_OK)
     s = henn_swiglu(ev, g, u, &h);
   if (s == ENSI_OK)
-    s = norm_project_add(ev, x, h, l->ffn_norm, &l->down);
+    s = norm_project_add(ev, x, h, ENSI_NORM_FFN, l->ffn_norm, &l->down);
   ensi_enc_matrix_free(y[0]);
   ensi_enc_matrix_free(y[1]);
   ensi_enc_matrix_free(g);

@@ -21,7 +21,8 @@ typedef struct {
   double work_scale;    /* scale of every matrix between components */
   double boot_scale;    /* the bootstrapper's input scale (= work_scale * bound) */
   double eps;           /* RMSNorm's epsilon */
-  double *sigmoid, *silu, *rsqrt; /* Chebyshev coefficients (ensi_forward_options degrees) */
+  double *sigmoid, *silu;         /* Chebyshev coefficients (ensi_forward_options degrees) */
+  double *rsqrt[ENSI_NORM_KINDS];
   ensi_henn_stats *stats;
   int layer, layers;    /* for progress reports */
 } henn_eval;
@@ -103,7 +104,7 @@ ensi_status henn_drop_to(const henn_eval *ev, ensi_enc_matrix *m, size_t level);
 
 /* y[f] = RMSNorm(x) * gamma * folds[f] for f < nfold, with the levels `after` asks for (x is
  * refreshed in place when it has too few, and dropped in place when it has more than ideal). */
-ensi_status henn_rmsnorm(henn_eval *ev, ensi_enc_matrix *x, const float *gamma,
+ensi_status henn_rmsnorm(henn_eval *ev, ensi_enc_matrix *x, ensi_norm_kind kind, const float *gamma,
                          const double *folds, size_t nfold, henn_levels after, ensi_enc_matrix **y);
 
 /* Levels henn_attention needs in its input, and the levels that spare it refreshing the scores. */

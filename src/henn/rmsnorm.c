@@ -8,6 +8,7 @@
  * scale first (henn_ensure_levels) when the levels after the norm would not suffice.
  *
  * Levels: square 1, polynomial R, scaling 1 (the gamma multiplication runs in parallel). */
+#include <math.h>
 #include <stdlib.h>
 
 #include "base/error.h"
@@ -31,14 +32,20 @@ static ensi_status fill_padding(const henn_eval *ev, ensi_ciphertext *sum_sq, do
   return s;
 }
 
-/* inv = 1 / sqrt(sum of squares / n + eps) as the reference's polynomial, at `scale`. */
+static double norm_center(const henn_eval *ev, ensi_norm_kind kind) {
+  const int l = ev->layer < ENSI_NORM_LAYERS ? ev->layer : ENSI_NORM_LAYERS - 1;
+  return ev->setup->approx.rsqrt_center[l][kind];
+}
+
+/* inv = sqrt(c) / sqrt(sum of squares / n + eps) as the reference's polynomial, at `scale`. */
 static ensi_status inverse_rms(henn_eval *ev, ensi_ciphertext *inv, const ensi_enc_matrix *x,
-                               double eps, double scale) {
+                               ensi_norm_kind kind, double scale) {
   const ensi_forward_options *o = &ev->setup->approx;
-  const double n = (double)x->cols;
-  /* the reference evaluates p(v) for v = sum / n + eps on [lo, hi]; in terms of the sum the
-   * interval is [n (lo - eps), n (hi - eps)] with the same Chebyshev coefficients */
-  const double a = n * (o->rsqrt_lo - eps), b = n * (o->rsqrt_hi - eps);
+  const double n = (double)x->cols, eps = ev->eps, c = norm_center(ev, kind);
+  /* the reference evaluates p(v / c) for v = sum / n + eps with p on [lo, hi]; in terms of the
+   * sum the interval is [n (c lo - eps), n (c hi - eps)] with the same Chebyshev coefficients
+   * (the 1 / sqrt(c) rides on gamma) */
+  const double a = n * (c * o->rsqrt_lo[kind] - eps), b = n * (c * o->rsqrt_hi[kind] - eps);
   ensi_ciphertext *sum_sq = NULL;
   ensi_status s = ensi_ciphertext_create(&sum_sq, ev->ctx, henn_level(x));
   if (s == ENSI_OK)
@@ -46,7 +53,8 @@ static ensi_status inverse_rms(henn_eval *ev, ensi_ciphertext *inv, const ensi_e
   if (s == ENSI_OK)
     s = fill_padding(ev, sum_sq, 0.5 * (a + b));
   if (s == ENSI_OK)
-    s = ensi_eval_chebyshev(ev->ctx, inv, sum_sq, ev->rsqrt, o->rsqrt_degree, a, b, scale, ev->keys);
+    s = ensi_eval_chebyshev(ev->ctx, inv, sum_sq, ev->rsqrt[kind], o->rsqrt_degree[kind], a, b, scale,
+                            ev->keys);
   ensi_ciphertext_free(sum_sq);
   return s;
 }
@@ -73,10 +81,10 @@ static ensi_status scale_columns(henn_eval *ev, ensi_enc_matrix *y, const ensi_e
   return status;
 }
 
-ensi_status henn_rmsnorm(henn_eval *ev, ensi_enc_matrix *x, const float *gamma,
+ensi_status henn_rmsnorm(henn_eval *ev, ensi_enc_matrix *x, ensi_norm_kind kind, const float *gamma,
                          const double *folds, size_t nfold, henn_levels after, ensi_enc_matrix **y) {
   const ensi_forward_options *o = &ev->setup->approx;
-  const size_t depth = ensi_chebyshev_depth(o->rsqrt_degree, o->rsqrt_lo, o->rsqrt_hi);
+  const size_t depth = ensi_chebyshev_depth(o->rsqrt_degree[kind], o->rsqrt_lo[kind], o->rsqrt_hi[kind]);
   ENSI_TRY(henn_ensure_levels(ev, x, (henn_levels){2 + depth + after.need, 2 + depth + after.ideal},
                                ENSI_STAGE_RMSNORM));
   ENSI_TRY(henn_drop_to(ev, x, 2 + depth + after.ideal));
@@ -88,11 +96,11 @@ ensi_status henn_rmsnorm(henn_eval *ev, ensi_enc_matrix *x, const float *gamma,
   ensi_ciphertext *inv = NULL;
   ensi_status s = ensi_ciphertext_create(&inv, ev->ctx, inv_level);
   if (s == ENSI_OK)
-    s = inverse_rms(ev, inv, x, ev->eps, henn_prime(ev, inv_level));
+    s = inverse_rms(ev, inv, x, kind, henn_prime(ev, inv_level));
   for (size_t f = 0; s == ENSI_OK && f < nfold; f++) {
     s = henn_matrix_new(ev, &y[f], x->cols, henn_level(x));
     if (s == ENSI_OK)
-      s = scale_columns(ev, y[f], x, inv, gamma, folds[f]);
+      s = scale_columns(ev, y[f], x, inv, gamma, folds[f] / sqrt(norm_center(ev, kind)));
   }
   ensi_ciphertext_free(inv);
   for (size_t f = 0; s != ENSI_OK && f < nfold; f++) {

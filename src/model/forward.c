@@ -14,14 +14,21 @@ typedef struct {
   const ensi_model_config *c;
   const ensi_forward_options *opt;
   size_t s;                  /* tokens */
+  int layer;                 /* the layer running */
   double *x, *a, *q, *k, *v, *att, *o, *gate, *up, *d; /* token-major activations */
   double *scores;            /* s x s, one head at a time */
   double *sigmoid_poly;      /* Chebyshev coefficients when attention = sigmoid-poly */
-  double *silu_poly, *rsqrt_poly; /* surrogates of the logistic in SiLU and of 1/sqrt */
+  double *silu_poly;         /* surrogate of the logistic in SiLU */
+  double *rsqrt_poly[ENSI_NORM_KINDS]; /* surrogates of 1/sqrt, one per norm of the layer */
 } run_state;
 
 void ensi_forward_ranges_reset(ensi_forward_ranges *r) {
-  *r = (ensi_forward_ranges){INFINITY, -INFINITY, INFINITY, -INFINITY, INFINITY, -INFINITY, 0};
+  *r = (ensi_forward_ranges){INFINITY, -INFINITY, INFINITY, -INFINITY, {{0}}, {{0}}, 0};
+  for (int l = 0; l < ENSI_NORM_LAYERS; l++)
+    for (int k = 0; k < ENSI_NORM_KINDS; k++) {
+      r->mean_sq_lo[l][k] = INFINITY;
+      r->mean_sq_hi[l][k] = -INFINITY;
+    }
 }
 
 static void widen(double *lo, double *hi, double v) {
@@ -45,26 +52,37 @@ void ensi_forward_options_default(ensi_forward_options *out) {
   out->silu_degree = 0;
   out->silu_lo = -20.0;
   out->silu_hi = 20.0;
-  out->rsqrt_degree = 0;
-  out->rsqrt_lo = 1e-3;
-  out->rsqrt_hi = 100.0;
+  for (int k = 0; k < ENSI_NORM_KINDS; k++)
+    out->rsqrt_degree[k] = 0;
+  for (int k = 0; k < ENSI_NORM_KINDS; k++) {
+    out->rsqrt_lo[k] = 1e-3;
+    out->rsqrt_hi[k] = 100.0;
+    for (int l = 0; l < ENSI_NORM_LAYERS; l++)
+      out->rsqrt_center[l][k] = 1.0;
+  }
   out->ranges = NULL;
 }
 
-/* RMSNorm; the surrogate 1/sqrt (when configured) replaces the exact one inside the layers, where
- * the encrypted path computes it; the final norm runs on the client in plaintext, exactly. */
+/* RMSNorm; the surrogate 1/sqrt of this norm kind (when configured) replaces the exact one inside
+ * the layers, where the encrypted path computes it; the final norm (kind ENSI_NORM_KINDS) runs on
+ * the client in plaintext, exactly. */
 static void rmsnorm(const run_state *st, double *out, const double *in, const float *weight, int n,
-                    bool in_layer) {
+                    ensi_norm_kind kind) {
   const double eps = st->c->rms_eps;
   double ss = 0;
   for (int i = 0; i < n; i++)
     ss += in[i] * in[i];
   const ensi_forward_options *o = st->opt;
+  const double v = ss / n + eps;
+  const bool in_layer = kind < ENSI_NORM_KINDS;
+  const int l = st->layer < ENSI_NORM_LAYERS ? st->layer : ENSI_NORM_LAYERS - 1;
   if (o->ranges && in_layer)
-    widen(&o->ranges->mean_sq_lo, &o->ranges->mean_sq_hi, ss / n + eps);
-  const double inv = st->rsqrt_poly && in_layer ? ensi_chebyshev_eval(st->rsqrt_poly, o->rsqrt_degree, o->rsqrt_lo,
-                                                          o->rsqrt_hi, ss / n + eps)
-                                    : 1.0 / sqrt(ss / n + eps);
+    widen(&o->ranges->mean_sq_lo[l][kind], &o->ranges->mean_sq_hi[l][kind], v);
+  const double c = in_layer ? o->rsqrt_center[l][kind] : 1.0;
+  const double inv = in_layer && st->rsqrt_poly[kind]
+                         ? ensi_chebyshev_eval(st->rsqrt_poly[kind], o->rsqrt_degree[kind],
+                                               o->rsqrt_lo[kind], o->rsqrt_hi[kind], v / c) / sqrt(c)
+                         : 1.0 / sqrt(v);
   for (int i = 0; i < n; i++)
     out[i] = weight[i] * in[i] * inv;
 }
@@ -169,11 +187,15 @@ static void attention(run_state *st) {
         row[j] = dot * norm;
       }
       attention_weights(st, row, i);
+      /* the encrypted path divides query i's output by its i + 1 attended keys over s (free in
+       * its causal mask; RMSNorm follows, so only the polynomial's input range changes) */
+      const double attended = st->opt->attention == ENSI_ATTENTION_SIGMOID_POLY
+                                  ? (double)s / (double)(i + 1) : 1.0;
       for (size_t d = 0; d < dh; d++) {
         double acc = 0;
         for (size_t j = 0; j < s; j++)
           acc += row[j] * st->v[j * hid + off + d];
-        st->att[i * hid + off + d] = acc;
+        st->att[i * hid + off + d] = acc * attended;
       }
     }
   }
@@ -184,7 +206,7 @@ static void layer(run_state *st, const ensi_layer *l) {
   const size_t s = st->s, hid = (size_t)c->hidden, ffn = (size_t)c->intermediate;
   const bool quant = st->opt->quantize_activations;
   for (size_t t = 0; t < s; t++)
-    rmsnorm(st, st->a + t * hid, st->x + t * hid, l->input_norm, c->hidden, true);
+    rmsnorm(st, st->a + t * hid, st->x + t * hid, l->input_norm, c->hidden, ENSI_NORM_INPUT);
   bitlinear(st->q, st->a, &l->q, s, quant);
   bitlinear(st->k, st->a, &l->k, s, quant);
   bitlinear(st->v, st->a, &l->v, s, quant);
@@ -194,12 +216,12 @@ static void layer(run_state *st, const ensi_layer *l) {
   record_abs(st, st->x, s * hid);
   record_abs(st, st->att, s * hid);
   for (size_t t = 0; t < s; t++)
-    rmsnorm(st, st->a + t * hid, st->att + t * hid, l->inner_attn_norm, c->hidden, true);
+    rmsnorm(st, st->a + t * hid, st->att + t * hid, l->inner_attn_norm, c->hidden, ENSI_NORM_INNER);
   bitlinear(st->o, st->a, &l->o, s, quant);
   for (size_t i = 0; i < s * hid; i++)
     st->x[i] += st->o[i];
   for (size_t t = 0; t < s; t++)
-    rmsnorm(st, st->a + t * hid, st->x + t * hid, l->post_attn_norm, c->hidden, true);
+    rmsnorm(st, st->a + t * hid, st->x + t * hid, l->post_attn_norm, c->hidden, ENSI_NORM_POST);
   bitlinear(st->gate, st->a, &l->gate, s, quant);
   bitlinear(st->up, st->a, &l->up, s, quant);
   const ensi_forward_options *o = st->opt;
@@ -217,7 +239,7 @@ static void layer(run_state *st, const ensi_layer *l) {
   }
   record_abs(st, st->gate, s * ffn);
   for (size_t t = 0; t < s; t++)
-    rmsnorm(st, st->up + t * ffn, st->gate + t * ffn, l->ffn_norm, c->intermediate, true);
+    rmsnorm(st, st->up + t * ffn, st->gate + t * ffn, l->ffn_norm, c->intermediate, ENSI_NORM_FFN);
   bitlinear(st->d, st->up, &l->down, s, quant);
   for (size_t i = 0; i < s * hid; i++)
     st->x[i] += st->d[i];
@@ -225,9 +247,11 @@ static void layer(run_state *st, const ensi_layer *l) {
 
 static void free_state(run_state *st) {
   double *all[] = {st->x, st->a, st->q, st->k, st->v, st->att, st->o, st->gate, st->up, st->d,
-                   st->scores, st->sigmoid_poly, st->silu_poly, st->rsqrt_poly};
+                   st->scores, st->sigmoid_poly, st->silu_poly};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
     free(all[i]);
+  for (int k = 0; k < ENSI_NORM_KINDS; k++)
+    free(st->rsqrt_poly[k]);
 }
 
 static ensi_status init_state(run_state *st, const ensi_model *m, size_t s,
@@ -258,10 +282,13 @@ static ensi_status init_state(run_state *st, const ensi_model *m, size_t s,
       return ENSI_ERR_NOMEM;
     ENSI_TRY(ensi_chebyshev_fit(st->silu_poly, o->silu_degree, o->silu_lo, o->silu_hi, logistic_fn, NULL));
   }
-  if (o->rsqrt_degree > 0) {
-    if (!(st->rsqrt_poly = calloc((size_t)o->rsqrt_degree + 1, sizeof(double))))
+  for (int k = 0; k < ENSI_NORM_KINDS; k++) {
+    if (o->rsqrt_degree[k] <= 0)
+      continue;
+    if (!(st->rsqrt_poly[k] = calloc((size_t)o->rsqrt_degree[k] + 1, sizeof(double))))
       return ENSI_ERR_NOMEM;
-    ENSI_TRY(ensi_chebyshev_fit(st->rsqrt_poly, o->rsqrt_degree, o->rsqrt_lo, o->rsqrt_hi, rsqrt_fn, NULL));
+    ENSI_TRY(ensi_chebyshev_fit(st->rsqrt_poly[k], o->rsqrt_degree[k], o->rsqrt_lo[k], o->rsqrt_hi[k],
+                                rsqrt_fn, NULL));
   }
   return ENSI_OK;
 }
@@ -283,8 +310,10 @@ ensi_status ensi_forward(const ensi_model *model, const int32_t *tokens, size_t 
   for (size_t t = 0; s == ENSI_OK && t < count; t++)
     for (size_t i = 0; i < hid; i++)
       st.x[t * hid + i] = model->embeddings[(size_t)tokens[t] * hid + i];
-  for (int l = 0; s == ENSI_OK && l < c->layers; l++)
+  for (int l = 0; s == ENSI_OK && l < c->layers; l++) {
+    st.layer = l;
     layer(&st, &model->layers[l]);
+  }
   if (s == ENSI_OK && hidden)
     memcpy(hidden, st.x, count * hid * sizeof *hidden);
   if (s == ENSI_OK && logits)
@@ -306,7 +335,7 @@ ensi_status ensi_lm_head(const ensi_model *model, const double *hidden, size_t c
   ensi_forward_options_default(&exact);
   const run_state st = {.c = c, .opt = &exact};
   for (size_t t = 0; t < count; t++) { /* final norm (exact), tied LM head */
-    rmsnorm(&st, normed, hidden + t * hid, model->final_norm, c->hidden, false);
+    rmsnorm(&st, normed, hidden + t * hid, model->final_norm, c->hidden, ENSI_NORM_KINDS);
     for (int v = 0; v < c->vocab; v++) {
       double dot = 0;
       for (size_t i = 0; i < hid; i++)
