@@ -96,7 +96,7 @@ int main(void) {
   ensi_eval_keys *keys = NULL;
   CHECK(ensi_secret_key_generate(&sk, ctx, NULL) == ENSI_OK);
   CHECK(ensi_public_key_generate(&pk, ctx, sk, NULL) == ENSI_OK);
-  CHECK(ensi_henn_keys_generate(&keys, ctx, sk, bt, slots) == ENSI_OK);
+  CHECK(ensi_henn_keys_generate(&keys, ctx, sk, bt, slots, TOKENS) == ENSI_OK);
   setup.keys = keys;
   const int prompts = test_sanitized() ? 1 : 3;
   for (int p = 0; p < prompts; p++) {

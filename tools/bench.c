@@ -19,6 +19,7 @@ int ensi_bench_ntt(int argc, char **argv, const bench_options *opt);
 int ensi_bench_ckks(int argc, char **argv, const bench_options *opt);
 int ensi_bench_boot(int argc, char **argv, const bench_options *opt);
 int ensi_bench_forward(int argc, char **argv, const bench_options *opt);
+int ensi_bench_layer(int argc, char **argv, const bench_options *opt);
 
 static const benchmark benchmarks[] = {
     {"version", ensi_bench_version, "timer self-check: prints the library version and clock overhead", true},
@@ -28,6 +29,9 @@ static const benchmark benchmarks[] = {
      * (docs/BENCHMARKS.md): run it by name, not in "all" */
     {"boot", ensi_bench_boot, "bootstrapping (--preset P, default n16-boot; --slots S)", false},
     {"forward", ensi_bench_forward, "plaintext forward pass (--shape S, --layers L, --seq S)", true},
+    /* minutes and gigabytes at n16-boot: run by name */
+    {"layer", ensi_bench_layer, "one encrypted layer (--shape S, default large; --seq S, default 128; "
+                                "--preset P, default n16-boot)", false},
 };
 static const size_t benchmark_count = sizeof benchmarks / sizeof benchmarks[0];
 

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include <ensi/bootstrap.h>
 #include <ensi/ckks.h>
@@ -13,12 +12,6 @@
 #include "bench_util.h"
 
 int ensi_bench_boot(int argc, char **argv, const bench_options *opt);
-
-static double peak_memory_gib(void) {
-  struct rusage usage;
-  getrusage(RUSAGE_SELF, &usage);
-  return (double)usage.ru_maxrss / (1024.0 * 1024.0); /* ru_maxrss is in KiB */
-}
 
 static int fail(const char *what, ensi_status s) {
   fprintf(stderr, "ensi bench boot: %s: %s %s\n", what, ensi_strerror(s), ensi_error_detail());
@@ -114,7 +107,7 @@ int ensi_bench_boot(int argc, char **argv, const bench_options *opt) {
            "\"setup_s\":%.3f,\"keygen_s\":%.3f,\"peak_gib\":%.3f",
            slots, ensi_ciphertext_level(out), min_bits, mean_bits, count,
            (double)ensi_eval_keys_bytes(keys) / (1024.0 * 1024.0 * 1024.0), t1 - t0, t2 - t1,
-           peak_memory_gib());
+           bench_peak_rss_gib());
   bench_report(opt, "boot/bootstrap", preset, reps, bench_median(times, (size_t)reps), extra);
   free(times);
   free(x);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 double bench_now(void) {
@@ -16,6 +17,12 @@ double bench_now(void) {
 static int compare_doubles(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
+}
+
+double bench_peak_rss_gib(void) {
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  return (double)usage.ru_maxrss / (1024.0 * 1024.0); /* ru_maxrss is in KiB */
 }
 
 double bench_median(double *samples, size_t n) {

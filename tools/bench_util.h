@@ -15,6 +15,9 @@ typedef struct {
 /* Seconds from a monotonic clock. */
 double bench_now(void);
 
+/* Peak resident memory of the process so far, in GiB. */
+double bench_peak_rss_gib(void);
+
 /* Median of n samples (sorts the array in place). */
 double bench_median(double *samples, size_t n);
 

@@ -41,7 +41,7 @@ ensi_status session_open(session *s, const char *preset, const ensi_model *model
   if (st == ENSI_OK)
     st = ensi_public_key_generate(&s->pk, s->ctx, s->sk, NULL);
   if (st == ENSI_OK)
-    st = ensi_henn_keys_generate(&s->keys, s->ctx, s->sk, s->boot, slots);
+    st = ensi_henn_keys_generate(&s->keys, s->ctx, s->sk, s->boot, slots, rows);
   s->keygen_s = session_now() - t;
   setup->ctx = s->ctx;
   setup->keys = s->keys;

@@ -83,10 +83,12 @@ typedef struct {
   void *progress_user;
 } ensi_henn_setup;
 
-/* The polynomial degrees of the encrypted path, chosen for 10 levels after bootstrapping: the
- * logistic function of the attention and of SiLU at degree 15 (6 levels), 1/sqrt at degree 7 in
- * the input norm (5 levels, which leaves RoPE and Q K^T their 2) and 31 in the other three norms
- * (7 levels). Sets the attention to ENSI_ATTENTION_SIGMOID_POLY; the intervals stay as they are. */
+/* The polynomial degrees of the encrypted path, chosen for 10 levels after bootstrapping (9 after
+ * unpacking; a norm takes 2 besides its polynomial): the logistic function of the attention and
+ * of SiLU at degree 15 (6 levels); 1/sqrt at degree 7 in the input norm (5 levels, which leaves
+ * RoPE and Q K^T their 2), 15 in the post-attention norm (6: the up projection keeps the 1 level
+ * of its product) and 31 in the inner and FFN norms (7). Sets the attention to
+ * ENSI_ATTENTION_SIGMOID_POLY; the intervals stay as they are. */
 void ensi_henn_default_degrees(ensi_forward_options *approx);
 
 /* Calibration, done once per model and sequence length by whoever runs the server (no client
@@ -99,8 +101,9 @@ void ensi_henn_default_degrees(ensi_forward_options *approx);
 ensi_status ensi_henn_calibrate(const ensi_model *model, size_t count, size_t prompts,
                                 uint64_t seed, ensi_forward_options *approx, double *bound);
 
-/* A slot count for bootstrapping this model's matrices: hidden columns of `rows` tokens in one
- * ciphertext where N allows (at most N/2, at least twice the token block). */
+/* A slot count for bootstrapping this model's matrices: the widest matrix (hidden or FFN
+ * columns) of `rows` tokens in one ciphertext where N allows (at most N/2, at least twice the
+ * token block). */
 size_t ensi_henn_default_slots(const ensi_context *ctx, const ensi_model_config *c, size_t rows);
 
 /* The client's evaluation keys for the server: relinearization, the layers' rotations, the
@@ -108,7 +111,7 @@ size_t ensi_henn_default_slots(const ensi_context *ctx, const ensi_model_config 
  * uses them (boot may be NULL: no bootstrapping; slots is then the layout's slot count). */
 ensi_status ensi_henn_keys_generate(ensi_eval_keys **out, const ensi_context *ctx,
                                     const ensi_secret_key *sk, const ensi_bootstrapper *boot,
-                                    size_t slots);
+                                    size_t slots, size_t rows);
 
 /* The slot count of the column ciphertexts under this setup (the bootstrapper's; without one,
  * 2 b for `rows` tokens). */
@@ -118,9 +121,14 @@ size_t ensi_henn_slots(const ensi_henn_setup *setup, size_t rows);
  * refreshing a matrix is a change of bookkeeping and no multiplication. */
 double ensi_henn_input_scale(const ensi_henn_setup *setup);
 
-/* The rotation steps the layers use for `slots`-slot ciphertexts (bootstrapping's not included):
- * -2^k for 2^k < slots. steps has room for 64 entries; returns the count. */
-size_t ensi_henn_rotation_steps(size_t slots, long long *steps);
+/* Longest token block (sequence length rounded up to a power of two) of the encrypted path. */
+#define ENSI_HENN_MAX_BLOCK 1024
+
+/* The rotation steps the layers use for `slots`-slot ciphertexts and `rows` tokens
+ * (bootstrapping's not included): the shifts -1 .. -(b - 1) of the attention's diagonals and
+ * -2^k for b <= 2^k < slots for packing. steps has room for ENSI_HENN_MAX_BLOCK + 64 entries;
+ * returns the count. */
+size_t ensi_henn_rotation_steps(size_t slots, size_t rows, long long *steps);
 
 /* The client's side: embeds tokens and encrypts the s x hidden matrix at the top level. */
 ensi_status ensi_henn_encrypt_tokens(ensi_enc_matrix **out, const ensi_henn_setup *setup,

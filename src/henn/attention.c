@@ -4,7 +4,7 @@
  *     the token positions, no rotation (the betas and 1/sqrt(dh) ride on those vectors);
  *   scores by diagonals: D_t[i] = S[i, i - t] = sum_c q_c[i] k_c[i - t], the sum over the head's
  *     columns of q_c times k_c shifted down by t slots (the slots shifted in are zero, so D_t holds
- *     exactly the causal entries i >= t): t = 0 .. s-1, s - 1 rotations per column of k;
+ *     exactly the causal entries i >= t): t = 0 .. s-1, s - 1 hoisted rotations per column of k;
  *   sigmoid(D_t - ln s) by the reference's Chebyshev polynomial (the -ln s moves the interval);
  *   out_c[i] = sum_t sigmoid(D_t)[i] v_c[i - t], with the causal mask (t <= i < s) multiplied
  *     onto the shifted v as a 0/1 plaintext after the sigmoid, never added before it.
@@ -113,7 +113,7 @@ static ensi_status head_scores(henn_eval *ev, const ensi_model_config *c, int h,
   ensi_ciphertext **acc = scores->column + (size_t)h * diagonals;
   for (size_t d = 0; s == ENSI_OK && d < dh; d++) {
     const size_t col = (size_t)h * dh + d;
-    s = henn_shifts(ev, shift, k->column[col], 1, diagonals);
+    s = henn_shifts(ev, shift, k->column[col], diagonals);
     ensi_status status = s;
 #pragma omp parallel for schedule(dynamic)
     for (size_t t = 0; t < diagonals; t++) {
@@ -186,7 +186,7 @@ static ensi_status head_values(henn_eval *ev, const ensi_model_config *c, int h,
   ensi_ciphertext *const *weights = sig->column + (size_t)h * diagonals;
   for (size_t d = 0; s == ENSI_OK && d < dh; d++) {
     const size_t col = (size_t)h * dh + d;
-    s = henn_shifts(ev, shift, v->column[col], 1, diagonals);
+    s = henn_shifts(ev, shift, v->column[col], diagonals);
     for (size_t t = 0; s == ENSI_OK && t < diagonals; t++) {
       s = ensi_mul_plain(ev->ctx, shift[t], shift[t], masks[t]);
       if (s == ENSI_OK)

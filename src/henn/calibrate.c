@@ -46,7 +46,7 @@ void ensi_henn_default_degrees(ensi_forward_options *approx) {
   approx->sigmoid_degree = 15;
   approx->silu_degree = 15;
   const int rsqrt[ENSI_NORM_KINDS] = {[ENSI_NORM_INPUT] = 7, [ENSI_NORM_INNER] = 31,
-                                      [ENSI_NORM_POST] = 31, [ENSI_NORM_FFN] = 31};
+                                      [ENSI_NORM_POST] = 15, [ENSI_NORM_FFN] = 31};
   for (int k = 0; k < ENSI_NORM_KINDS; k++)
     approx->rsqrt_degree[k] = rsqrt[k];
 }

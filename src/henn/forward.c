@@ -47,9 +47,12 @@ double ensi_henn_input_scale(const ensi_henn_setup *setup) {
   return ensi_params_scale(ensi_context_params(setup->ctx));
 }
 
-size_t ensi_henn_rotation_steps(size_t slots, long long *steps) {
+size_t ensi_henn_rotation_steps(size_t slots, size_t rows, long long *steps) {
+  const size_t block = block_for(rows);
   size_t count = 0;
-  for (size_t p = 1; p < slots && count < 64; p *= 2)
+  for (size_t j = 1; j < block && j < ENSI_HENN_MAX_BLOCK; j++)
+    steps[count++] = -(long long)j;
+  for (size_t p = block; p < slots && count < ENSI_HENN_MAX_BLOCK + 64; p *= 2)
     steps[count++] = -(long long)p;
   return count;
 }
@@ -88,6 +91,9 @@ static ensi_status eval_init(henn_eval *ev, const ensi_henn_setup *st, const ens
   if (!st->ctx || !st->keys || !(st->bound > 0) || o->attention != ENSI_ATTENTION_SIGMOID_POLY)
     return ensi_fail(ENSI_ERR_ARG, "encrypted forward: the setup needs keys, a bound and the "
                      "sigmoid-poly attention");
+  if (x->block > ENSI_HENN_MAX_BLOCK)
+    return ensi_fail(ENSI_ERR_ARG, "encrypted forward: %zu tokens, at most %d", x->rows,
+                     ENSI_HENN_MAX_BLOCK);
   if (x->cols != (size_t)model->config.hidden || x->slots != ensi_henn_slots(st, x->rows))
     return ensi_fail(ENSI_ERR_ARG, "encrypted forward: input of %zu columns in %zu slots, expected "
                      "%d columns in %zu slots", x->cols, x->slots, model->config.hidden,

@@ -70,14 +70,14 @@ void henn_token_vector(const henn_eval *ev, double *values, size_t first, double
 }
 
 ensi_status henn_shifts(const henn_eval *ev, ensi_ciphertext **outs, const ensi_ciphertext *in,
-                        size_t unit, size_t count) {
+                        size_t count) {
   if (count == 0)
     return ENSI_OK;
   ENSI_TRY(ensi_ciphertext_copy(outs[0], in));
-  for (size_t done = 1; done < count; done *= 2) /* outs[j + done] = outs[j] shifted by done */
-    for (size_t j = 0; j < done && j + done < count; j++)
-      ENSI_TRY(ensi_rotate(ev->ctx, outs[j + done], outs[j], -(long long)(done * unit), ev->keys));
-  return ENSI_OK;
+  long long steps[ENSI_HENN_MAX_BLOCK];
+  for (size_t j = 1; j < count; j++)
+    steps[j - 1] = -(long long)j;
+  return count > 1 ? ensi_rotate_hoisted(ev->ctx, outs + 1, in, steps, count - 1, ev->keys) : ENSI_OK;
 }
 
 ensi_status henn_matrix_new(const henn_eval *ev, ensi_enc_matrix **out, size_t cols, size_t level) {

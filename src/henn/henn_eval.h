@@ -58,10 +58,10 @@ ensi_status henn_plain(const henn_eval *ev, ensi_plaintext **out, const double *
 /* A slot vector: `value` on token slots first .. rows - 1, zero elsewhere. */
 void henn_token_vector(const henn_eval *ev, double *values, size_t first, double value);
 
-/* outs[j] = in rotated by -j * unit (a power of two) for j < count, by doubling: each output is
- * one rotation of an earlier one, so only the keys -2^k are needed. outs[0] is a copy. */
+/* outs[j] = in shifted down by j slots (rotated by -j) for j < count (< b), hoisted: the
+ * rotations share one decomposition of in. outs[0] is a copy. */
 ensi_status henn_shifts(const henn_eval *ev, ensi_ciphertext **outs, const ensi_ciphertext *in,
-                        size_t unit, size_t count);
+                        size_t count);
 
 /* A new matrix of `cols` columns shaped like the layout (zero ciphertexts at `level`). */
 ensi_status henn_matrix_new(const henn_eval *ev, ensi_enc_matrix **out, size_t cols, size_t level);

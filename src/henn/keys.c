@@ -10,7 +10,8 @@ size_t ensi_henn_default_slots(const ensi_context *ctx, const ensi_model_config 
   size_t block = 1, slots = 1;
   while (block < rows)
     block *= 2;
-  while (slots < (size_t)c->hidden * block)
+  const size_t widest = (size_t)(c->intermediate > c->hidden ? c->intermediate : c->hidden);
+  while (slots < widest * block)
     slots *= 2;
   const size_t full = ensi_params_slots(ensi_context_params(ctx));
   if (slots > full)
@@ -20,13 +21,13 @@ size_t ensi_henn_default_slots(const ensi_context *ctx, const ensi_model_config 
 
 ensi_status ensi_henn_keys_generate(ensi_eval_keys **out, const ensi_context *ctx,
                                     const ensi_secret_key *sk, const ensi_bootstrapper *boot,
-                                    size_t slots) {
-  if (!out || !ctx || !sk)
+                                    size_t slots, size_t rows) {
+  if (!out || !ctx || !sk || rows == 0 || rows > ENSI_HENN_MAX_BLOCK)
     return ensi_fail(ENSI_ERR_ARG, "henn keys: null argument");
   if (boot)
     slots = ensi_bootstrapper_config(boot)->slots;
-  long long layer_steps[64];
-  const size_t layer_count = ensi_henn_rotation_steps(slots, layer_steps);
+  long long layer_steps[ENSI_HENN_MAX_BLOCK + 64];
+  const size_t layer_count = ensi_henn_rotation_steps(slots, rows, layer_steps);
   const size_t boot_count = boot ? ensi_bootstrapper_rotation_count(boot) : 0;
   long long *steps = malloc((layer_count + boot_count) * sizeof *steps);
   if (!steps)

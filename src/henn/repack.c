@@ -16,7 +16,9 @@
 #include "ckks/ciphertext.h"
 #include "henn/henn_eval.h"
 
-/* Adds columns[1 .. used) into columns[0], column k shifted by -k b (destroys the others). */
+/* Adds columns[1 .. used) into columns[0], column k shifted by -(k + C - used) b (destroys the
+ * others). The offset C - used puts the last column in the last block, so that unpacking shifts
+ * back by 1 .. used blocks (used rotations by doubling) instead of by up to C. */
 static ensi_status pack(const henn_eval *ev, ensi_ciphertext **columns, size_t used) {
   for (size_t step = 1; step < used; step *= 2)
     for (size_t j = 0; j + step < used; j += 2 * step) {
@@ -24,7 +26,16 @@ static ensi_status pack(const henn_eval *ev, ensi_ciphertext **columns, size_t u
                            -(long long)(step * ev->block), ev->keys));
       ENSI_TRY(ensi_add(ev->ctx, columns[j], columns[j], columns[j + step]));
     }
+  const size_t offset = ev->slots / ev->block - used;
+  for (size_t bit = 1; bit <= offset; bit *= 2)
+    if (offset & bit)
+      ENSI_TRY(ensi_rotate(ev->ctx, columns[0], columns[0], -(long long)(bit * ev->block), ev->keys));
   return ENSI_OK;
+}
+
+/* The shift (in blocks, downwards) that brings packed column k back to block 0. */
+static size_t unpack_shift(size_t per, size_t used, size_t k) {
+  return (per - k - (per - used)) % per;
 }
 
 static size_t highest_bit(size_t v) {
@@ -34,8 +45,8 @@ static size_t highest_bit(size_t v) {
   return b;
 }
 
-/* columns[k] = packed shifted by +k b (that is by -(C - k) b), masked to the token slots, at
- * scale `target` after the rescale. */
+/* columns[k] = packed shifted back to block 0, masked to the token slots, at scale `target` after
+ * the rescale. */
 static ensi_status unpack(const henn_eval *ev, ensi_ciphertext **columns, size_t used,
                           const ensi_ciphertext *packed, double target) {
   const size_t per = ev->slots / ev->block, level = ensi_ciphertext_level(packed);
@@ -45,7 +56,7 @@ static ensi_status unpack(const henn_eval *ev, ensi_ciphertext **columns, size_t
   ensi_plaintext *mask = NULL;
   ensi_status s = shift && needed && mask_values ? ENSI_OK : ENSI_ERR_NOMEM;
   for (size_t k = 0; s == ENSI_OK && k < used; k++)
-    needed[(per - k) % per] = true;
+    needed[unpack_shift(per, used, k)] = true;
   for (size_t j = per - 1; s == ENSI_OK && j > 0; j--) /* each shift is built from a smaller one */
     if (needed[j])
       needed[j - highest_bit(j)] = true;
@@ -65,7 +76,7 @@ static ensi_status unpack(const henn_eval *ev, ensi_ciphertext **columns, size_t
                       -(long long)(highest_bit(j) * ev->block), ev->keys);
   }
   for (size_t k = 0; s == ENSI_OK && k < used; k++) {
-    s = ensi_mul_plain(ev->ctx, columns[k], shift[(per - k) % per], mask);
+    s = ensi_mul_plain(ev->ctx, columns[k], shift[unpack_shift(per, used, k)], mask);
     if (s == ENSI_OK)
       s = ensi_rescale(ev->ctx, columns[k], columns[k]);
   }
