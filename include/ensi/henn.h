@@ -130,7 +130,8 @@ double ensi_henn_input_scale(const ensi_henn_setup *setup);
  * returns the count. */
 size_t ensi_henn_rotation_steps(size_t slots, size_t rows, long long *steps);
 
-/* The client's side: embeds tokens and encrypts the s x hidden matrix at the top level. */
+/* The client's side: embeds tokens and encrypts the s x hidden matrix, at the level the first
+ * layer can use (the top level when it can use them all). */
 ensi_status ensi_henn_encrypt_tokens(ensi_enc_matrix **out, const ensi_henn_setup *setup,
                                      const ensi_model *model, const int32_t *tokens, size_t count,
                                      const ensi_public_key *pk);

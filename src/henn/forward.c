@@ -194,6 +194,17 @@ ensi_status ensi_henn_forward(const ensi_henn_setup *setup, const ensi_model *mo
   return s;
 }
 
+/* The level the first input norm would drop a fresh input to (its polynomial, the attention's
+ * RoPE, Q K^T, sigmoid, unpacking and S V): encrypting higher only costs the client time. */
+static size_t input_level(const ensi_henn_setup *setup) {
+  const ensi_forward_options *o = &setup->approx;
+  const size_t norm = 2 + ensi_chebyshev_depth(o->rsqrt_degree[ENSI_NORM_INPUT],
+                                               o->rsqrt_lo[ENSI_NORM_INPUT], o->rsqrt_hi[ENSI_NORM_INPUT]);
+  const size_t attention = 2 + ensi_chebyshev_depth(o->sigmoid_degree, o->sigmoid_lo, o->sigmoid_hi) + 2;
+  const size_t top = ensi_context_max_level(setup->ctx);
+  return norm + attention < top ? norm + attention : top;
+}
+
 ensi_status ensi_henn_encrypt_tokens(ensi_enc_matrix **out, const ensi_henn_setup *setup,
                                      const ensi_model *model, const int32_t *tokens, size_t count,
                                      const ensi_public_key *pk) {
@@ -213,7 +224,7 @@ ensi_status ensi_henn_encrypt_tokens(ensi_enc_matrix **out, const ensi_henn_setu
   }
   if (s == ENSI_OK)
     s = ensi_enc_matrix_encrypt(out, setup->ctx, x, count, hid, ensi_henn_slots(setup, count),
-                                ensi_context_max_level(setup->ctx), ensi_henn_input_scale(setup), pk);
+                                input_level(setup), ensi_henn_input_scale(setup), pk);
   free(x);
   return s;
 }
