@@ -63,6 +63,27 @@ static void run_prompt(const ensi_henn_setup *setup, const ensi_model *m, const 
   free(logits_got);
 }
 
+/* Clear errors instead of wrong results: a layout that does not match the setup, and a setup
+ * without a bootstrapper once the levels run out. */
+static void check_refusals(const ensi_henn_setup *setup, const ensi_model *m, const ensi_public_key *pk) {
+  int32_t tokens[TOKENS] = {1, 2, 3, 4, 5, 6, 7, 8};
+  ensi_enc_matrix *x = NULL;
+  CHECK(ensi_henn_encrypt_tokens(&x, setup, m, tokens, TOKENS, pk) == ENSI_OK);
+  ensi_henn_setup no_boot = *setup;
+  no_boot.boot = NULL; /* the layout then has 2 b slots, not the bootstrapper's */
+  CHECK(ensi_henn_forward(&no_boot, m, x, NULL) == ENSI_ERR_ARG);
+  ensi_enc_matrix_free(x);
+  x = NULL;
+  CHECK(ensi_henn_encrypt_tokens(&x, &no_boot, m, tokens, TOKENS, pk) == ENSI_OK);
+  no_boot.layers = 1;
+  const ensi_status s = ensi_henn_forward(&no_boot, m, x, NULL);
+  CHECK_MSG(s == ENSI_ERR_LEVEL, "no bootstrapper: %s", ensi_strerror(s));
+  ensi_enc_matrix_free(x);
+  x = NULL;
+  tokens[3] = m->config.vocab; /* outside the vocabulary */
+  CHECK(ensi_henn_encrypt_tokens(&x, setup, m, tokens, TOKENS, pk) == ENSI_ERR_ARG && x == NULL);
+}
+
 int main(void) {
   test_rng rng;
   test_rng_seed(&rng, test_seed_from_env());
@@ -81,7 +102,7 @@ int main(void) {
   ensi_henn_setup setup = {.ctx = ctx};
   ensi_forward_options_default(&setup.approx);
   ensi_henn_default_degrees(&setup.approx);
-  CHECK(ensi_henn_calibrate(m, TOKENS, 4, 1, &setup.approx, &setup.bound) == ENSI_OK);
+  CHECK(ensi_henn_calibrate(m, TOKENS, 32, 1, &setup.approx, &setup.bound) == ENSI_OK);
   printf("calibrated: sigmoid [%g, %g], SiLU [%g, %g], rsqrt of the input norm [%g, %g], bound %g\n",
          setup.approx.sigmoid_lo, setup.approx.sigmoid_hi, setup.approx.silu_lo, setup.approx.silu_hi,
          setup.approx.rsqrt_lo[0], setup.approx.rsqrt_hi[0], setup.bound);
@@ -105,6 +126,7 @@ int main(void) {
       tokens[t] = (int32_t)test_rng_below(&rng, (uint64_t)m->config.vocab);
     run_prompt(&setup, m, sk, pk, tokens);
   }
+  check_refusals(&setup, m, pk);
   ensi_eval_keys_free(keys);
   ensi_public_key_free(pk);
   ensi_secret_key_free(sk);

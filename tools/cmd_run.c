@@ -104,6 +104,12 @@ static ensi_status encrypted_run(const ensi_model *m, session *ses, const int32_
   double *logits = malloc(rows * vocab * sizeof *logits);
   if (s == ENSI_OK)
     s = logits ? ensi_enc_matrix_decrypt(ses->ctx, hidden, x, ses->sk) : ENSI_ERR_NOMEM;
+  for (size_t i = 0; s == ENSI_OK && i < rows * (size_t)m->config.hidden; i++)
+    if (!isfinite(hidden[i]) || fabs(hidden[i]) > 1e6) {
+      fprintf(stderr, "ensi run: the decrypted hidden states hold %g: the prompt drove a "
+              "polynomial outside its calibrated interval\n", hidden[i]);
+      s = ENSI_ERR_LIMIT;
+    }
   if (s == ENSI_OK)
     s = ensi_lm_head(m, hidden, rows, logits);
   if (s == ENSI_OK)

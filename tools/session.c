@@ -27,7 +27,7 @@ ensi_status session_open(session *s, const char *preset, const ensi_model *model
   setup->layers = layers;
   double t = session_now();
   if (st == ENSI_OK) /* the model operator's calibration, on random prompts of the same length */
-    st = ensi_henn_calibrate(model, rows, 4, 1, &setup->approx, &setup->bound);
+    st = ensi_henn_calibrate(model, rows, 32, 1, &setup->approx, &setup->bound);
   s->calibrate_s = session_now() - t;
   const size_t slots = st == ENSI_OK ? ensi_henn_default_slots(s->ctx, &model->config, rows) : 0;
   ensi_bootstrap_config config;

@@ -97,7 +97,9 @@ void ensi_henn_default_degrees(ensi_forward_options *approx);
  * with a margin, never narrower than the paper's [-10, 11]; SiLU's logistic: the measured gate
  * values widened by a quarter of their width; inverse square root: the measured mean squares
  * halved and doubled) and *bound (the next power of two above 1.25 times the largest |value|
- * that may be refreshed). The degrees are taken from approx as given. */
+ * that may be refreshed). The degrees are taken from approx as given. A prompt that leaves these
+ * ranges drives a polynomial outside its interval, where it grows without bound: the client sees
+ * values far outside the model's range (ensi run reports it); more prompts give safer ranges. */
 ensi_status ensi_henn_calibrate(const ensi_model *model, size_t count, size_t prompts,
                                 uint64_t seed, ensi_forward_options *approx, double *bound);
 
