@@ -48,7 +48,8 @@ static ensi_status new_all(const henn_eval *ev, ensi_ciphertext ***out, size_t n
 }
 
 /* Rotates the pairs (d, d + dh/2) of every head of x by the angles of token positions with the
- * plaintexts cos_pt, sin_pt of pair d: y_d = x_d cos - x_{d+h} sin, y_{d+h} = x_{d+h} cos + x_d sin. */
+ * plaintexts cos_pt, sin_pt of pair d:
+ *   y_d = x_d cos - x_{d+h} sin,  y_{d+h} = x_{d+h} cos + x_d sin. */
 static ensi_status rope_pair(henn_eval *ev, ensi_enc_matrix *y, const ensi_enc_matrix *x, size_t a,
                              size_t b, const ensi_plaintext *cos_pt, const ensi_plaintext *sin_pt,
                              ensi_ciphertext *tmp) {
@@ -154,7 +155,8 @@ static ensi_status sigmoid_pack(henn_eval *ev, ensi_ciphertext *pack, void *unus
   const ensi_forward_options *o = &ev->setup->approx;
   const double shift = log((double)ev->rows);
   return ensi_eval_chebyshev(ev->ctx, pack, pack, ev->sigmoid, o->sigmoid_degree,
-                             o->sigmoid_lo + shift, o->sigmoid_hi + shift, ev->work_scale, ev->keys);
+                             o->sigmoid_lo + shift, o->sigmoid_hi + shift, ev->work_scale,
+                             ev->keys);
 }
 
 /* The causal masks: masks[t] keeps token slots t .. rows - 1 (query i sees key i - t), at scale
@@ -249,7 +251,8 @@ ensi_status henn_attention(henn_eval *ev, const ensi_model_config *c, const ensi
                                    .who = ENSI_STAGE_SIGMOID};
     s = henn_repack(ev, scores, &plan);
   }
-  const size_t product_level = s == ENSI_OK && henn_level(scores) < v_level ? henn_level(scores) : v_level;
+  const size_t sig_level = s == ENSI_OK ? henn_level(scores) : v_level;
+  const size_t product_level = sig_level < v_level ? sig_level : v_level;
   henn_mark mark;
   henn_begin(ev, &mark, "S V");
   if (s == ENSI_OK)

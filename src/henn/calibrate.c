@@ -51,13 +51,15 @@ void ensi_henn_default_degrees(ensi_forward_options *approx) {
     approx->rsqrt_degree[k] = rsqrt[k];
 }
 
-static bool inside(const ensi_model *m, const ensi_forward_options *o, const ensi_forward_ranges *r) {
+static bool inside(const ensi_model *m, const ensi_forward_options *o,
+                   const ensi_forward_ranges *r) {
   bool in = r->score_lo >= o->sigmoid_lo && r->score_hi <= o->sigmoid_hi &&
             r->gate_lo >= o->silu_lo && r->gate_hi <= o->silu_hi;
   for (int l = 0; l < norm_layers(m); l++)
     for (int k = 0; k < ENSI_NORM_KINDS; k++) {
       const double c = o->rsqrt_center[l][k];
-      in = in && r->mean_sq_lo[l][k] / c >= o->rsqrt_lo[k] && r->mean_sq_hi[l][k] / c <= o->rsqrt_hi[k];
+      in = in && r->mean_sq_lo[l][k] / c >= o->rsqrt_lo[k] &&
+           r->mean_sq_hi[l][k] / c <= o->rsqrt_hi[k];
     }
   return in;
 }

@@ -38,7 +38,8 @@ static ensi_status silu_pack(henn_eval *ev, ensi_ciphertext *pack, void *unused)
   return s;
 }
 
-ensi_status henn_swiglu(henn_eval *ev, ensi_enc_matrix *g, ensi_enc_matrix *u, ensi_enc_matrix **h) {
+ensi_status henn_swiglu(henn_eval *ev, ensi_enc_matrix *g, ensi_enc_matrix *u,
+                        ensi_enc_matrix **h) {
   const size_t depth = silu_depth(ev);
   *h = NULL;
   ENSI_TRY(henn_ensure_levels(ev, u, (henn_levels){1, 1}, ENSI_STAGE_FFN_ACT));
@@ -55,9 +56,10 @@ ensi_status henn_swiglu(henn_eval *ev, ensi_enc_matrix *g, ensi_enc_matrix *u, e
     for (size_t j = 0; j < g->cols; j++) {
       if (status != ENSI_OK)
         continue;
-      ensi_status s = ensi_mul_relin(ev->ctx, (*h)->column[j], g->column[j], u->column[j], ev->keys);
+      ensi_ciphertext *out = (*h)->column[j];
+      ensi_status s = ensi_mul_relin(ev->ctx, out, g->column[j], u->column[j], ev->keys);
       if (s == ENSI_OK)
-        s = ensi_rescale(ev->ctx, (*h)->column[j], (*h)->column[j]);
+        s = ensi_rescale(ev->ctx, out, out);
       if (s != ENSI_OK) {
 #pragma omp critical
         status = s;

@@ -128,7 +128,8 @@ static ensi_status residual(henn_eval *ev, ensi_enc_matrix *x, const ensi_enc_ma
 
 /* x += W (RMSNorm(a) * gamma * beta_W): a norm followed by one projection and the residual. */
 static ensi_status norm_project_add(henn_eval *ev, ensi_enc_matrix *x, ensi_enc_matrix *a,
-                                    ensi_norm_kind kind, const float *gamma, const ensi_ternary *w) {
+                                    ensi_norm_kind kind, const float *gamma,
+                                    const ensi_ternary *w) {
   ensi_enc_matrix *y = NULL, *p = NULL;
   ensi_status s = henn_rmsnorm(ev, a, kind, gamma, &w->beta, 1, (henn_levels){0, 0}, &y);
   if (s == ENSI_OK)
@@ -198,9 +199,10 @@ ensi_status ensi_henn_forward(const ensi_henn_setup *setup, const ensi_model *mo
  * RoPE, Q K^T, sigmoid, unpacking and S V): encrypting higher only costs the client time. */
 static size_t input_level(const ensi_henn_setup *setup) {
   const ensi_forward_options *o = &setup->approx;
-  const size_t norm = 2 + ensi_chebyshev_depth(o->rsqrt_degree[ENSI_NORM_INPUT],
-                                               o->rsqrt_lo[ENSI_NORM_INPUT], o->rsqrt_hi[ENSI_NORM_INPUT]);
-  const size_t attention = 2 + ensi_chebyshev_depth(o->sigmoid_degree, o->sigmoid_lo, o->sigmoid_hi) + 2;
+  const ensi_norm_kind in = ENSI_NORM_INPUT;
+  const size_t norm = 2 + ensi_chebyshev_depth(o->rsqrt_degree[in], o->rsqrt_lo[in], o->rsqrt_hi[in]);
+  const size_t sigmoid = ensi_chebyshev_depth(o->sigmoid_degree, o->sigmoid_lo, o->sigmoid_hi);
+  const size_t attention = 2 + sigmoid + 2;
   const size_t top = ensi_context_max_level(setup->ctx);
   return norm + attention < top ? norm + attention : top;
 }
