@@ -141,6 +141,10 @@ int main(void) {
   CHECK(ensi_public_key_generate(&pk, ctx, sk, NULL) == ENSI_OK);
   CHECK(ensi_eval_keys_generate(&keys, ctx, sk, true, steps, 2, true, NULL) == ENSI_OK);
   CHECK(ensi_eval_keys_add_encapsulation(keys, ctx, sk, 16, NULL) == ENSI_OK);
+  const size_t full_bytes = ensi_eval_keys_bytes(keys);
+  CHECK(ensi_eval_keys_add_rotations_up_to(keys, ctx, sk, (const long long[]){2}, 1, 3, NULL) ==
+        ENSI_OK); /* a key for levels 0 .. 3 only: smaller than a full one */
+  CHECK(ensi_eval_keys_bytes(keys) - full_bytes < (full_bytes - ensi_eval_keys_bytes(NULL)) / 4);
   double values[512];
   for (int j = 0; j < 512; j++)
     values[j] = test_rng_uniform(&rng, -1, 1);
@@ -196,6 +200,20 @@ int main(void) {
   for (int j = 0; j < 512; j++)
     worst = fmax(worst, fabs(got[j] - values[(j + 1) % 512]));
   CHECK_MSG(worst < 1e-6, "loaded keys: rotation error %g", worst);
+  /* the loaded level-limited key refuses level 5 and rotates at level 3 */
+  ensi_plaintext_free(pt);
+  CHECK(ensi_plaintext_create(&pt, ctx, 5) == ENSI_OK);
+  CHECK(ensi_encode_real(ctx, pt, values, 512, 0x1p40) == ENSI_OK);
+  CHECK(ensi_encrypt_pk(ctx, ct, pt, pk, NULL) == ENSI_OK);
+  CHECK(ensi_rotate(ctx, ct, ct, 2, keys2) == ENSI_ERR_KEY_MISSING);
+  CHECK(ensi_drop_level(ctx, ct, ct, 3) == ENSI_OK);
+  CHECK(ensi_rotate(ctx, ct, ct, 2, keys2) == ENSI_OK);
+  CHECK(ensi_decrypt(ctx, pt, ct, sk2) == ENSI_OK);
+  CHECK(ensi_decode(ctx, got, NULL, 512, pt) == ENSI_OK);
+  worst = 0;
+  for (int j = 0; j < 512; j++)
+    worst = fmax(worst, fabs(got[j] - values[(j + 2) % 512]));
+  CHECK_MSG(worst < 1e-6, "level-limited key: rotation error %g", worst);
   ensi_eval_keys_free(keys2);
   ensi_secret_key_free(sk2);
   ensi_ciphertext_free(ct);

@@ -55,6 +55,10 @@ void ensi_bootstrapper_rotations(const ensi_bootstrapper *bt, long long *steps);
 /* The configuration the bootstrapper was built with. */
 const ensi_bootstrap_config *ensi_bootstrapper_config(const ensi_bootstrapper *bt);
 
+/* levels[i] = the highest level at which step i of ensi_bootstrapper_rotations rotates, so that
+ * its key can be made with ensi_eval_keys_add_rotations_up_to (SlotsToCoeffs rotates low). */
+void ensi_bootstrapper_rotation_levels(const ensi_bootstrapper *bt, size_t *levels);
+
 /* Levels left after bootstrapping. */
 size_t ensi_bootstrap_output_level(const ensi_bootstrapper *bt);
 

@@ -58,6 +58,13 @@ ensi_status ensi_eval_keys_generate(ensi_eval_keys **out, const ensi_context *ct
 ensi_status ensi_eval_keys_add_rotations(ensi_eval_keys *keys, const ensi_context *ctx,
                                          const ensi_secret_key *sk, const long long *steps,
                                          size_t step_count, const uint8_t *seed);
+/* Rotation keys usable only at levels 0 .. max_level: they store only those primes (and the digits
+ * those levels use), a fraction of a full key's memory when max_level is low. A step that already
+ * has a key usable at least that high is skipped; a shorter one is replaced. */
+ensi_status ensi_eval_keys_add_rotations_up_to(ensi_eval_keys *keys, const ensi_context *ctx,
+                                               const ensi_secret_key *sk, const long long *steps,
+                                               size_t step_count, size_t max_level,
+                                               const uint8_t *seed);
 /* Keys for sparse-secret encapsulation in bootstrapping (Bossuat et al. 2022): switching from
  * the secret to a fresh ephemeral secret with `weight` nonzero coefficients at the lowest level
  * (modulus q_0 P only), and back at the top level. They keep ModRaise's overflow small with a

@@ -26,6 +26,7 @@ struct ensi_bootstrapper {
   double *cosine;      /* Chebyshev coefficients of cos(2 pi (x - 1/4) / 2^r) on [-K, K] */
   double *angle_scale; /* target scales of the cosine and of each double-angle step */
   long long *steps;
+  size_t *step_levels; /* the highest level each step rotates at */
   size_t step_count;
 };
 
@@ -76,26 +77,36 @@ static double scaled_cosine(double x, void *context) {
   return cos(2.0 * M_PI * (x - 0.25) / scale);
 }
 
-static ensi_status add_steps(ensi_bootstrapper *bt, const long long *steps, size_t count) {
+/* Records steps used at levels up to `level` (a step seen before keeps the higher level). */
+static ensi_status add_steps(ensi_bootstrapper *bt, const long long *steps, size_t count,
+                             size_t level) {
   long long *grown = realloc(bt->steps, (bt->step_count + count) * sizeof *grown);
-  if (!grown)
+  if (grown)
+    bt->steps = grown;
+  size_t *levels = grown ? realloc(bt->step_levels, (bt->step_count + count) * sizeof *levels) : NULL;
+  if (!levels)
     return ENSI_ERR_NOMEM;
-  bt->steps = grown;
+  bt->step_levels = levels;
   for (size_t i = 0; i < count; i++) {
-    bool seen = false;
-    for (size_t j = 0; j < bt->step_count; j++)
-      seen |= bt->steps[j] == steps[i];
-    if (!seen)
-      bt->steps[bt->step_count++] = steps[i];
+    size_t j = 0;
+    while (j < bt->step_count && bt->steps[j] != steps[i])
+      j++;
+    if (j == bt->step_count) {
+      bt->steps[bt->step_count] = steps[i];
+      bt->step_levels[bt->step_count++] = level;
+    } else if (bt->step_levels[j] < level) {
+      bt->step_levels[j] = level;
+    }
   }
   return ENSI_OK;
 }
 
-static ensi_status collect_transform_steps(ensi_bootstrapper *bt, ensi_linear_transform *lt) {
+static ensi_status collect_transform_steps(ensi_bootstrapper *bt, ensi_linear_transform *lt,
+                                           size_t level) {
   long long steps[4096];
   size_t count;
   ensi_linear_transform_rotations(lt, steps, &count);
-  return add_steps(bt, steps, count);
+  return add_steps(bt, steps, count, level);
 }
 
 /* Levels: CoeffsToSlots from the top, then EvalMod, then SlotsToCoeffs. */
@@ -151,11 +162,11 @@ ensi_status ensi_bootstrapper_create(ensi_bootstrapper **out, const ensi_context
                                         config->k_bound, scaled_cosine, &cc)
                    : ENSI_ERR_NOMEM;
   for (size_t g = 0; s == ENSI_OK && g < config->cts_levels; g++)
-    s = collect_transform_steps(bt, bt->cts[g]);
+    s = collect_transform_steps(bt, bt->cts[g], bt->top - g);
   for (size_t g = 0; s == ENSI_OK && g < config->stc_levels; g++)
-    s = collect_transform_steps(bt, bt->stc[g]);
+    s = collect_transform_steps(bt, bt->stc[g], stc_top - g);
   for (size_t step = n; s == ENSI_OK && step < full; step *= 2) /* SubSum */
-    s = add_steps(bt, (const long long[]){(long long)step}, 1);
+    s = add_steps(bt, (const long long[]){(long long)step}, 1, bt->top);
   if (s != ENSI_OK) {
     ensi_bootstrapper_free(bt);
     return s;
@@ -174,10 +185,15 @@ void ensi_bootstrapper_free(ensi_bootstrapper *bt) {
   free(bt->cosine);
   free(bt->angle_scale);
   free(bt->steps);
+  free(bt->step_levels);
   free(bt);
 }
 
 size_t ensi_bootstrapper_rotation_count(const ensi_bootstrapper *bt) { return bt->step_count; }
+
+void ensi_bootstrapper_rotation_levels(const ensi_bootstrapper *bt, size_t *levels) {
+  memcpy(levels, bt->step_levels, bt->step_count * sizeof *levels);
+}
 
 void ensi_bootstrapper_rotations(const ensi_bootstrapper *bt, long long *steps) {
   memcpy(steps, bt->steps, bt->step_count * sizeof *steps);

@@ -122,15 +122,13 @@ static void sample_uniform(const ensi_context *ctx, ensi_prng *prng, uint64_t *o
 }
 
 void ensi_expand_a(const ensi_context *ctx, uint64_t *a, const uint8_t seed[32], size_t digits,
-                   size_t limbs, bool level0_only) {
+                   size_t q_limbs, size_t p_limbs) {
   ensi_prng prng;
   ensi_prng_init_seeded(&prng, seed);
-  memset(a, 0, digits * limbs * ctx->n * sizeof *a);
-  for (size_t j = 0; j < (level0_only ? 1 : digits); j++) {
-    uint64_t *aj = a + j * limbs * ctx->n;
-    sample_uniform(ctx, &prng, aj, 0, limbs);
-    if (level0_only)
-      memset(aj + ctx->n, 0, (ctx->q_count - 1) * ctx->n * sizeof *aj);
+  for (size_t j = 0; j < digits; j++) {
+    uint64_t *aj = a + j * (q_limbs + p_limbs) * ctx->n;
+    sample_uniform(ctx, &prng, aj, 0, q_limbs);
+    sample_uniform(ctx, &prng, aj + q_limbs * ctx->n, ctx->q_count, p_limbs);
   }
   ensi_prng_clear(&prng);
 }
@@ -158,7 +156,7 @@ ensi_status ensi_public_key_generate(ensi_public_key **out, const ensi_context *
     return s;
   }
   draw_seed(&prng, pk->seed);
-  ensi_expand_a(ctx, pk->a, pk->seed, 1, ctx->q_count, false);
+  ensi_expand_a(ctx, pk->a, pk->seed, 1, ctx->q_count, 0);
   rlwe_body(ctx, &prng, pk->b, pk->a, sk->ntt, 0, ctx->q_count);
   ensi_prng_clear(&prng);
   *out = pk;
@@ -181,52 +179,85 @@ static void switching_key_free(ensi_switching_key *key) {
   free(key);
 }
 
-/* A key switching s_from (NTT form over Q, q_count limbs at least) to sk. With level0_only the
- * key exists only modulo q_0 and P (other limbs stay zero and must never be used). */
+/* out = -a s + e on a key's stored limbs (primes q_0 .. q_{q_limbs - 1}, then the special
+ * primes), with one error polynomial for all of them. */
+static ensi_status key_rlwe_body(const ensi_context *ctx, ensi_prng *prng, uint64_t *out,
+                                 const uint64_t *a, const uint64_t *s_ntt, size_t q_limbs) {
+  const size_t n = ctx->n;
+  int8_t *e = malloc(n);
+  if (!e)
+    return ENSI_ERR_NOMEM;
+  ensi_sample_gaussian(prng, e, n);
+  lift_small_ntt(ctx, out, e, 0, q_limbs);
+  lift_small_ntt(ctx, out + q_limbs * n, e, ctx->q_count, ctx->p_count);
+  sodium_memzero(e, n);
+  free(e);
+  for (size_t k = 0; k < q_limbs + ctx->p_count; k++) {
+    const size_t m = k < q_limbs ? k : ctx->q_count + (k - q_limbs);
+    const ensi_modulus *q = &ctx->moduli[m];
+    uint64_t *o = out + k * n;
+    const uint64_t *ak = a + k * n, *sk = s_ntt + m * n;
+    for (size_t t = 0; t < n; t++)
+      o[t] = ensi_sub_mod(o[t], ensi_mul_mod(ak[t], sk[t], q), q->value);
+  }
+  return ENSI_OK;
+}
+
+/* A key switching s_from (NTT form over Q, q_count limbs at least) to sk, usable at levels up to
+ * max_level (see keys.h). */
 static ensi_status switching_key_generate(ensi_switching_key **out, const ensi_context *ctx,
                                           const ensi_secret_key *sk, const uint64_t *s_from,
-                                          ensi_prng *prng, bool level0_only) {
-  const size_t n = ctx->n, limbs = ctx->q_count + ctx->p_count;
+                                          ensi_prng *prng, size_t max_level) {
+  const size_t n = ctx->n;
   ensi_switching_key *key = calloc(1, sizeof *key);
   if (!key)
     return ENSI_ERR_NOMEM;
-  key->digits = ctx->dnum;
-  key->words = key->digits * limbs * n;
-  key->a = calloc(key->digits * limbs * n, sizeof *key->a);
-  key->b = calloc(key->digits * limbs * n, sizeof *key->b);
+  key->max_level = max_level;
+  key->digits = ensi_context_digits(ctx, max_level);
+  key->limbs = max_level + 1 + ctx->p_count;
+  key->words = key->digits * key->limbs * n;
+  key->a = calloc(key->words, sizeof *key->a);
+  key->b = calloc(key->words, sizeof *key->b);
   if (!key->a || !key->b) {
     switching_key_free(key);
     return ENSI_ERR_NOMEM;
   }
-  key->level0_only = level0_only;
   draw_seed(prng, key->seed);
-  ensi_expand_a(ctx, key->a, key->seed, key->digits, limbs, level0_only);
-  for (size_t j = 0; j < key->digits; j++) {
-    uint64_t *a = key->a + j * limbs * n, *b = key->b + j * limbs * n;
-    if (level0_only && j > 0)
-      continue;
-    rlwe_body(ctx, prng, b, a, sk->ntt, 0, limbs);
-    if (level0_only) /* keep the sample modulo q_0 P only: clear q_1 .. q_L */
-      memset(b + n, 0, (ctx->q_count - 1) * n * sizeof *b);
+  ensi_expand_a(ctx, key->a, key->seed, key->digits, max_level + 1, ctx->p_count);
+  ensi_status s = ENSI_OK;
+  for (size_t j = 0; s == ENSI_OK && j < key->digits; j++) {
+    uint64_t *a = key->a + j * key->limbs * n, *b = key->b + j * key->limbs * n;
+    s = key_rlwe_body(ctx, prng, b, a, sk->ntt, max_level + 1);
     const size_t begin = j * ctx->alpha;
-    size_t end = begin + ctx->alpha < ctx->q_count ? begin + ctx->alpha : ctx->q_count;
-    if (level0_only)
-      end = 1;
-    for (size_t i = begin; i < end; i++) { /* + P s_from on the digit's own primes */
+    const size_t end = begin + ctx->alpha < max_level + 1 ? begin + ctx->alpha : max_level + 1;
+    for (size_t i = begin; s == ENSI_OK && i < end; i++) { /* + P s_from on the digit's primes */
       const ensi_modulus *q = &ctx->moduli[i];
       const uint64_t p = ctx->p_mod_q[i];
       for (size_t t = 0; t < n; t++)
         b[i * n + t] = ensi_add_mod(b[i * n + t], ensi_mul_mod(p, s_from[i * n + t], q), q->value);
     }
   }
+  if (s != ENSI_OK) {
+    switching_key_free(key);
+    return s;
+  }
   *out = key;
   return ENSI_OK;
 }
 
+/* Adds the Galois key of g usable up to max_level (or replaces one usable only lower). */
 static ensi_status add_galois_key(ensi_eval_keys *keys, const ensi_context *ctx,
-                                  const ensi_secret_key *sk, uint64_t g, ensi_prng *prng) {
-  if (ensi_eval_keys_find(keys, g))
+                                  const ensi_secret_key *sk, uint64_t g, ensi_prng *prng,
+                                  size_t max_level) {
+  const ensi_galois_key *existing = ensi_eval_keys_find(keys, g);
+  if (existing && existing->key->max_level >= max_level)
     return ENSI_OK;
+  if (existing) { /* remove the shorter key, then add the longer one */
+    const size_t at = (size_t)(existing - keys->galois);
+    free(keys->galois[at].permutation);
+    switching_key_free(keys->galois[at].key);
+    keys->galois[at] = keys->galois[--keys->galois_count];
+  }
   const size_t n = ctx->n;
   ensi_galois_key *grown = realloc(keys->galois, (keys->galois_count + 1) * sizeof *grown);
   if (!grown)
@@ -242,7 +273,7 @@ static ensi_status add_galois_key(ensi_eval_keys *keys, const ensi_context *ctx,
     ensi_galois_ntt_permutation(gk->permutation, g, n);
     for (size_t i = 0; i < ctx->q_count; i++)
       ensi_galois_apply_ntt(s_g + i * n, sk->ntt + i * n, gk->permutation, n);
-    s = switching_key_generate(&gk->key, ctx, sk, s_g, prng, false);
+    s = switching_key_generate(&gk->key, ctx, sk, s_g, prng, max_level);
   }
   if (s_g)
     sodium_memzero(s_g, ctx->q_count * n * sizeof *s_g);
@@ -264,7 +295,7 @@ static ensi_status add_relin_key(ensi_eval_keys *keys, const ensi_context *ctx,
   for (size_t i = 0; i < ctx->q_count; i++)
     for (size_t t = 0; t < n; t++)
       s2[i * n + t] = ensi_mul_mod(sk->ntt[i * n + t], sk->ntt[i * n + t], &ctx->moduli[i]);
-  ensi_status s = switching_key_generate(&keys->relin, ctx, sk, s2, prng, false);
+  ensi_status s = switching_key_generate(&keys->relin, ctx, sk, s2, prng, ctx->q_count - 1);
   sodium_memzero(s2, ctx->q_count * n * sizeof *s2);
   free(s2);
   return s;
@@ -273,13 +304,23 @@ static ensi_status add_relin_key(ensi_eval_keys *keys, const ensi_context *ctx,
 ensi_status ensi_eval_keys_add_rotations(ensi_eval_keys *keys, const ensi_context *ctx,
                                          const ensi_secret_key *sk, const long long *steps,
                                          size_t step_count, const uint8_t *seed) {
-  if (!keys || !ctx || !sk || (step_count && !steps))
+  return ctx ? ensi_eval_keys_add_rotations_up_to(keys, ctx, sk, steps, step_count,
+                                                  ctx->q_count - 1, seed)
+             : ensi_fail(ENSI_ERR_ARG, "rotation keys: bad argument");
+}
+
+ensi_status ensi_eval_keys_add_rotations_up_to(ensi_eval_keys *keys, const ensi_context *ctx,
+                                               const ensi_secret_key *sk, const long long *steps,
+                                               size_t step_count, size_t max_level,
+                                               const uint8_t *seed) {
+  if (!keys || !ctx || !sk || (step_count && !steps) || max_level >= ctx->q_count)
     return ensi_fail(ENSI_ERR_ARG, "rotation keys: bad argument");
   ensi_prng prng;
   ENSI_TRY(ensi_prng_open(&prng, seed));
   ensi_status s = ENSI_OK;
   for (size_t i = 0; i < step_count && s == ENSI_OK; i++)
-    s = add_galois_key(keys, ctx, sk, ensi_galois_element_rotation(steps[i], ctx->n), &prng);
+    s = add_galois_key(keys, ctx, sk, ensi_galois_element_rotation(steps[i], ctx->n), &prng,
+                       max_level);
   ensi_prng_clear(&prng);
   return s;
 }
@@ -297,9 +338,11 @@ ensi_status ensi_eval_keys_generate(ensi_eval_keys **out, const ensi_context *ct
   if (s == ENSI_OK && relin)
     s = add_relin_key(keys, ctx, sk, &prng);
   for (size_t i = 0; i < step_count && s == ENSI_OK; i++)
-    s = add_galois_key(keys, ctx, sk, ensi_galois_element_rotation(steps[i], ctx->n), &prng);
+    s = add_galois_key(keys, ctx, sk, ensi_galois_element_rotation(steps[i], ctx->n), &prng,
+                       ctx->q_count - 1);
   if (s == ENSI_OK && conjugation)
-    s = add_galois_key(keys, ctx, sk, ensi_galois_element_conjugation(ctx->n), &prng);
+    s = add_galois_key(keys, ctx, sk, ensi_galois_element_conjugation(ctx->n), &prng,
+                       ctx->q_count - 1);
   ensi_prng_clear(&prng);
   if (s != ENSI_OK) {
     ensi_eval_keys_free(keys);
@@ -335,9 +378,9 @@ ensi_status ensi_eval_keys_add_encapsulation(ensi_eval_keys *keys, const ensi_co
   if (s == ENSI_OK) {
     ensi_sample_ternary_hw(&prng, sparse.coeffs, ctx->n, weight);
     lift_small_ntt(ctx, sparse.ntt, sparse.coeffs, 0, limbs);
-    s = switching_key_generate(&keys->to_sparse, ctx, &sparse, sk->ntt, &prng, true);
+    s = switching_key_generate(&keys->to_sparse, ctx, &sparse, sk->ntt, &prng, 0);
     if (s == ENSI_OK)
-      s = switching_key_generate(&keys->from_sparse, ctx, sk, sparse.ntt, &prng, false);
+      s = switching_key_generate(&keys->from_sparse, ctx, sk, sparse.ntt, &prng, ctx->q_count - 1);
     ensi_prng_clear(&prng);
   }
   if (sparse.ntt)

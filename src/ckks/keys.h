@@ -27,18 +27,29 @@ struct ensi_public_key {
   uint64_t *b, *a; /* q_count limbs each */
 };
 
+/* A switching key usable at levels 0 .. max_level stores only the primes q_0 .. q_max_level and
+ * the special primes, and only the digits those levels use: a key that only ever switches
+ * ciphertexts at low levels (most rotations of the encrypted layers, the SlotsToCoeffs rotations)
+ * is a fraction of a full one. The encapsulation key into the sparse secret has max_level 0. */
 struct ensi_switching_key {
-  size_t digits;
-  size_t words;      /* words of a (and of b) */
-  bool level0_only;  /* only limb q_0 and the P limbs are set (encapsulation key) */
+  size_t max_level;
+  size_t digits;     /* ensi_context_digits(ctx, max_level) */
+  size_t limbs;      /* max_level + 1 + p_count */
+  size_t words;      /* words of a (and of b): digits x limbs x N */
   uint8_t seed[32];
-  uint64_t *b, *a;   /* digits x (q_count + p_count) limbs */
+  uint64_t *b, *a;
 };
 
-/* a = digits x limbs uniform limbs (moduli 0 .. limbs - 1) from seed; with level0_only only
- * digit 0 is set and its limbs q_1 .. q_L are zero. */
+/* The stored limb of modulus index m (a prime of Q up to max_level, or a special prime). */
+static inline size_t ensi_switching_key_limb(const ensi_context *ctx, const ensi_switching_key *key,
+                                             size_t m) {
+  return m < ctx->q_count ? m : key->max_level + 1 + (m - ctx->q_count);
+}
+
+/* a = digits x (q_limbs + p_limbs) uniform limbs from seed: moduli 0 .. q_limbs - 1, then the
+ * first p_limbs special primes. */
 void ensi_expand_a(const ensi_context *ctx, uint64_t *a, const uint8_t seed[32], size_t digits,
-                   size_t limbs, bool level0_only);
+                   size_t q_limbs, size_t p_limbs);
 
 typedef struct {
   uint64_t element;        /* Galois element g */

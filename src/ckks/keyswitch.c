@@ -60,19 +60,19 @@ ensi_status ensi_ks_decompose(const ensi_context *ctx, uint64_t *decomposition, 
 static void inner_product(const ensi_context *ctx, uint64_t *acc0, uint64_t *acc1,
                           const uint64_t *decomposition, size_t level,
                           const ensi_switching_key *key, const uint32_t *perm) {
-  const size_t n = ctx->n, ext = level + 1 + ctx->p_count, key_limbs = ctx->q_count + ctx->p_count;
+  const size_t n = ctx->n, ext = level + 1 + ctx->p_count, key_limbs = key->limbs;
   const size_t digits = ensi_context_digits(ctx, level);
 #pragma omp parallel for schedule(static)
   for (size_t i = 0; i < ext; i++) {
-    const size_t m = ext_modulus(ctx, level, i);
+    const size_t m = ext_modulus(ctx, level, i), k = ensi_switching_key_limb(ctx, key, m);
     const ensi_modulus *q = &ctx->moduli[m];
     for (size_t t = 0; t < n; t++) {
       unsigned __int128 s0 = 0, s1 = 0;
       const size_t src = perm ? perm[t] : t;
       for (size_t j = 0; j < digits; j++) {
         const uint64_t d = decomposition[(j * ext + i) * n + src];
-        s0 += (unsigned __int128)d * key->b[(j * key_limbs + m) * n + t];
-        s1 += (unsigned __int128)d * key->a[(j * key_limbs + m) * n + t];
+        s0 += (unsigned __int128)d * key->b[(j * key_limbs + k) * n + t];
+        s1 += (unsigned __int128)d * key->a[(j * key_limbs + k) * n + t];
       }
       acc0[i * n + t] = ensi_reduce_u128(s0, q);
       acc1[i * n + t] = ensi_reduce_u128(s1, q);
@@ -105,6 +105,9 @@ static void mod_down(const ensi_context *ctx, uint64_t *out, uint64_t *x, size_t
 ensi_status ensi_ks_apply(const ensi_context *ctx, uint64_t *out0, uint64_t *out1,
                           const uint64_t *decomposition, size_t level,
                           const ensi_switching_key *key, const uint32_t *permutation) {
+  if (level > key->max_level)
+    return ensi_fail(ENSI_ERR_KEY_MISSING, "key switch at level %zu with a key for levels up to %zu",
+                     level, key->max_level);
   ensi_op_count(OP_COUNT_KEYSWITCH, 1);
   const size_t n = ctx->n, ext = level + 1 + ctx->p_count;
   uint64_t *acc = malloc((2 * ext + level + 1) * n * sizeof *acc);

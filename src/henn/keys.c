@@ -19,35 +19,49 @@ size_t ensi_henn_default_slots(const ensi_context *ctx, const ensi_model_config 
   return slots < 2 * block ? 2 * block : slots;
 }
 
+/* Bootstrapping's rotation keys, each usable up to the highest level it rotates at. */
+static ensi_status add_bootstrap_rotations(ensi_eval_keys *keys, const ensi_context *ctx,
+                                           const ensi_secret_key *sk, const ensi_bootstrapper *boot) {
+  const size_t count = ensi_bootstrapper_rotation_count(boot);
+  long long *steps = malloc(count * sizeof *steps);
+  size_t *levels = malloc(count * sizeof *levels);
+  ensi_status s = steps && levels ? ENSI_OK : ENSI_ERR_NOMEM;
+  if (s == ENSI_OK) {
+    ensi_bootstrapper_rotations(boot, steps);
+    ensi_bootstrapper_rotation_levels(boot, levels);
+  }
+  for (size_t i = 0; s == ENSI_OK && i < count; i++)
+    s = ensi_eval_keys_add_rotations_up_to(keys, ctx, sk, &steps[i], 1, levels[i], NULL);
+  free(steps);
+  free(levels);
+  return s;
+}
+
+/* Keys: relinearization and conjugation at every level; bootstrapping's rotations up to where they
+ * rotate; the layers' rotations up to the bootstrapping output level (the layers never rotate
+ * higher: the first layer's input is encrypted at the level it uses), or at every level without
+ * bootstrapping. */
 ensi_status ensi_henn_keys_generate(ensi_eval_keys **out, const ensi_context *ctx,
                                     const ensi_secret_key *sk, const ensi_bootstrapper *boot,
                                     size_t slots, size_t rows) {
   if (!out || !ctx || !sk || rows == 0 || rows > ENSI_HENN_MAX_BLOCK)
-    return ensi_fail(ENSI_ERR_ARG, "henn keys: null argument");
+    return ensi_fail(ENSI_ERR_ARG, "henn keys: bad argument");
   if (boot)
     slots = ensi_bootstrapper_config(boot)->slots;
-  long long layer_steps[ENSI_HENN_MAX_BLOCK + 64];
-  const size_t layer_count = ensi_henn_rotation_steps(slots, rows, layer_steps);
-  const size_t boot_count = boot ? ensi_bootstrapper_rotation_count(boot) : 0;
-  long long *steps = malloc((layer_count + boot_count) * sizeof *steps);
-  if (!steps)
-    return ENSI_ERR_NOMEM;
-  for (size_t i = 0; i < layer_count; i++)
-    steps[i] = layer_steps[i];
-  if (boot)
-    ensi_bootstrapper_rotations(boot, steps + layer_count);
-  size_t unique = 0; /* the layers' steps may repeat bootstrapping's */
-  for (size_t i = 0; i < layer_count + boot_count; i++) {
-    bool seen = false;
-    for (size_t j = 0; j < unique && !seen; j++)
-      seen = steps[j] == steps[i];
-    if (!seen)
-      steps[unique++] = steps[i];
-  }
-  ensi_status s = ensi_eval_keys_generate(out, ctx, sk, true, steps, unique, boot != NULL, NULL);
-  free(steps);
+  long long steps[ENSI_HENN_MAX_BLOCK + 64];
+  const size_t count = ensi_henn_rotation_steps(slots, rows, steps);
+  const size_t top = ensi_context_max_level(ctx);
+  *out = NULL;
+  ensi_status s = ensi_eval_keys_generate(out, ctx, sk, true, NULL, 0, boot != NULL, NULL);
+  if (s == ENSI_OK && boot)
+    s = add_bootstrap_rotations(*out, ctx, sk, boot);
+  if (s == ENSI_OK)
+    s = ensi_eval_keys_add_rotations_up_to(*out, ctx, sk, steps, count,
+                                           boot ? ensi_bootstrap_output_level(boot) : top, NULL);
   const size_t weight = boot ? ensi_bootstrapper_config(boot)->sparse_weight : 0;
-  if (s == ENSI_OK && weight > 0 && (s = ensi_eval_keys_add_encapsulation(*out, ctx, sk, weight, NULL)) != ENSI_OK) {
+  if (s == ENSI_OK && weight > 0)
+    s = ensi_eval_keys_add_encapsulation(*out, ctx, sk, weight, NULL);
+  if (s != ENSI_OK) {
     ensi_eval_keys_free(*out);
     *out = NULL;
   }

@@ -366,48 +366,54 @@ ensi_status ensi_public_key_load(const ensi_context *ctx, ensi_public_key **out,
     ensi_public_key_free(pk);
     return s;
   }
-  ensi_expand_a(ctx, pk->a, pk->seed, 1, ctx->q_count, false);
+  ensi_expand_a(ctx, pk->a, pk->seed, 1, ctx->q_count, 0);
   *out = pk;
   return ENSI_OK;
 }
 
 static void write_switching_key(ensi_writer *w, const ensi_switching_key *key) {
-  ensi_write_u8(w, key->level0_only);
+  ensi_write_u32(w, (uint32_t)key->max_level);
   ensi_write_bytes(w, key->seed, sizeof key->seed);
   ensi_write_u32(w, (uint32_t)key->digits);
   ensi_write_u64_array(w, key->b, key->words);
 }
 
-/* Bytes of a serialized switching key of this context. */
-static size_t switching_key_size(const ensi_context *ctx) {
-  return 1 + 32 + 4 + 8 * ctx->dnum * (ctx->q_count + ctx->p_count) * ctx->n;
+/* Bytes of a serialized switching key usable up to max_level. */
+static size_t switching_key_size(const ensi_context *ctx, size_t max_level) {
+  return 4 + 32 + 4 + 8 * ensi_context_digits(ctx, max_level) * (max_level + 1 + ctx->p_count) * ctx->n;
 }
 
+/* Reads a switching key whose max_level must lie in [lowest, highest]. */
 static ensi_status read_switching_key(ensi_reader *r, const ensi_context *ctx,
-                                      ensi_switching_key **out, bool level0_only) {
-  if (ensi_reader_left(r) < switching_key_size(ctx))
+                                      ensi_switching_key **out, size_t lowest, size_t highest) {
+  if (ensi_reader_left(r) < switching_key_size(ctx, 0))
     return ensi_fail(ENSI_ERR_FORMAT, "evaluation keys: truncated switching key");
-  const uint8_t flag = ensi_read_u8(r);
+  const uint32_t max_level = ensi_read_u32(r);
   uint8_t seed[32];
   ensi_read_bytes(r, seed, sizeof seed);
   const uint32_t digits = ensi_read_u32(r);
-  if (flag != (uint8_t)level0_only || digits != ctx->dnum)
-    return ensi_fail(ENSI_ERR_FORMAT, "evaluation keys: switching key with %u digits (expected "
-                     "%zu) or a wrong kind", digits, ctx->dnum);
-  const size_t limbs = ctx->q_count + ctx->p_count, words = digits * limbs * ctx->n;
+  if (max_level < lowest || max_level > highest || digits != ensi_context_digits(ctx, max_level))
+    return ensi_fail(ENSI_ERR_FORMAT, "evaluation keys: switching key for level %u with %u digits "
+                     "(expected levels %zu..%zu)", max_level, digits, lowest, highest);
+  const size_t limbs = max_level + 1 + ctx->p_count, words = digits * limbs * ctx->n;
+  if (ensi_reader_left(r) < 8 * words)
+    return ensi_fail(ENSI_ERR_FORMAT, "evaluation keys: truncated switching key");
   ensi_switching_key *key = calloc(1, sizeof *key);
   if (!key)
     return ENSI_ERR_NOMEM;
+  key->max_level = max_level;
   key->digits = digits;
+  key->limbs = limbs;
   key->words = words;
-  key->level0_only = level0_only;
   memcpy(key->seed, seed, sizeof seed);
   key->a = malloc(words * sizeof *key->a);
   key->b = malloc(words * sizeof *key->b);
   size_t *map = malloc(digits * limbs * sizeof *map);
   ensi_status s = key->a && key->b && map ? ENSI_OK : ENSI_ERR_NOMEM;
-  for (size_t i = 0; s == ENSI_OK && i < digits * limbs; i++)
-    map[i] = i % limbs;
+  for (size_t i = 0; s == ENSI_OK && i < digits * limbs; i++) { /* stored limb -> modulus */
+    const size_t k = i % limbs;
+    map[i] = k <= max_level ? k : ctx->q_count + (k - max_level - 1);
+  }
   if (s == ENSI_OK)
     s = read_limbs(r, ctx, key->b, digits * limbs, map);
   free(map);
@@ -417,7 +423,7 @@ static ensi_status read_switching_key(ensi_reader *r, const ensi_context *ctx,
     free(key);
     return s;
   }
-  ensi_expand_a(ctx, key->a, key->seed, digits, limbs, level0_only);
+  ensi_expand_a(ctx, key->a, key->seed, digits, max_level + 1, ctx->p_count);
   *out = key;
   return ENSI_OK;
 }
@@ -452,13 +458,13 @@ static ensi_status read_eval_keys(ensi_reader *r, const ensi_context *ctx, ensi_
       (has_sparse && (weight == 0 || weight > ctx->n)) || (!has_sparse && weight))
     return ensi_fail(ENSI_ERR_FORMAT, "evaluation keys: malformed header");
   const size_t declared = (size_t)has_relin + 2 * (size_t)has_sparse + galois;
-  if (declared > ensi_reader_left(r) / switching_key_size(ctx))
+  if (declared > ensi_reader_left(r) / switching_key_size(ctx, 0))
     return ensi_fail(ENSI_ERR_FORMAT, "evaluation keys: %zu keys declared, fewer present", declared);
   if (has_relin)
-    ENSI_TRY(read_switching_key(r, ctx, &keys->relin, false));
+    ENSI_TRY(read_switching_key(r, ctx, &keys->relin, ctx->q_count - 1, ctx->q_count - 1));
   if (has_sparse) {
-    ENSI_TRY(read_switching_key(r, ctx, &keys->to_sparse, true));
-    ENSI_TRY(read_switching_key(r, ctx, &keys->from_sparse, false));
+    ENSI_TRY(read_switching_key(r, ctx, &keys->to_sparse, 0, 0));
+    ENSI_TRY(read_switching_key(r, ctx, &keys->from_sparse, ctx->q_count - 1, ctx->q_count - 1));
     keys->sparse_weight = weight;
   }
   keys->galois = calloc(galois ? galois : 1, sizeof *keys->galois);
@@ -469,14 +475,13 @@ static ensi_status read_eval_keys(ensi_reader *r, const ensi_context *ctx, ensi_
     if (!(g & 1) || g >= 2 * (uint64_t)ctx->n || ensi_eval_keys_find(keys, g))
       return ensi_fail(ENSI_ERR_FORMAT, "evaluation keys: bad or repeated Galois element %llu",
                        (unsigned long long)g);
-    ensi_galois_key *gk = &keys->galois[i];
+    ensi_galois_key *gk = &keys->galois[keys->galois_count++]; /* freed with keys on failure */
     gk->element = g;
     gk->permutation = malloc(ctx->n * sizeof *gk->permutation);
     if (!gk->permutation)
       return ENSI_ERR_NOMEM;
     ensi_galois_ntt_permutation(gk->permutation, g, ctx->n);
-    ENSI_TRY(read_switching_key(r, ctx, &gk->key, false));
-    keys->galois_count++;
+    ENSI_TRY(read_switching_key(r, ctx, &gk->key, 0, ctx->q_count - 1));
   }
   return expect_end(r);
 }
