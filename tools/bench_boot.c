@@ -52,13 +52,9 @@ int ensi_bench_boot(int argc, char **argv, const bench_options *opt) {
   if (s != ENSI_OK)
     return fail("set-up", s);
   const size_t count = ensi_bootstrapper_rotation_count(bt);
-  long long *steps = malloc(count * sizeof *steps);
-  ensi_bootstrapper_rotations(bt, steps);
   s = ensi_secret_key_generate(&sk, ctx, NULL);
   if (s == ENSI_OK)
-    s = ensi_eval_keys_generate(&keys, ctx, sk, true, steps, count, true, NULL);
-  if (s == ENSI_OK && config.sparse_weight)
-    s = ensi_eval_keys_add_encapsulation(keys, ctx, sk, config.sparse_weight, NULL);
+    s = ensi_bootstrap_keys_generate(&keys, ctx, sk, bt);
   double t2 = bench_now();
   if (s != ENSI_OK)
     return fail("key generation", s);
@@ -112,7 +108,6 @@ int ensi_bench_boot(int argc, char **argv, const bench_options *opt) {
   free(times);
   free(x);
   free(got);
-  free(steps);
   ensi_plaintext_free(pt);
   ensi_ciphertext_free(ct);
   ensi_ciphertext_free(out);

@@ -59,6 +59,11 @@ const ensi_bootstrap_config *ensi_bootstrapper_config(const ensi_bootstrapper *b
  * its key can be made with ensi_eval_keys_add_rotations_up_to (SlotsToCoeffs rotates low). */
 void ensi_bootstrapper_rotation_levels(const ensi_bootstrapper *bt, size_t *levels);
 
+/* All the evaluation keys bootstrapping needs: relinearization, conjugation, each rotation key up
+ * to the level it rotates at, and the encapsulation keys when the configuration uses them. */
+ensi_status ensi_bootstrap_keys_generate(ensi_eval_keys **out, const ensi_context *ctx,
+                                         const ensi_secret_key *sk, const ensi_bootstrapper *bt);
+
 /* Levels left after bootstrapping. */
 size_t ensi_bootstrap_output_level(const ensi_bootstrapper *bt);
 

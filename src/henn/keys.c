@@ -19,28 +19,9 @@ size_t ensi_henn_default_slots(const ensi_context *ctx, const ensi_model_config 
   return slots < 2 * block ? 2 * block : slots;
 }
 
-/* Bootstrapping's rotation keys, each usable up to the highest level it rotates at. */
-static ensi_status add_bootstrap_rotations(ensi_eval_keys *keys, const ensi_context *ctx,
-                                           const ensi_secret_key *sk, const ensi_bootstrapper *boot) {
-  const size_t count = ensi_bootstrapper_rotation_count(boot);
-  long long *steps = malloc(count * sizeof *steps);
-  size_t *levels = malloc(count * sizeof *levels);
-  ensi_status s = steps && levels ? ENSI_OK : ENSI_ERR_NOMEM;
-  if (s == ENSI_OK) {
-    ensi_bootstrapper_rotations(boot, steps);
-    ensi_bootstrapper_rotation_levels(boot, levels);
-  }
-  for (size_t i = 0; s == ENSI_OK && i < count; i++)
-    s = ensi_eval_keys_add_rotations_up_to(keys, ctx, sk, &steps[i], 1, levels[i], NULL);
-  free(steps);
-  free(levels);
-  return s;
-}
-
-/* Keys: relinearization and conjugation at every level; bootstrapping's rotations up to where they
- * rotate; the layers' rotations up to the bootstrapping output level (the layers never rotate
- * higher: the first layer's input is encrypted at the level it uses), or at every level without
- * bootstrapping. */
+/* Bootstrapping's keys (ensi_bootstrap_keys_generate), and the layers' rotations up to the
+ * bootstrapping output level (the layers never rotate higher: the first layer's input is
+ * encrypted at the level it uses), or at every level without bootstrapping. */
 ensi_status ensi_henn_keys_generate(ensi_eval_keys **out, const ensi_context *ctx,
                                     const ensi_secret_key *sk, const ensi_bootstrapper *boot,
                                     size_t slots, size_t rows) {
@@ -52,15 +33,11 @@ ensi_status ensi_henn_keys_generate(ensi_eval_keys **out, const ensi_context *ct
   const size_t count = ensi_henn_rotation_steps(slots, rows, steps);
   const size_t top = ensi_context_max_level(ctx);
   *out = NULL;
-  ensi_status s = ensi_eval_keys_generate(out, ctx, sk, true, NULL, 0, boot != NULL, NULL);
-  if (s == ENSI_OK && boot)
-    s = add_bootstrap_rotations(*out, ctx, sk, boot);
+  ensi_status s = boot ? ensi_bootstrap_keys_generate(out, ctx, sk, boot)
+                       : ensi_eval_keys_generate(out, ctx, sk, true, NULL, 0, false, NULL);
   if (s == ENSI_OK)
     s = ensi_eval_keys_add_rotations_up_to(*out, ctx, sk, steps, count,
                                            boot ? ensi_bootstrap_output_level(boot) : top, NULL);
-  const size_t weight = boot ? ensi_bootstrapper_config(boot)->sparse_weight : 0;
-  if (s == ENSI_OK && weight > 0)
-    s = ensi_eval_keys_add_encapsulation(*out, ctx, sk, weight, NULL);
   if (s != ENSI_OK) {
     ensi_eval_keys_free(*out);
     *out = NULL;
