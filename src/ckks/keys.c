@@ -245,45 +245,89 @@ static ensi_status switching_key_generate(ensi_switching_key **out, const ensi_c
   return ENSI_OK;
 }
 
-/* Adds the Galois key of g usable up to max_level (or replaces one usable only lower). */
-static ensi_status add_galois_key(ensi_eval_keys *keys, const ensi_context *ctx,
-                                  const ensi_secret_key *sk, uint64_t g, ensi_prng *prng,
-                                  size_t max_level) {
-  const ensi_galois_key *existing = ensi_eval_keys_find(keys, g);
-  if (existing && existing->key->max_level >= max_level)
-    return ENSI_OK;
-  if (existing) { /* remove the shorter key, then add the longer one */
-    const size_t at = (size_t)(existing - keys->galois);
-    free(keys->galois[at].permutation);
-    switching_key_free(keys->galois[at].key);
-    keys->galois[at] = keys->galois[--keys->galois_count];
-  }
+/* Builds the Galois key of g usable up to max_level into gk, with its own PRNG opened from seed
+ * (so that keys can be built in parallel and still come out the same for a given seed). */
+static ensi_status galois_key_make(ensi_galois_key *gk, const ensi_context *ctx,
+                                   const ensi_secret_key *sk, uint64_t g, const uint8_t seed[32],
+                                   size_t max_level) {
   const size_t n = ctx->n;
-  ensi_galois_key *grown = realloc(keys->galois, (keys->galois_count + 1) * sizeof *grown);
-  if (!grown)
-    return ENSI_ERR_NOMEM;
-  keys->galois = grown;
-  ensi_galois_key *gk = &keys->galois[keys->galois_count];
   memset(gk, 0, sizeof *gk);
   gk->element = g;
   gk->permutation = malloc(n * sizeof *gk->permutation);
   uint64_t *s_g = malloc(ctx->q_count * n * sizeof *s_g);
   ensi_status s = gk->permutation && s_g ? ENSI_OK : ENSI_ERR_NOMEM;
+  ensi_prng prng;
+  ensi_prng_init_seeded(&prng, seed);
   if (s == ENSI_OK) {
     ensi_galois_ntt_permutation(gk->permutation, g, n);
     for (size_t i = 0; i < ctx->q_count; i++)
       ensi_galois_apply_ntt(s_g + i * n, sk->ntt + i * n, gk->permutation, n);
-    s = switching_key_generate(&gk->key, ctx, sk, s_g, prng, max_level);
+    s = switching_key_generate(&gk->key, ctx, sk, s_g, &prng, max_level);
   }
+  ensi_prng_clear(&prng);
   if (s_g)
     sodium_memzero(s_g, ctx->q_count * n * sizeof *s_g);
   free(s_g);
   if (s != ENSI_OK) {
     free(gk->permutation);
-    return s;
+    gk->permutation = NULL;
   }
-  keys->galois_count++;
-  return ENSI_OK;
+  return s;
+}
+
+/* Adds the Galois keys of elements[0 .. count) usable up to max_level, replacing keys usable only
+ * lower and skipping those already usable as high. The keys are built in parallel, each from a
+ * seed drawn from prng in order. */
+static ensi_status add_galois_keys(ensi_eval_keys *keys, const ensi_context *ctx,
+                                   const ensi_secret_key *sk, const uint64_t *elements,
+                                   size_t count, ensi_prng *prng, size_t max_level) {
+  uint64_t *todo = malloc((count ? count : 1) * sizeof *todo);
+  if (!todo)
+    return ENSI_ERR_NOMEM;
+  size_t fresh = 0;
+  for (size_t i = 0; i < count; i++) {
+    const ensi_galois_key *existing = ensi_eval_keys_find(keys, elements[i]);
+    bool listed = false;
+    for (size_t j = 0; j < fresh && !listed; j++)
+      listed = todo[j] == elements[i];
+    if (listed || (existing && existing->key->max_level >= max_level))
+      continue;
+    if (existing) { /* usable only lower: removed, then made again */
+      const size_t at = (size_t)(existing - keys->galois);
+      free(keys->galois[at].permutation);
+      switching_key_free(keys->galois[at].key);
+      keys->galois[at] = keys->galois[--keys->galois_count];
+    }
+    todo[fresh++] = elements[i];
+  }
+  ensi_galois_key *grown = realloc(keys->galois, (keys->galois_count + fresh + 1) * sizeof *grown);
+  uint8_t (*seeds)[32] = malloc((fresh ? fresh : 1) * sizeof *seeds);
+  ensi_status status = grown && seeds ? ENSI_OK : ENSI_ERR_NOMEM;
+  if (grown)
+    keys->galois = grown;
+  for (size_t i = 0; status == ENSI_OK && i < fresh; i++)
+    draw_seed(prng, seeds[i]);
+  ensi_galois_key *made = status == ENSI_OK ? keys->galois + keys->galois_count : NULL;
+#pragma omp parallel for schedule(dynamic)
+  for (size_t i = 0; i < fresh; i++) {
+    if (!made)
+      continue;
+    const ensi_status s = galois_key_make(&made[i], ctx, sk, todo[i], seeds[i], max_level);
+    if (s != ENSI_OK) {
+#pragma omp critical
+      status = s;
+    }
+  }
+  if (made) { /* keep the keys that were made */
+    for (size_t i = 0; i < fresh; i++)
+      if (made[i].permutation)
+        keys->galois[keys->galois_count++] = made[i];
+  }
+  if (seeds)
+    sodium_memzero(seeds, (fresh ? fresh : 1) * sizeof *seeds);
+  free(seeds);
+  free(todo);
+  return status;
 }
 
 static ensi_status add_relin_key(ensi_eval_keys *keys, const ensi_context *ctx,
@@ -315,13 +359,18 @@ ensi_status ensi_eval_keys_add_rotations_up_to(ensi_eval_keys *keys, const ensi_
                                                const uint8_t *seed) {
   if (!keys || !ctx || !sk || (step_count && !steps) || max_level >= ctx->q_count)
     return ensi_fail(ENSI_ERR_ARG, "rotation keys: bad argument");
+  uint64_t *elements = malloc((step_count ? step_count : 1) * sizeof *elements);
+  if (!elements)
+    return ENSI_ERR_NOMEM;
+  for (size_t i = 0; i < step_count; i++)
+    elements[i] = ensi_galois_element_rotation(steps[i], ctx->n);
   ensi_prng prng;
-  ENSI_TRY(ensi_prng_open(&prng, seed));
-  ensi_status s = ENSI_OK;
-  for (size_t i = 0; i < step_count && s == ENSI_OK; i++)
-    s = add_galois_key(keys, ctx, sk, ensi_galois_element_rotation(steps[i], ctx->n), &prng,
-                       max_level);
-  ensi_prng_clear(&prng);
+  ensi_status s = ensi_prng_open(&prng, seed);
+  if (s == ENSI_OK) {
+    s = add_galois_keys(keys, ctx, sk, elements, step_count, &prng, max_level);
+    ensi_prng_clear(&prng);
+  }
+  free(elements);
   return s;
 }
 
@@ -337,12 +386,17 @@ ensi_status ensi_eval_keys_generate(ensi_eval_keys **out, const ensi_context *ct
   ensi_status s = ensi_prng_open(&prng, seed);
   if (s == ENSI_OK && relin)
     s = add_relin_key(keys, ctx, sk, &prng);
-  for (size_t i = 0; i < step_count && s == ENSI_OK; i++)
-    s = add_galois_key(keys, ctx, sk, ensi_galois_element_rotation(steps[i], ctx->n), &prng,
-                       ctx->q_count - 1);
+  uint64_t *elements = malloc((step_count + 1) * sizeof *elements);
+  if (s == ENSI_OK && !elements)
+    s = ENSI_ERR_NOMEM;
+  for (size_t i = 0; s == ENSI_OK && i < step_count; i++)
+    elements[i] = ensi_galois_element_rotation(steps[i], ctx->n);
   if (s == ENSI_OK && conjugation)
-    s = add_galois_key(keys, ctx, sk, ensi_galois_element_conjugation(ctx->n), &prng,
-                       ctx->q_count - 1);
+    elements[step_count] = ensi_galois_element_conjugation(ctx->n);
+  if (s == ENSI_OK)
+    s = add_galois_keys(keys, ctx, sk, elements, step_count + (conjugation ? 1 : 0), &prng,
+                        ctx->q_count - 1);
+  free(elements);
   ensi_prng_clear(&prng);
   if (s != ENSI_OK) {
     ensi_eval_keys_free(keys);
