@@ -4,11 +4,9 @@
  * the same polynomials, peak memory. Before it starts, it estimates the memory the column layout
  * needs (every column is one ciphertext whatever S is) and stops with the estimate when the
  * machine does not have it. */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <ensi/ensi.h>
@@ -32,15 +30,6 @@ static double estimate_gib(const ensi_model_config *c, const ensi_params *p, siz
   const double cols_attention = 7.0 * c->hidden, cols_ffn = 3.0 * c->hidden + 3.0 * c->intermediate;
   const double cols = cols_attention > cols_ffn ? cols_attention : cols_ffn;
   return cols * ct / (1u << 30);
-}
-
-static double relative_error(const double *got, const double *want, size_t n) {
-  double err = 0, scale = 0;
-  for (size_t i = 0; i < n; i++) {
-    err = err > fabs(got[i] - want[i]) ? err : fabs(got[i] - want[i]);
-    scale = scale > fabs(want[i]) ? scale : fabs(want[i]);
-  }
-  return scale > 0 ? err / scale : err;
 }
 
 static void report(const bench_options *opt, const char *shape, const char *preset, size_t seq,
@@ -76,20 +65,18 @@ static int run_layer(const bench_options *opt, const ensi_model *m, const char *
     tokens[t] = (int32_t)((t * 7919 + 13) % (size_t)m->config.vocab);
   ensi_enc_matrix *x = NULL;
   ensi_henn_stats stats = {0};
-  const double t0 = bench_now();
   s = tokens && got && want ? ensi_henn_encrypt_tokens(&x, &ses.setup, m, tokens, seq, ses.pk)
                             : ENSI_ERR_NOMEM;
-  const double t1 = bench_now();
+  const double start = bench_now();
   if (s == ENSI_OK)
     s = ensi_henn_forward(&ses.setup, m, x, &stats);
-  const double total = bench_now() - t1;
-  (void)t0;
+  const double total = bench_now() - start;
   if (s == ENSI_OK)
     s = ensi_enc_matrix_decrypt(ses.ctx, got, x, ses.sk);
   if (s == ENSI_OK)
     s = ensi_forward(m, tokens, seq, &ses.setup.approx, want, NULL);
   if (s == ENSI_OK)
-    report(opt, shape, preset, seq, &stats, total, relative_error(got, want, n),
+    report(opt, shape, preset, seq, &stats, total, session_relative_error(got, want, n),
            (double)ensi_eval_keys_bytes(ses.keys) / (1u << 30));
   else
     fprintf(stderr, "ensi bench layer: %s: %s\n", ensi_strerror(s), ensi_error_detail());

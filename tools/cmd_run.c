@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "commands.h"
 #include "run_report.h"
 #include "session.h"
@@ -36,7 +37,7 @@ static void progress(void *user, int layer, int layers, const char *what) {
   const double *start = user;
   const bool tty = isatty(fileno(stderr));
   fprintf(stderr, tty ? "\r  [%6.1f s] layer %d/%d: %-24s" : "  [%6.1f s] layer %d/%d: %s\n",
-          session_now() - *start, layer + 1, layers, what);
+          bench_now() - *start, layer + 1, layers, what);
   fflush(stderr);
 }
 
@@ -47,15 +48,6 @@ static int argmax_last(const double *logits, size_t rows, int vocab) {
     if (v[i] > v[best])
       best = i;
   return best;
-}
-
-static double relative_error(const double *got, const double *want, size_t n) {
-  double err = 0, scale = 0;
-  for (size_t i = 0; i < n; i++) {
-    err = fmax(err, fabs(got[i] - want[i]));
-    scale = fmax(scale, fabs(want[i]));
-  }
-  return scale > 0 ? err / scale : err;
 }
 
 /* The plaintext runs into hidden[0..3): with the session's polynomials, with exact sigmoid
@@ -88,18 +80,18 @@ static ensi_status plaintext_runs(const ensi_model *m, const session *ses, const
 static ensi_status encrypted_run(const ensi_model *m, session *ses, const int32_t *tokens,
                                  size_t rows, double *hidden, const run_options *o, run_report *r) {
   ensi_enc_matrix *x = NULL;
-  double t = session_now();
+  double t = bench_now();
   ensi_status s = ensi_henn_encrypt_tokens(&x, &ses->setup, m, tokens, rows, ses->pk);
-  r->encrypt_s = session_now() - t;
-  t = session_now();
+  r->encrypt_s = bench_now() - t;
+  t = bench_now();
   ses->setup.progress = o->json ? NULL : progress;
   ses->setup.progress_user = &t;
   if (s == ENSI_OK)
     s = ensi_henn_forward(&ses->setup, m, x, &r->stats);
-  r->server_s = session_now() - t;
+  r->server_s = bench_now() - t;
   if (!o->json && isatty(fileno(stderr)))
     fprintf(stderr, "\n");
-  t = session_now();
+  t = bench_now();
   const size_t vocab = (size_t)m->config.vocab;
   double *logits = malloc(rows * vocab * sizeof *logits);
   if (s == ENSI_OK)
@@ -114,7 +106,7 @@ static ensi_status encrypted_run(const ensi_model *m, session *ses, const int32_
     s = ensi_lm_head(m, hidden, rows, logits);
   if (s == ENSI_OK)
     r->token_encrypted = argmax_last(logits, rows, m->config.vocab);
-  r->decrypt_s = session_now() - t;
+  r->decrypt_s = bench_now() - t;
   free(logits);
   ensi_enc_matrix_free(x);
   return s;
@@ -178,9 +170,9 @@ static int run(const run_options *o, const char *dir) {
   int status = s == ENSI_OK ? 0 : fail("encrypted round trip", s);
   char *text = NULL;
   if (s == ENSI_OK) {
-    r.error_reference = relative_error(hidden, plain[0], hid);
-    r.error_sigmoid = relative_error(hidden, plain[1], hid);
-    r.error_exact = relative_error(hidden, plain[2], hid);
+    r.error_reference = session_relative_error(hidden, plain[0], hid);
+    r.error_sigmoid = session_relative_error(hidden, plain[1], hid);
+    r.error_exact = session_relative_error(hidden, plain[2], hid);
     if (ensi_tokenizer_decode(tok, &r.token_encrypted, 1, &text) == ENSI_OK)
       r.text_encrypted = text;
     run_report_print(o->json ? stderr : stdout, &r);

@@ -1,13 +1,18 @@
 /* Sessions of encrypted inference for the tools (see session.h). */
 #include "session.h"
 
+#include <math.h>
 #include <string.h>
-#include <time.h>
 
-double session_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+#include "bench_util.h"
+
+double session_relative_error(const double *got, const double *want, size_t n) {
+  double err = 0, scale = 0;
+  for (size_t i = 0; i < n; i++) {
+    err = fmax(err, fabs(got[i] - want[i]));
+    scale = fmax(scale, fabs(want[i]));
+  }
+  return scale > 0 ? err / scale : err;
 }
 
 static ensi_status make_context(session *s, const char *preset) {
@@ -25,24 +30,24 @@ ensi_status session_open(session *s, const char *preset, const ensi_model *model
   ensi_henn_setup *setup = &s->setup;
   setup->approx = *approx_degrees;
   setup->layers = layers;
-  double t = session_now();
+  double t = bench_now();
   if (st == ENSI_OK) /* the model operator's calibration, on random prompts of the same length */
     st = ensi_henn_calibrate(model, rows, 32, 1, &setup->approx, &setup->bound);
-  s->calibrate_s = session_now() - t;
+  s->calibrate_s = bench_now() - t;
   const size_t slots = st == ENSI_OK ? ensi_henn_default_slots(s->ctx, &model->config, rows) : 0;
   ensi_bootstrap_config config;
   if (st == ENSI_OK)
     st = ensi_bootstrap_config_default(&config, s->ctx, slots);
   if (st == ENSI_OK)
     st = ensi_bootstrapper_create(&s->boot, s->ctx, &config);
-  t = session_now();
+  t = bench_now();
   if (st == ENSI_OK) /* the client's keys */
     st = ensi_secret_key_generate(&s->sk, s->ctx, NULL);
   if (st == ENSI_OK)
     st = ensi_public_key_generate(&s->pk, s->ctx, s->sk, NULL);
   if (st == ENSI_OK)
     st = ensi_henn_keys_generate(&s->keys, s->ctx, s->sk, s->boot, slots, rows);
-  s->keygen_s = session_now() - t;
+  s->keygen_s = bench_now() - t;
   setup->ctx = s->ctx;
   setup->keys = s->keys;
   setup->boot = s->boot;

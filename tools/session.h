@@ -23,6 +23,7 @@ ensi_status session_open(session *s, const char *preset, const ensi_model *model
                          int layers, const ensi_forward_options *approx_degrees);
 void session_close(session *s);
 
-double session_now(void);
+/* max |got - want| / max |want| over n values: the error measure of `ensi run` and the benchmarks. */
+double session_relative_error(const double *got, const double *want, size_t n);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "base/error.h"
 #include "henn/henn_eval.h"
+#include "henn/matrix_internal.h"
 #include "math/chebyshev.h"
 
 static const char *const stage_names[ENSI_STAGE_COUNT] = {
@@ -24,19 +25,12 @@ const char *ensi_henn_stage_name(ensi_henn_stage stage) {
   return stage < ENSI_STAGE_COUNT ? stage_names[stage] : "?";
 }
 
-static size_t block_for(size_t rows) {
-  size_t b = 1;
-  while (b < rows)
-    b *= 2;
-  return b;
-}
-
 size_t ensi_henn_slots(const ensi_henn_setup *setup, size_t rows) {
   if (!setup)
     return 0;
   if (setup->boot)
     return ensi_bootstrapper_config(setup->boot)->slots;
-  return 2 * block_for(rows);
+  return 2 * ensi_henn_block(rows);
 }
 
 double ensi_henn_input_scale(const ensi_henn_setup *setup) {
@@ -48,7 +42,7 @@ double ensi_henn_input_scale(const ensi_henn_setup *setup) {
 }
 
 size_t ensi_henn_rotation_steps(size_t slots, size_t rows, long long *steps) {
-  const size_t block = block_for(rows);
+  const size_t block = ensi_henn_block(rows);
   size_t count = 0;
   for (size_t j = 1; j < block && j < ENSI_HENN_MAX_BLOCK; j++)
     steps[count++] = -(long long)j;

@@ -3,13 +3,13 @@
 
 #include "base/error.h"
 #include "henn/henn_eval.h"
+#include "henn/matrix_internal.h"
 
 size_t ensi_henn_default_slots(const ensi_context *ctx, const ensi_model_config *c, size_t rows) {
   if (!ctx || !c || rows == 0)
     return 0;
-  size_t block = 1, slots = 1;
-  while (block < rows)
-    block *= 2;
+  const size_t block = ensi_henn_block(rows);
+  size_t slots = 1;
   const size_t widest = (size_t)(c->intermediate > c->hidden ? c->intermediate : c->hidden);
   while (slots < widest * block)
     slots *= 2;

@@ -5,16 +5,16 @@
 
 #include "base/error.h"
 
-static size_t power_of_two_at_least(size_t n) {
+size_t ensi_henn_block(size_t rows) {
   size_t p = 2;
-  while (p < n)
+  while (p < rows)
     p *= 2;
   return p;
 }
 
 ensi_status ensi_enc_matrix_create(ensi_enc_matrix **out, const ensi_context *ctx, size_t rows,
                                    size_t cols, size_t slots, size_t level) {
-  const size_t block = power_of_two_at_least(rows);
+  const size_t block = ensi_henn_block(rows);
   if (slots == 0)
     slots = 2 * block;
   if (!out || !ctx || rows == 0 || cols == 0 || slots < 2 * block || (slots & (slots - 1)) ||

@@ -4,6 +4,9 @@
 
 #include <ensi/henn.h>
 
+/* The token block b of `rows` tokens: the power of two at least rows (and at least 2). */
+size_t ensi_henn_block(size_t rows);
+
 /* rows x cols of fresh zero ciphertexts at `level`, read with `slots` slots (0: 2 b). */
 ensi_status ensi_enc_matrix_create(ensi_enc_matrix **out, const ensi_context *ctx, size_t rows,
                                    size_t cols, size_t slots, size_t level);

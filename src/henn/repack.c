@@ -97,7 +97,9 @@ static double unpack_target(const henn_eval *ev, const henn_repack_plan *plan, s
   return henn_prime(ev, level < plan->partner_level ? level : plan->partner_level);
 }
 
-/* Packs columns[0 .. used), bootstraps, applies the plan's function, unpacks. */
+/* Packs columns[0 .. used), bootstraps, applies the plan's function, unpacks. The pack is built in
+ * columns[0] and continues in its own ciphertext (the bootstrap's output, or a copy), because
+ * unpacking overwrites every column. */
 static ensi_status repack_group(henn_eval *ev, ensi_ciphertext **columns, size_t used,
                                 const henn_repack_plan *plan) {
   const ensi_bootstrapper *bt = ev->setup->boot;
@@ -105,41 +107,35 @@ static ensi_status repack_group(henn_eval *ev, ensi_ciphertext **columns, size_t
   henn_begin(ev, &mark, NULL);
   ensi_status s = pack(ev, columns, used);
   henn_end(ev, ENSI_STAGE_PACKING, &mark);
-  ensi_ciphertext *p = columns[0];
+  ensi_ciphertext *packed = NULL;
+  if (s == ENSI_OK)
+    s = ensi_ciphertext_create(&packed, ev->ctx, plan->bootstrap ? ensi_bootstrap_output_level(bt)
+                                                                 : ensi_ciphertext_level(columns[0]));
   if (s == ENSI_OK && plan->bootstrap) {
-    ensi_ciphertext *fresh = NULL;
     henn_begin(ev, &mark, "bootstrapping");
-    s = ensi_ciphertext_create(&fresh, ev->ctx, ensi_bootstrap_output_level(bt));
-    p->scale = ev->boot_scale; /* the same ciphertext read as values / bound */
-    if (s == ENSI_OK)
-      s = ensi_bootstrap(ev->ctx, fresh, p, bt, ev->keys);
-    if (s == ENSI_OK)
-      s = ensi_ciphertext_copy(p, fresh);
-    p->scale = ev->work_scale;
-    ensi_ciphertext_free(fresh);
+    columns[0]->scale = ev->boot_scale; /* the same ciphertext read as values / bound */
+    s = ensi_bootstrap(ev->ctx, packed, columns[0], bt, ev->keys);
+    packed->scale = ev->work_scale;
     henn_end(ev, ENSI_STAGE_BOOTSTRAP, &mark);
     if (ev->stats)
       ev->stats->bootstraps++;
+  } else if (s == ENSI_OK) {
+    s = ensi_ciphertext_copy(packed, columns[0]);
   }
   const size_t wanted = plan->keep + 1 + plan->depth;
-  if (s == ENSI_OK && ensi_ciphertext_level(p) > wanted)
-    s = ensi_drop_level(ev->ctx, p, p, wanted);
+  if (s == ENSI_OK && ensi_ciphertext_level(packed) > wanted)
+    s = ensi_drop_level(ev->ctx, packed, packed, wanted);
   if (s == ENSI_OK && plan->fn) {
     henn_begin(ev, &mark, NULL);
-    s = plan->fn(ev, p, plan->arg);
+    s = plan->fn(ev, packed, plan->arg);
     henn_end(ev, plan->who, &mark);
   }
   if (s == ENSI_OK) {
-    ensi_ciphertext *packed = NULL;
     henn_begin(ev, &mark, NULL);
-    s = ensi_ciphertext_create(&packed, ev->ctx, ensi_ciphertext_level(p));
-    if (s == ENSI_OK)
-      s = ensi_ciphertext_copy(packed, p);
-    if (s == ENSI_OK)
-      s = unpack(ev, columns, used, packed, unpack_target(ev, plan, ensi_ciphertext_level(packed)));
-    ensi_ciphertext_free(packed);
+    s = unpack(ev, columns, used, packed, unpack_target(ev, plan, ensi_ciphertext_level(packed)));
     henn_end(ev, ENSI_STAGE_PACKING, &mark);
   }
+  ensi_ciphertext_free(packed);
   return s;
 }
 
