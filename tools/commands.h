@@ -9,5 +9,9 @@ int ensi_cmd_run(int argc, char **argv);
 int ensi_cmd_model(int argc, char **argv);
 int ensi_cmd_generate(int argc, char **argv);
 int ensi_cmd_tokenize(int argc, char **argv);
+int ensi_cmd_keygen(int argc, char **argv);
+int ensi_cmd_encrypt(int argc, char **argv);
+int ensi_cmd_eval(int argc, char **argv);
+int ensi_cmd_decrypt(int argc, char **argv);
 
 #endif

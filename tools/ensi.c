@@ -14,6 +14,10 @@ typedef struct {
 
 static const subcommand subcommands[] = {
     {"run", ensi_cmd_run, "full encrypted round trip on a model (default: embedded tiny model)"},
+    {"keygen", ensi_cmd_keygen, "client: secret, public and evaluation keys for a model (KEYDIR)"},
+    {"encrypt", ensi_cmd_encrypt, "client: tokenize, embed and encrypt a prompt into a request"},
+    {"eval", ensi_cmd_eval, "server: run the model on a request with an evaluation-key bundle"},
+    {"decrypt", ensi_cmd_decrypt, "client: decrypt a response, final norm, LM head, next token"},
     {"bench", ensi_cmd_bench, "benchmarks: ntt, ckks, boot, ... (ensi bench help)"},
     {"model", ensi_cmd_model, "model synth: write a synthetic BitNet checkpoint"},
     {"generate", ensi_cmd_generate, "plaintext greedy generation with the reference forward pass"},

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bench_util.h"
+#include "party.h"
 
 double session_relative_error(const double *got, const double *want, size_t n) {
   double err = 0, scale = 0;
@@ -32,7 +33,8 @@ ensi_status session_open(session *s, const char *preset, const ensi_model *model
   setup->layers = layers;
   double t = bench_now();
   if (st == ENSI_OK) /* the model operator's calibration, on random prompts of the same length */
-    st = ensi_henn_calibrate(model, rows, 32, 1, &setup->approx, &setup->bound);
+    st = ensi_henn_calibrate(model, rows, PARTY_CALIBRATION_PROMPTS, PARTY_CALIBRATION_SEED,
+                             &setup->approx, &setup->bound);
   s->calibrate_s = bench_now() - t;
   const size_t slots = st == ENSI_OK ? ensi_henn_default_slots(s->ctx, &model->config, rows) : 0;
   ensi_bootstrap_config config;

@@ -13,5 +13,6 @@
 #include <ensi/model.h>
 #include <ensi/tokenizer.h>
 #include <ensi/henn.h>
+#include <ensi/protocol.h>
 
 #endif

@@ -79,7 +79,13 @@ typedef struct {
   double bound;                      /* a power of two >= every |value| that may be refreshed
                                         (ensi_forward_ranges.max_abs, with a margin) */
   int layers;                        /* layers to run (0: all) */
+  size_t block;                      /* token block of the layout (0: the prompt's token count
+                                        rounded up to a power of two); keys made for S tokens
+                                        (ensi_henn_keys_generate) serve every prompt of at most S
+                                        tokens when block is that of S */
   void (*progress)(void *user, int layer, int layers, const char *what);
+  bool (*stop)(void *user);          /* polled before each attention and FFN block (with
+                                        progress_user): true ends the pass with ENSI_ERR_LIMIT */
   void *progress_user;
 } ensi_henn_setup;
 
@@ -116,7 +122,7 @@ ensi_status ensi_henn_keys_generate(ensi_eval_keys **out, const ensi_context *ct
                                     size_t slots, size_t rows);
 
 /* The slot count of the column ciphertexts under this setup (the bootstrapper's; without one,
- * 2 b for `rows` tokens). */
+ * twice the token block of `rows` tokens). */
 size_t ensi_henn_slots(const ensi_henn_setup *setup, size_t rows);
 
 /* The scale the client encrypts at: the bootstrapper's input scale divided by the bound, so that
@@ -139,8 +145,9 @@ ensi_status ensi_henn_encrypt_tokens(ensi_enc_matrix **out, const ensi_henn_setu
                                      const ensi_public_key *pk);
 
 /* The server's side: runs the layers on x in place; x ends as the encrypted last hidden states
- * (before the final norm, which the client applies with the LM head: ensi_lm_head). stats
- * (may be NULL) receives the breakdown. */
+ * (before the final norm, which the client applies with the LM head: ensi_lm_head). x must be
+ * what ensi_henn_encrypt_tokens makes under the same setup (its slots, block, level and scale;
+ * ENSI_ERR_MISMATCH for another level or scale). stats (may be NULL) receives the breakdown. */
 ensi_status ensi_henn_forward(const ensi_henn_setup *setup, const ensi_model *model,
                               ensi_enc_matrix *x, ensi_henn_stats *stats);
 

@@ -62,6 +62,10 @@ ensi_status ensi_model_config_parse(ensi_model_config *out, const char *json, si
 ensi_status ensi_model_load(ensi_model **out, const char *dir);
 void ensi_model_free(ensi_model *model);
 
+/* BLAKE2b-256 over the configuration and every value the forward pass reads: equal for equal
+ * models, whichever file they were loaded from. Client and server compare it. */
+ensi_status ensi_model_fingerprint(const ensi_model *model, uint8_t out[32]);
+
 /* Loads a GGUF file (v2/v3; F32, F16, BF16, TQ1_0, TQ2_0, I2_S tensors) with the llama.cpp
  * BitNet tensor names (token_embd, blk.N.attn_q, ...). */
 ensi_status ensi_model_load_gguf(ensi_model **out, const char *path);

@@ -25,12 +25,17 @@ const char *ensi_henn_stage_name(ensi_henn_stage stage) {
   return stage < ENSI_STAGE_COUNT ? stage_names[stage] : "?";
 }
 
+/* The token block of `rows` tokens under this setup. */
+static size_t setup_block(const ensi_henn_setup *setup, size_t rows) {
+  return setup->block ? setup->block : ensi_henn_block(rows);
+}
+
 size_t ensi_henn_slots(const ensi_henn_setup *setup, size_t rows) {
   if (!setup)
     return 0;
   if (setup->boot)
     return ensi_bootstrapper_config(setup->boot)->slots;
-  return 2 * ensi_henn_block(rows);
+  return 2 * setup_block(setup, rows);
 }
 
 double ensi_henn_input_scale(const ensi_henn_setup *setup) {
@@ -71,6 +76,8 @@ static ensi_status fit(double **out, int degree, double lo, double hi,
   return ensi_chebyshev_fit(*out, degree, lo, hi, f, NULL);
 }
 
+static size_t input_level(const ensi_henn_setup *setup);
+
 static void eval_free(henn_eval *ev) {
   free(ev->sigmoid);
   free(ev->silu);
@@ -85,13 +92,21 @@ static ensi_status eval_init(henn_eval *ev, const ensi_henn_setup *st, const ens
   if (!st->ctx || !st->keys || !(st->bound > 0) || o->attention != ENSI_ATTENTION_SIGMOID_POLY)
     return ensi_fail(ENSI_ERR_ARG, "encrypted forward: the setup needs keys, a bound and the "
                      "sigmoid-poly attention");
-  if (x->block > ENSI_HENN_MAX_BLOCK)
-    return ensi_fail(ENSI_ERR_ARG, "encrypted forward: %zu tokens, at most %d", x->rows,
-                     ENSI_HENN_MAX_BLOCK);
+  if (x->block > ENSI_HENN_MAX_BLOCK || x->block != setup_block(st, x->rows))
+    return ensi_fail(ENSI_ERR_ARG, "encrypted forward: %zu tokens in a block of %zu, expected at "
+                     "most %d tokens in a block of %zu", x->rows, x->block, ENSI_HENN_MAX_BLOCK,
+                     setup_block(st, x->rows));
   if (x->cols != (size_t)model->config.hidden || x->slots != ensi_henn_slots(st, x->rows))
     return ensi_fail(ENSI_ERR_ARG, "encrypted forward: input of %zu columns in %zu slots, expected "
                      "%d columns in %zu slots", x->cols, x->slots, model->config.hidden,
                      ensi_henn_slots(st, x->rows));
+  const double scale = ensi_ciphertext_scale(x->column[0]);
+  if (ensi_ciphertext_level(x->column[0]) != input_level(st) ||
+      fabs(scale / ensi_henn_input_scale(st) - 1) > 1e-9)
+    return ensi_fail(ENSI_ERR_MISMATCH, "encrypted forward: input at level %zu and scale 2^%.3f, "
+                     "expected level %zu and scale 2^%.3f (encrypted under another setup?)",
+                     ensi_ciphertext_level(x->column[0]), log2(scale), input_level(st),
+                     log2(ensi_henn_input_scale(st)));
   ev->setup = st;
   ev->ctx = st->ctx;
   ev->keys = st->keys;
@@ -170,6 +185,15 @@ static ensi_status ffn_block(henn_eval *ev, const ensi_layer *l, ensi_enc_matrix
   return s;
 }
 
+/* ENSI_ERR_LIMIT when the caller asks to stop. */
+static ensi_status keep_going(const henn_eval *ev) {
+  const ensi_henn_setup *st = ev->setup;
+  if (st->stop && st->stop(st->progress_user))
+    return ensi_fail(ENSI_ERR_LIMIT, "encrypted forward: stopped by the caller in layer %d",
+                     ev->layer + 1);
+  return ENSI_OK;
+}
+
 ensi_status ensi_henn_forward(const ensi_henn_setup *setup, const ensi_model *model,
                               ensi_enc_matrix *x, ensi_henn_stats *stats) {
   if (!setup || !model || !x)
@@ -181,7 +205,11 @@ ensi_status ensi_henn_forward(const ensi_henn_setup *setup, const ensi_model *mo
   ev.layers = layers;
   for (int i = 0; s == ENSI_OK && i < layers; i++) {
     ev.layer = i;
-    s = attention_block(&ev, model, &model->layers[i], x);
+    s = keep_going(&ev);
+    if (s == ENSI_OK)
+      s = attention_block(&ev, model, &model->layers[i], x);
+    if (s == ENSI_OK)
+      s = keep_going(&ev);
     if (s == ENSI_OK)
       s = ffn_block(&ev, &model->layers[i], x);
   }
@@ -219,8 +247,9 @@ ensi_status ensi_henn_encrypt_tokens(ensi_enc_matrix **out, const ensi_henn_setu
       x[t * hid + i] = model->embeddings[(size_t)tokens[t] * hid + i];
   }
   if (s == ENSI_OK)
-    s = ensi_enc_matrix_encrypt(out, setup->ctx, x, count, hid, ensi_henn_slots(setup, count),
-                                input_level(setup), ensi_henn_input_scale(setup), pk);
+    s = ensi_enc_matrix_encrypt_block(out, setup->ctx, x, count, hid, setup->block,
+                                      ensi_henn_slots(setup, count), input_level(setup),
+                                      ensi_henn_input_scale(setup), pk);
   free(x);
   return s;
 }

@@ -81,7 +81,7 @@ ensi_status henn_shifts(const henn_eval *ev, ensi_ciphertext **outs, const ensi_
 }
 
 ensi_status henn_matrix_new(const henn_eval *ev, ensi_enc_matrix **out, size_t cols, size_t level) {
-  return ensi_enc_matrix_create(out, ev->ctx, ev->rows, cols, ev->slots, level);
+  return ensi_enc_matrix_create(out, ev->ctx, ev->rows, cols, ev->block, ev->slots, level);
 }
 
 ensi_status henn_dot(const henn_eval *ev, ensi_ciphertext *out, ensi_ciphertext *const *a,

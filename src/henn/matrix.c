@@ -13,11 +13,13 @@ size_t ensi_henn_block(size_t rows) {
 }
 
 ensi_status ensi_enc_matrix_create(ensi_enc_matrix **out, const ensi_context *ctx, size_t rows,
-                                   size_t cols, size_t slots, size_t level) {
-  const size_t block = ensi_henn_block(rows);
+                                   size_t cols, size_t block, size_t slots, size_t level) {
+  if (block == 0)
+    block = ensi_henn_block(rows);
   if (slots == 0)
     slots = 2 * block;
-  if (!out || !ctx || rows == 0 || cols == 0 || slots < 2 * block || (slots & (slots - 1)) ||
+  if (!out || !ctx || rows == 0 || cols == 0 || block < ensi_henn_block(rows) ||
+      (block & (block - 1)) || slots < 2 * block || (slots & (slots - 1)) ||
       slots > ensi_params_slots(ensi_context_params(ctx)))
     return ensi_fail(ENSI_ERR_ARG, "encrypted matrix: %zu x %zu in %zu slots does not fit the parameters",
                      rows, cols, slots);
@@ -44,10 +46,17 @@ ensi_status ensi_enc_matrix_create(ensi_enc_matrix **out, const ensi_context *ct
 ensi_status ensi_enc_matrix_encrypt(ensi_enc_matrix **out, const ensi_context *ctx,
                                     const double *x, size_t rows, size_t cols, size_t slots,
                                     size_t level, double scale, const ensi_public_key *pk) {
+  return ensi_enc_matrix_encrypt_block(out, ctx, x, rows, cols, 0, slots, level, scale, pk);
+}
+
+ensi_status ensi_enc_matrix_encrypt_block(ensi_enc_matrix **out, const ensi_context *ctx,
+                                          const double *x, size_t rows, size_t cols, size_t block,
+                                          size_t slots, size_t level, double scale,
+                                          const ensi_public_key *pk) {
   if (!x || !pk)
     return ensi_fail(ENSI_ERR_ARG, "encrypted matrix: null argument");
   ensi_enc_matrix *m;
-  ENSI_TRY(ensi_enc_matrix_create(&m, ctx, rows, cols, slots, level));
+  ENSI_TRY(ensi_enc_matrix_create(&m, ctx, rows, cols, block, slots, level));
   double *column = calloc(m->slots, sizeof *column);
   ensi_plaintext *pt = NULL;
   ensi_status s = column ? ensi_plaintext_create(&pt, ctx, level) : ENSI_ERR_NOMEM;

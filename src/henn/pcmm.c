@@ -29,7 +29,7 @@ ensi_status ensi_ternary_pcmm(const ensi_context *ctx, ensi_enc_matrix **out,
     return ensi_fail(ENSI_ERR_ARG, "pcmm: weight of %d inputs against %zu columns",
                      w ? w->cols : 0, x ? x->cols : 0);
   ensi_enc_matrix *y;
-  ENSI_TRY(ensi_enc_matrix_create(&y, ctx, x->rows, (size_t)w->rows, x->slots,
+  ENSI_TRY(ensi_enc_matrix_create(&y, ctx, x->rows, (size_t)w->rows, x->block, x->slots,
                                   ensi_ciphertext_level(x->column[0])));
   ensi_status status = ENSI_OK;
 #pragma omp parallel for schedule(dynamic, 4)

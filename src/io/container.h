@@ -16,7 +16,11 @@ typedef enum {
   ENSI_OBJECT_PUBLIC_KEY = 3,
   ENSI_OBJECT_EVAL_KEYS = 4,
   ENSI_OBJECT_CIPHERTEXT = 5,
-  ENSI_OBJECT_PLAINTEXT = 6
+  ENSI_OBJECT_PLAINTEXT = 6,
+  ENSI_OBJECT_PROFILE = 7,
+  ENSI_OBJECT_BUNDLE = 8,
+  ENSI_OBJECT_REQUEST = 9,
+  ENSI_OBJECT_RESPONSE = 10
 } ensi_object_type;
 
 /* Wraps payload into a new allocation *out of *out_length bytes. */
