@@ -13,5 +13,7 @@ int ensi_cmd_keygen(int argc, char **argv);
 int ensi_cmd_encrypt(int argc, char **argv);
 int ensi_cmd_eval(int argc, char **argv);
 int ensi_cmd_decrypt(int argc, char **argv);
+int ensi_cmd_serve(int argc, char **argv);
+int ensi_cmd_query(int argc, char **argv);
 
 #endif

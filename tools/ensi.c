@@ -18,6 +18,8 @@ static const subcommand subcommands[] = {
     {"encrypt", ensi_cmd_encrypt, "client: tokenize, embed and encrypt a prompt into a request"},
     {"eval", ensi_cmd_eval, "server: run the model on a request with an evaluation-key bundle"},
     {"decrypt", ensi_cmd_decrypt, "client: decrypt a response, final norm, LM head, next token"},
+    {"serve", ensi_cmd_serve, "server: the HTTP service (sessions, jobs, results)"},
+    {"query", ensi_cmd_query, "client: encrypt, send to a server, wait, decrypt, in one command"},
     {"bench", ensi_cmd_bench, "benchmarks: ntt, ckks, boot, ... (ensi bench help)"},
     {"model", ensi_cmd_model, "model synth: write a synthetic BitNet checkpoint"},
     {"generate", ensi_cmd_generate, "plaintext greedy generation with the reference forward pass"},
