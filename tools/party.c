@@ -36,6 +36,16 @@ static ensi_status check_model(const party *p, const ensi_model *model) {
   return ENSI_OK;
 }
 
+/* BLAKE2b-256 of the saved public key. */
+static ensi_status public_key_id(const party *p, uint8_t id[32]) {
+  uint8_t *bytes;
+  size_t length;
+  TOOL_TRY(ensi_public_key_save(p->ctx, p->pk, &bytes, &length));
+  crypto_generichash(id, 32, bytes, length, NULL, 0);
+  free(bytes);
+  return ENSI_OK;
+}
+
 /* Context and bootstrapper of the profile (the slot count follows from model and S). */
 static ensi_status build(party *p, const ensi_model *model) {
   TOOL_TRY(ensi_context_create(&p->ctx, p->params));
@@ -94,12 +104,13 @@ ensi_status party_keygen(party *p, const char *preset, const ensi_model *model, 
   TOOL_TRY(ensi_params_preset(preset, &lit));
   TOOL_TRY(ensi_params_create(&p->params, &lit));
   p->profile.max_tokens = (uint32_t)max_tokens;
-  TOOL_TRY(ensi_model_fingerprint(model, p->profile.model));
-  TOOL_TRY(ensi_profile_save(p->params, &p->profile, &p->saved_profile, &p->saved_profile_length));
-  ensi_profile_id(p->saved_profile, p->saved_profile_length, p->id);
   TOOL_TRY(build(p, model));
   TOOL_TRY(ensi_secret_key_generate(&p->sk, p->ctx, NULL));
   TOOL_TRY(ensi_public_key_generate(&p->pk, p->ctx, p->sk, NULL));
+  TOOL_TRY(ensi_model_fingerprint(model, p->profile.model));
+  TOOL_TRY(public_key_id(p, p->profile.keys));
+  TOOL_TRY(ensi_profile_save(p->params, &p->profile, &p->saved_profile, &p->saved_profile_length));
+  ensi_profile_id(p->saved_profile, p->saved_profile_length, p->id);
   return ensi_henn_keys_generate(&p->keys, p->ctx, p->sk, p->boot, 0, max_tokens);
 }
 
@@ -173,6 +184,11 @@ static ensi_status load_client_keys(party *p, const char *dir) {
   if (s == ENSI_OK)
     s = ensi_public_key_load(p->ctx, &p->pk, bytes, length);
   free(bytes);
+  uint8_t id[32];
+  if (s == ENSI_OK)
+    s = public_key_id(p, id);
+  if (s == ENSI_OK && memcmp(id, p->profile.keys, sizeof id))
+    s = tool_fail(ENSI_ERR_MISMATCH, "%s/%s is not the key of this profile", dir, PARTY_PUBLIC_FILE);
   return s;
 }
 

@@ -1,7 +1,8 @@
 /* The objects of the non-interactive protocol (docs/PROTOCOL.md, formats in docs/FORMATS.md).
  *
  *   profile   what client and server agree on, public and fixed when the keys are made: the
- *             parameter set, the longest prompt S the keys serve, and the model's fingerprint;
+ *             parameter set, the longest prompt S the keys serve, the model's fingerprint and the
+ *             client's public key's (so a request under other keys is refused, not evaluated);
  *   bundle    profile + the evaluation keys: what a client registers with a server, once;
  *   request   the profile's id + the encrypted embedded prompt (a column-encoded matrix);
  *   response  the profile's id + the encrypted last hidden states.
@@ -26,6 +27,7 @@ typedef struct {
   uint32_t max_tokens;  /* S: prompts of 1..S tokens (the layout's token block is S rounded up
                            to a power of two) */
   uint8_t model[32];    /* ensi_model_fingerprint of the model the keys were made for */
+  uint8_t keys[32];     /* BLAKE2b-256 of the saved public key of the same secret key */
 } ensi_profile;
 
 ensi_status ensi_profile_save(const ensi_params *params, const ensi_profile *profile,

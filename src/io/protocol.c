@@ -53,6 +53,7 @@ ensi_status ensi_profile_save(const ensi_params *params, const ensi_profile *pro
   ensi_writer_init(&w);
   ensi_write_u32(&w, profile->max_tokens);
   ensi_write_bytes(&w, profile->model, sizeof profile->model);
+  ensi_write_bytes(&w, profile->keys, sizeof profile->keys);
   write_nested(&w, saved, saved_length);
   free(saved);
   return seal(&w, ENSI_OBJECT_PROFILE, out, length);
@@ -67,6 +68,7 @@ ensi_status ensi_profile_load(ensi_params **params, ensi_profile *profile, const
   ensi_profile p;
   p.max_tokens = ensi_read_u32(&r);
   ensi_read_bytes(&r, p.model, sizeof p.model);
+  ensi_read_bytes(&r, p.keys, sizeof p.keys);
   const uint8_t *saved = NULL;
   size_t saved_length = 0;
   if (!read_nested(&r, &saved, &saved_length) || ensi_reader_left(&r))
