@@ -33,6 +33,8 @@ prompt="The fox"
 run_token=$("$E" run --model "$dir/model" --preset test-layer --layers 1 --max-tokens 4 \
   --prompt "$prompt" --json 2>/dev/null | tail -1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["token_encrypted"])')
 [ "$(head -1 "$dir/decrypted")" = "next token: $run_token" ] || fail "decrypt $(head -1 "$dir/decrypted") vs run $run_token"
+"$E" decrypt --keys "$dir/keys" --model "$dir/model" --in "$dir/resp" --flood-bits 30 2>/dev/null \
+  | cmp -s - "$dir/decrypted" || fail "noise flooding at 2^-30 changed the answer"
 "$E" eval --model "$dir/model" --evk "$dir/keys/eval.bundle" --in "$dir/req" --out "$dir/x" \
   --layers 1 >/dev/null 2>&1 && fail "eval accepted an insecure bundle without --allow-insecure"
 echo "files: next token $run_token, as ensi run"

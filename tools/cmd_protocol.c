@@ -20,7 +20,7 @@ typedef struct {
   const char *name; /* the subcommand */
   const char *model, *keys, *prompt, *out, *in, *evk, *preset;
   size_t max_tokens;
-  int layers, threads;
+  int layers, threads, flood_bits;
   bool allow_insecure;
 } step_options;
 
@@ -30,9 +30,11 @@ static int usage(const char *name, FILE *out) {
           "       ensi encrypt --keys KEYDIR --model DIR --prompt TEXT --out REQUEST\n"
           "       ensi eval    --model DIR --evk BUNDLE --in REQUEST --out RESPONSE [--layers L]\n"
           "                    [--allow-insecure] [--threads T]\n"
-          "       ensi decrypt --keys KEYDIR --model DIR --in RESPONSE\n"
+          "       ensi decrypt --keys KEYDIR --model DIR --in RESPONSE [--flood-bits B]\n"
           "  keygen writes KEYDIR/{%s,%s (0600),%s,%s}; the default preset is n16-boot\n"
-          "  (128-bit security) and S = 8 tokens. Only %s goes to the server.\n",
+          "  (128-bit security) and S = 8 tokens. Only %s goes to the server.\n"
+          "  --flood-bits B: Gaussian noise of 2^-B times the largest value on the decrypted\n"
+          "  values before use (docs/THREAT-MODEL.md); default off\n",
           PARTY_PROFILE_FILE, PARTY_SECRET_FILE, PARTY_PUBLIC_FILE, PARTY_BUNDLE_FILE,
           PARTY_BUNDLE_FILE);
   (void)name;
@@ -51,7 +53,8 @@ static int parse(int argc, char **argv, step_options *o) {
       {"in", required_argument, 0, 'i'},         {"evk", required_argument, 0, 'e'},
       {"preset", required_argument, 0, 's'},     {"max-tokens", required_argument, 0, 'n'},
       {"layers", required_argument, 0, 'l'},     {"threads", required_argument, 0, 't'},
-      {"allow-insecure", no_argument, 0, 'a'},   {"help", no_argument, 0, 'h'},
+      {"allow-insecure", no_argument, 0, 'a'},   {"flood-bits", required_argument, 0, 'f'},
+      {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
   memset(o, 0, sizeof *o);
   o->name = argv[0];
@@ -72,11 +75,13 @@ static int parse(int argc, char **argv, step_options *o) {
     case 'l': o->layers = atoi(optarg); break;
     case 't': o->threads = atoi(optarg); break;
     case 'a': o->allow_insecure = true; break;
+    case 'f': o->flood_bits = atoi(optarg); break;
     case 'h': return usage(o->name, stdout) + 1; /* 1: help printed */
     default: return usage(o->name, stderr);
     }
   }
-  if (optind != argc || !o->model || o->threads < 1 || o->layers < 0)
+  if (optind != argc || !o->model || o->threads < 1 || o->layers < 0 || o->flood_bits < 0 ||
+      o->flood_bits > 60)
     return usage(o->name, stderr);
   omp_set_num_threads(o->threads);
   return 0;
@@ -172,7 +177,7 @@ static int decrypt_step(const step_options *o, const ensi_model *m) {
   if (s == ENSI_OK)
     s = ensi_file_read(o->in, &response, &length, PARTY_MAX_FILE);
   if (s == ENSI_OK)
-    s = party_decrypt(&p, m, o->model, response, length, &token, &text);
+    s = party_decrypt(&p, m, o->model, response, length, o->flood_bits, &token, &text);
   const int status = s == ENSI_OK ? 0 : fail(o->name, "decrypt", s);
   if (s == ENSI_OK)
     printf("next token: %d\n%s\n", token, text);

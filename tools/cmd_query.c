@@ -20,11 +20,12 @@
 typedef struct {
   const char *server, *keys, *model, *prompt;
   double wait_s; /* how long to wait for an unreachable server */
+  int flood_bits; /* noise flooding at decryption (0: off) */
 } query_options;
 
 static int usage(FILE *out) {
   fprintf(out, "usage: ensi query --server URL --keys KEYDIR --model DIR --prompt TEXT "
-               "[--wait SECONDS]\n"
+               "[--wait SECONDS] [--flood-bits B]\n"
                "  --wait: how long to keep polling a server that stopped answering (default 600)\n");
   return out == stdout ? 0 : 2;
 }
@@ -204,7 +205,8 @@ static int fetch_and_decrypt(const query_options *o, const party *p, const ensi_
   }
   int32_t token = -1;
   char *text = NULL;
-  const ensi_status s = party_decrypt(p, m, o->model, r.body, r.length, &token, &text);
+  const ensi_status s =
+      party_decrypt(p, m, o->model, r.body, r.length, o->flood_bits, &token, &text);
   http_reply_free(&r);
   if (s != ENSI_OK) {
     fprintf(stderr, "ensi query: decrypt: %s: %s\n", ensi_strerror(s), tool_error_detail());
@@ -246,7 +248,8 @@ int ensi_cmd_query(int argc, char **argv) {
   static const struct option options[] = {
       {"server", required_argument, 0, 's'}, {"keys", required_argument, 0, 'k'},
       {"model", required_argument, 0, 'm'},  {"prompt", required_argument, 0, 'p'},
-      {"wait", required_argument, 0, 'w'},   {"help", no_argument, 0, 'h'},
+      {"wait", required_argument, 0, 'w'},   {"flood-bits", required_argument, 0, 'f'},
+      {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
   optind = 1;
   for (int c; (c = getopt_long(argc, argv, "", options, NULL)) != -1;) {
@@ -256,11 +259,13 @@ int ensi_cmd_query(int argc, char **argv) {
     case 'm': o.model = optarg; break;
     case 'p': o.prompt = optarg; break;
     case 'w': o.wait_s = atof(optarg); break;
+    case 'f': o.flood_bits = atoi(optarg); break;
     case 'h': return usage(stdout);
     default: return usage(stderr);
     }
   }
-  if (optind != argc || !o.server || !o.keys || !o.model || !o.prompt || !(o.wait_s >= 0))
+  if (optind != argc || !o.server || !o.keys || !o.model || !o.prompt || !(o.wait_s >= 0) ||
+      o.flood_bits < 0 || o.flood_bits > 60)
     return usage(stderr);
   ensi_model *m = NULL;
   const ensi_status s = ensi_model_load(&m, o.model);

@@ -270,8 +270,28 @@ static ensi_status next_token(const ensi_model *model, const double *hidden, siz
   return s;
 }
 
+/* A standard normal sample from the operating system's randomness (Box-Muller). */
+static double gaussian(void) {
+  uint64_t u[2];
+  randombytes_buf(u, sizeof u);
+  const double a = ((double)(u[0] >> 11) + 0.5) * 0x1p-53, b = (double)(u[1] >> 11) * 0x1p-53;
+  return sqrt(-2 * log(a)) * cos(2 * M_PI * b);
+}
+
+/* Noise flooding: values += N(0, (2^-bits max |value|)^2), so that what the client computes and
+ * shows depends on the decryption error only through a much larger fresh noise. */
+static void flood(double *values, size_t count, int bits) {
+  double largest = 0;
+  for (size_t i = 0; i < count; i++)
+    largest = fmax(largest, fabs(values[i]));
+  const double sigma = ldexp(largest, -bits);
+  for (size_t i = 0; i < count; i++)
+    values[i] += sigma * gaussian();
+}
+
 ensi_status party_decrypt(const party *p, const ensi_model *model, const char *model_dir,
-                          const uint8_t *response, size_t length, int32_t *token, char **text) {
+                          const uint8_t *response, size_t length, int flood_bits,
+                          int32_t *token, char **text) {
   tool_error_clear();
   ensi_enc_matrix *y = NULL;
   double *hidden = NULL;
@@ -284,6 +304,8 @@ ensi_status party_decrypt(const party *p, const ensi_model *model, const char *m
     s = ENSI_ERR_NOMEM;
   if (s == ENSI_OK)
     s = ensi_enc_matrix_decrypt(p->ctx, hidden, y, p->sk);
+  if (s == ENSI_OK && flood_bits > 0)
+    flood(hidden, y->rows * y->cols, flood_bits);
   if (s == ENSI_OK)
     s = next_token(model, hidden, y->rows, token);
   if (s == ENSI_OK)

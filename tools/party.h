@@ -65,8 +65,11 @@ ensi_status party_evaluate(const party *p, const ensi_model *model, const uint8_
                            size_t *response_length, ensi_henn_stats *stats);
 
 /* Client: decrypts a response, applies the final norm and LM head; the greedy next token and its
- * text (free() it). */
+ * text (free() it). flood_bits > 0 floods the decrypted values with Gaussian noise of standard
+ * deviation 2^-flood_bits times their largest magnitude before anything is computed from them
+ * (docs/THREAT-MODEL.md, IND-CPA-D); 0 leaves them as decrypted. */
 ensi_status party_decrypt(const party *p, const ensi_model *model, const char *model_dir,
-                          const uint8_t *response, size_t length, int32_t *token, char **text);
+                          const uint8_t *response, size_t length, int flood_bits,
+                          int32_t *token, char **text);
 
 #endif
