@@ -17,7 +17,7 @@ FUZZ_SECONDS ?= 60
 DEBIAN_PACKAGES := build-essential cmake pkg-config clang libclang-rt-14-dev libomp-14-dev \
                    libsodium-dev libjansson-dev libprotobuf-c-dev protobuf-c-compiler libgmp-dev \
                    sentencepiece python3-sentencepiece libmicrohttpd-dev \
-                   libcurl4-openssl-dev curl
+                   libcurl4-openssl-dev curl gnuplot-nox
 
 .PHONY: all build deps test test-fast test-asan fuzz bench run install clean
 

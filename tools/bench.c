@@ -20,6 +20,7 @@ int ensi_bench_ckks(int argc, char **argv, const bench_options *opt);
 int ensi_bench_boot(int argc, char **argv, const bench_options *opt);
 int ensi_bench_forward(int argc, char **argv, const bench_options *opt);
 int ensi_bench_layer(int argc, char **argv, const bench_options *opt);
+int ensi_bench_paper(int argc, char **argv, const bench_options *opt);
 
 static const benchmark benchmarks[] = {
     {"version", ensi_bench_version, "timer self-check: prints the library version and clock overhead", true},
@@ -32,6 +33,9 @@ static const benchmark benchmarks[] = {
     /* minutes and gigabytes at n16-boot: run by name */
     {"layer", ensi_bench_layer, "one encrypted layer (--shape S, default large; --seq S, default 128; "
                                 "--preset P, default n16-boot)", false},
+    /* minutes at n16-boot: run by name */
+    {"paper", ensi_bench_paper, "the paper's claims: ENSI kernels against NEXUS baselines "
+                                "(--shape bert|large, --seq S, --plot FILE.svg)", false},
 };
 static const size_t benchmark_count = sizeof benchmarks / sizeof benchmarks[0];
 

@@ -46,13 +46,13 @@ static ensi_status public_key_id(const party *p, uint8_t id[32]) {
   return ENSI_OK;
 }
 
-/* Context and bootstrapper of the profile (the slot count follows from model and S). */
-static ensi_status build(party *p, const ensi_model *model) {
+/* Context and bootstrapper configuration of the profile (the slot count follows from the model
+ * and S); the bootstrapper itself only where keys are made or layers run. */
+static ensi_status build(party *p, const ensi_model *model, bool bootstrapper) {
   TOOL_TRY(ensi_context_create(&p->ctx, p->params));
   const size_t slots = ensi_henn_default_slots(p->ctx, &model->config, p->profile.max_tokens);
-  ensi_bootstrap_config config;
-  TOOL_TRY(ensi_bootstrap_config_default(&config, p->ctx, slots));
-  return ensi_bootstrapper_create(&p->boot, p->ctx, &config);
+  TOOL_TRY(ensi_bootstrap_config_default(&p->boot_config, p->ctx, slots));
+  return bootstrapper ? ensi_bootstrapper_create(&p->boot, p->ctx, &p->boot_config) : ENSI_OK;
 }
 
 static ensi_status adopt_profile(party *p, const uint8_t *saved, size_t length,
@@ -88,6 +88,7 @@ ensi_status party_setup(const party *p, const ensi_model *model, size_t rows,
   setup->ctx = p->ctx;
   setup->keys = p->keys;
   setup->boot = p->boot;
+  setup->boot_config = &p->boot_config;
   setup->block = block_of(p->profile.max_tokens);
   return party_calibrate(model, rows, &setup->approx, &setup->bound);
 }
@@ -104,7 +105,7 @@ ensi_status party_keygen(party *p, const char *preset, const ensi_model *model, 
   TOOL_TRY(ensi_params_preset(preset, &lit));
   TOOL_TRY(ensi_params_create(&p->params, &lit));
   p->profile.max_tokens = (uint32_t)max_tokens;
-  TOOL_TRY(build(p, model));
+  TOOL_TRY(build(p, model, true));
   TOOL_TRY(ensi_secret_key_generate(&p->sk, p->ctx, NULL));
   TOOL_TRY(ensi_public_key_generate(&p->pk, p->ctx, p->sk, NULL));
   TOOL_TRY(ensi_model_fingerprint(model, p->profile.model));
@@ -142,16 +143,15 @@ static ensi_status save_secret(const party *p, const char *dir) {
 }
 
 static ensi_status save_bundle(const party *p, const char *dir) {
-  uint8_t *keys = NULL, *bundle = NULL;
-  size_t keys_length = 0, length = 0;
+  char path[4096];
+  if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, PARTY_BUNDLE_FILE) >= sizeof path)
+    return tool_fail(ENSI_ERR_ARG, "path too long: %s", dir);
+  uint8_t *keys = NULL;
+  size_t keys_length = 0;
   ensi_status s = ensi_eval_keys_save(p->ctx, p->keys, &keys, &keys_length);
   if (s == ENSI_OK)
-    s = ensi_bundle_save(p->saved_profile, p->saved_profile_length, keys, keys_length, &bundle,
-                         &length);
+    s = ensi_bundle_write_file(path, p->saved_profile, p->saved_profile_length, keys, keys_length);
   free(keys);
-  if (s == ENSI_OK)
-    s = write_in(dir, PARTY_BUNDLE_FILE, bundle, length, 0644);
-  free(bundle);
   return s;
 }
 
@@ -204,7 +204,7 @@ ensi_status party_open_client(party *p, const char *dir, const ensi_model *model
   if (s == ENSI_OK)
     s = check_model(p, model);
   if (s == ENSI_OK)
-    s = build(p, model);
+    s = build(p, model, false);
   return s == ENSI_OK ? load_client_keys(p, dir) : s;
 }
 
@@ -329,7 +329,7 @@ ensi_status party_open_server(party *p, const uint8_t *bundle, size_t length,
   TOOL_TRY(ensi_bundle_split(bundle, length, &profile, &profile_length, &keys, &keys_length));
   TOOL_TRY(adopt_profile(p, profile, profile_length, allow_insecure));
   TOOL_TRY(check_model(p, model));
-  TOOL_TRY(build(p, model));
+  TOOL_TRY(build(p, model, true));
   return ensi_eval_keys_load(p->ctx, &p->keys, keys, keys_length);
 }
 

@@ -20,7 +20,8 @@
 typedef struct {
   ensi_params *params;
   ensi_context *ctx;
-  ensi_bootstrapper *boot;
+  ensi_bootstrapper *boot;        /* server (and the client at key generation) */
+  ensi_bootstrap_config boot_config; /* both: the bootstrapper's slot count and input scale */
   ensi_profile profile;
   uint8_t id[32];         /* the profile id requests and responses carry */
   ensi_secret_key *sk;    /* client only */

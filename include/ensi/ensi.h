@@ -14,5 +14,6 @@
 #include <ensi/tokenizer.h>
 #include <ensi/henn.h>
 #include <ensi/protocol.h>
+#include <ensi/baselines.h>
 
 #endif

@@ -74,6 +74,9 @@ typedef struct {
   const ensi_context *ctx;
   const ensi_eval_keys *keys;        /* relinearization, ensi_henn_rotation_steps, bootstrapping */
   const ensi_bootstrapper *boot;     /* NULL: no refresh (fails when levels run out) */
+  const ensi_bootstrap_config *boot_config; /* when boot is NULL: the configuration of the
+                                        server's bootstrapper, all a client needs to encrypt
+                                        (slot count and input scale) without building one */
   ensi_forward_options approx;       /* the polynomials: attention ENSI_ATTENTION_SIGMOID_POLY,
                                         silu_degree > 0, rsqrt_degree[] > 0 (their intervals) */
   double bound;                      /* a power of two >= every |value| that may be refreshed

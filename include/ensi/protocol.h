@@ -41,6 +41,9 @@ void ensi_profile_id(const uint8_t *saved_profile, size_t length, uint8_t id[32]
 /* A bundle of a saved profile and saved evaluation keys (ensi_eval_keys_save). */
 ensi_status ensi_bundle_save(const uint8_t *profile, size_t profile_length, const uint8_t *keys,
                              size_t keys_length, uint8_t **out, size_t *length);
+/* The same bundle written straight to a file (mode 0644), without a copy of the keys in memory. */
+ensi_status ensi_bundle_write_file(const char *path, const uint8_t *profile,
+                                   size_t profile_length, const uint8_t *keys, size_t keys_length);
 /* Checks the bundle's envelope and points at its two parts inside data (each still to be loaded
  * with its own loader). */
 ensi_status ensi_bundle_split(const uint8_t *data, size_t length, const uint8_t **profile,

@@ -30,19 +30,24 @@ static size_t setup_block(const ensi_henn_setup *setup, size_t rows) {
   return setup->block ? setup->block : ensi_henn_block(rows);
 }
 
+/* The bootstrapper's configuration: the server's bootstrapper's or the client's copy. */
+static const ensi_bootstrap_config *boot_config(const ensi_henn_setup *setup) {
+  return setup->boot ? ensi_bootstrapper_config(setup->boot) : setup->boot_config;
+}
+
 size_t ensi_henn_slots(const ensi_henn_setup *setup, size_t rows) {
   if (!setup)
     return 0;
-  if (setup->boot)
-    return ensi_bootstrapper_config(setup->boot)->slots;
+  if (boot_config(setup))
+    return boot_config(setup)->slots;
   return 2 * setup_block(setup, rows);
 }
 
 double ensi_henn_input_scale(const ensi_henn_setup *setup) {
   if (!setup || !setup->ctx || !(setup->bound > 0))
     return 0;
-  if (setup->boot)
-    return ensi_bootstrapper_config(setup->boot)->input_scale / setup->bound;
+  if (boot_config(setup))
+    return boot_config(setup)->input_scale / setup->bound;
   return ensi_params_scale(ensi_context_params(setup->ctx));
 }
 

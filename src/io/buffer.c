@@ -14,6 +14,27 @@ void ensi_writer_free(ensi_writer *w) {
   memset(w, 0, sizeof *w);
 }
 
+/* Moves the contents into a block of `capacity` bytes. */
+static void grow(ensi_writer *w, size_t capacity) {
+  uint8_t *grown = malloc(capacity); /* not realloc: the old block is wiped before release */
+  if (!grown) {
+    w->failed = true;
+    return;
+  }
+  if (w->data) {
+    memcpy(grown, w->data, w->length);
+    sodium_memzero(w->data, w->capacity);
+    free(w->data);
+  }
+  w->data = grown;
+  w->capacity = capacity;
+}
+
+void ensi_writer_reserve(ensi_writer *w, size_t total) {
+  if (!w->failed && total > w->capacity)
+    grow(w, total);
+}
+
 void ensi_write_bytes(ensi_writer *w, const void *bytes, size_t count) {
   if (w->failed || count == 0)
     return;
@@ -21,18 +42,9 @@ void ensi_write_bytes(ensi_writer *w, const void *bytes, size_t count) {
     size_t capacity = w->capacity ? w->capacity : 256;
     while (capacity < w->length + count)
       capacity *= 2;
-    uint8_t *grown = malloc(capacity); /* not realloc: the old block is wiped before release */
-    if (!grown) {
-      w->failed = true;
+    grow(w, capacity);
+    if (w->failed)
       return;
-    }
-    if (w->data) {
-      memcpy(grown, w->data, w->length);
-      sodium_memzero(w->data, w->capacity);
-      free(w->data);
-    }
-    w->data = grown;
-    w->capacity = capacity;
   }
   memcpy(w->data + w->length, bytes, count);
   w->length += count;

@@ -18,6 +18,8 @@ typedef struct {
 
 void ensi_writer_init(ensi_writer *w);
 void ensi_writer_free(ensi_writer *w);
+/* Makes room for `total` bytes in all, so that writing up to that much never moves the buffer. */
+void ensi_writer_reserve(ensi_writer *w, size_t total);
 void ensi_write_bytes(ensi_writer *w, const void *bytes, size_t count);
 void ensi_write_u8(ensi_writer *w, uint8_t v);
 void ensi_write_u32(ensi_writer *w, uint32_t v);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "io/file.h"
 
 static const uint8_t magic[4] = {'E', 'N', 'S', 'I'};
 
@@ -33,6 +34,74 @@ ensi_status ensi_container_seal(uint8_t **out, size_t *out_length, ensi_object_t
   *out = w.data;
   *out_length = w.length;
   return ENSI_OK;
+}
+
+static void put_header(uint8_t header[ENSI_HEADER_BYTES], ensi_object_type type, uint64_t length) {
+  memcpy(header, magic, sizeof magic);
+  header[4] = ENSI_FORMAT_VERSION & 0xff;
+  header[5] = ENSI_FORMAT_VERSION >> 8;
+  header[6] = (uint8_t)type;
+  header[7] = 0;
+  for (int i = 0; i < 8; i++)
+    header[8 + i] = (uint8_t)(length >> (8 * i));
+}
+
+void ensi_container_start(ensi_writer *w, size_t payload_hint) {
+  ensi_writer_init(w);
+  if (payload_hint)
+    ensi_writer_reserve(w, ENSI_HEADER_BYTES + payload_hint + ENSI_CHECKSUM_BYTES);
+  static const uint8_t room[ENSI_HEADER_BYTES];
+  ensi_write_bytes(w, room, sizeof room);
+}
+
+ensi_status ensi_container_finish(ensi_writer *w, ensi_object_type type, uint8_t **out,
+                                  size_t *out_length) {
+  if (!out || !out_length || w->failed || w->length < ENSI_HEADER_BYTES) {
+    ensi_writer_free(w);
+    return ensi_fail(ENSI_ERR_NOMEM, "serialize: payload could not be built");
+  }
+  put_header(w->data, type, w->length - ENSI_HEADER_BYTES);
+  ensi_writer_reserve(w, w->length + ENSI_CHECKSUM_BYTES);
+  uint8_t checksum[ENSI_CHECKSUM_BYTES];
+  if (!w->failed)
+    crypto_generichash(checksum, sizeof checksum, w->data, w->length, NULL, 0);
+  ensi_write_bytes(w, checksum, sizeof checksum);
+  if (w->failed) {
+    ensi_writer_free(w);
+    return ENSI_ERR_NOMEM;
+  }
+  *out = w->data;
+  *out_length = w->length;
+  memset(w, 0, sizeof *w);
+  return ENSI_OK;
+}
+
+ensi_status ensi_container_write_file(const char *path, ensi_object_type type,
+                                      const uint8_t *const parts[], const size_t lengths[],
+                                      size_t count, unsigned mode) {
+  uint64_t total = 0;
+  for (size_t i = 0; i < count; i++)
+    total += lengths[i];
+  uint8_t header[ENSI_HEADER_BYTES], checksum[ENSI_CHECKSUM_BYTES];
+  put_header(header, type, total);
+  crypto_generichash_state h;
+  crypto_generichash_init(&h, NULL, 0, sizeof checksum);
+  crypto_generichash_update(&h, header, sizeof header);
+  for (size_t i = 0; i < count; i++)
+    crypto_generichash_update(&h, parts[i], lengths[i]);
+  crypto_generichash_final(&h, checksum, sizeof checksum);
+  enum { MAX_PARTS = 8 };
+  if (count > MAX_PARTS - 2)
+    return ensi_fail(ENSI_ERR_ARG, "container: %zu parts, at most %d", count, MAX_PARTS - 2);
+  const uint8_t *all[MAX_PARTS] = {header};
+  size_t sizes[MAX_PARTS] = {sizeof header};
+  for (size_t i = 0; i < count; i++) {
+    all[i + 1] = parts[i];
+    sizes[i + 1] = lengths[i];
+  }
+  all[count + 1] = checksum;
+  sizes[count + 1] = sizeof checksum;
+  return ensi_file_write_parts(path, all, sizes, count + 2, mode);
 }
 
 ensi_status ensi_container_open(ensi_reader *payload, const uint8_t *data, size_t length,

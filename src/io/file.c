@@ -10,9 +10,31 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "io/file.h"
 
 ensi_status ensi_file_write(const char *path, const uint8_t *data, size_t length, unsigned mode) {
   if (!path || (!data && length))
+    return ensi_fail(ENSI_ERR_ARG, "file write: null argument");
+  const uint8_t *parts[1] = {data};
+  const size_t lengths[1] = {length};
+  return ensi_file_write_parts(path, parts, lengths, 1, mode);
+}
+
+static ensi_status write_all(int fd, const char *path, const uint8_t *data, size_t length) {
+  for (size_t done = 0; done < length;) {
+    const ssize_t n = write(fd, data + done, length - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return ensi_fail(ENSI_ERR_IO, "%s: %s", path, strerror(errno));
+    done += (size_t)n;
+  }
+  return ENSI_OK;
+}
+
+ensi_status ensi_file_write_parts(const char *path, const uint8_t *const parts[],
+                                  const size_t lengths[], size_t count, unsigned mode) {
+  if (!path)
     return ensi_fail(ENSI_ERR_ARG, "file write: null argument");
   char temporary[4096];
   if ((size_t)snprintf(temporary, sizeof temporary, "%s.tmp.%ld", path, (long)getpid()) >=
@@ -23,15 +45,8 @@ ensi_status ensi_file_write(const char *path, const uint8_t *data, size_t length
     return ensi_fail(ENSI_ERR_IO, "%s: %s", temporary, strerror(errno));
   ensi_status s = fchmod(fd, (mode_t)mode) == 0 ? ENSI_OK
                                                : ensi_fail(ENSI_ERR_IO, "%s: %s", path, strerror(errno));
-  for (size_t done = 0; s == ENSI_OK && done < length;) {
-    const ssize_t n = write(fd, data + done, length - done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      s = ensi_fail(ENSI_ERR_IO, "%s: %s", path, strerror(errno));
-    else
-      done += (size_t)n;
-  }
+  for (size_t i = 0; s == ENSI_OK && i < count; i++)
+    s = write_all(fd, path, parts[i], lengths[i]);
   if (s == ENSI_OK && fsync(fd) != 0)
     s = ensi_fail(ENSI_ERR_IO, "%s: %s", path, strerror(errno));
   if (close(fd) != 0 && s == ENSI_OK)

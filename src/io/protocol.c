@@ -35,9 +35,7 @@ static void write_nested(ensi_writer *w, const uint8_t *data, size_t length) {
 }
 
 static ensi_status seal(ensi_writer *w, ensi_object_type type, uint8_t **out, size_t *length) {
-  const ensi_status s = ensi_container_seal(out, length, type, w);
-  ensi_writer_free(w);
-  return s;
+  return ensi_container_finish(w, type, out, length);
 }
 
 /* ---- profile and bundle ------------------------------------------------------------------- */
@@ -50,7 +48,7 @@ ensi_status ensi_profile_save(const ensi_params *params, const ensi_profile *pro
   size_t saved_length;
   ENSI_TRY(ensi_params_save(params, &saved, &saved_length));
   ensi_writer w;
-  ensi_writer_init(&w);
+  ensi_container_start(&w, 0);
   ensi_write_u32(&w, profile->max_tokens);
   ensi_write_bytes(&w, profile->model, sizeof profile->model);
   ensi_write_bytes(&w, profile->keys, sizeof profile->keys);
@@ -90,10 +88,24 @@ ensi_status ensi_bundle_save(const uint8_t *profile, size_t profile_length, cons
   if (!profile || !keys || !out || !length)
     return ensi_fail(ENSI_ERR_ARG, "bundle save: null argument");
   ensi_writer w;
-  ensi_writer_init(&w);
+  ensi_container_start(&w, 0);
   write_nested(&w, profile, profile_length);
   write_nested(&w, keys, keys_length);
   return seal(&w, ENSI_OBJECT_BUNDLE, out, length);
+}
+
+ensi_status ensi_bundle_write_file(const char *path, const uint8_t *profile,
+                                   size_t profile_length, const uint8_t *keys, size_t keys_length) {
+  if (!path || !profile || !keys)
+    return ensi_fail(ENSI_ERR_ARG, "bundle write: null argument");
+  uint8_t profile_prefix[8], keys_prefix[8];
+  for (int i = 0; i < 8; i++) {
+    profile_prefix[i] = (uint8_t)((uint64_t)profile_length >> (8 * i));
+    keys_prefix[i] = (uint8_t)((uint64_t)keys_length >> (8 * i));
+  }
+  const uint8_t *const parts[] = {profile_prefix, profile, keys_prefix, keys};
+  const size_t lengths[] = {8, profile_length, 8, keys_length};
+  return ensi_container_write_file(path, ENSI_OBJECT_BUNDLE, parts, lengths, 4, 0644);
 }
 
 ensi_status ensi_bundle_split(const uint8_t *data, size_t length, const uint8_t **profile,
@@ -122,7 +134,7 @@ ensi_status ensi_message_save(const ensi_context *ctx, ensi_message_kind kind,
   uint8_t fingerprint[ID_BYTES];
   ENSI_TRY(ensi_params_fingerprint(ensi_context_params(ctx), fingerprint));
   ensi_writer w;
-  ensi_writer_init(&w);
+  ensi_container_start(&w, 0);
   ensi_write_bytes(&w, fingerprint, sizeof fingerprint);
   ensi_write_bytes(&w, profile_id, ID_BYTES);
   ensi_write_u32(&w, (uint32_t)m->rows);

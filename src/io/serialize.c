@@ -132,18 +132,21 @@ ensi_status ensi_params_load(ensi_params **out, const uint8_t *data, size_t leng
 
 /* ---- shared pieces ---------------------------------------------------------------------- */
 
-static ensi_status begin(ensi_writer *w, const ensi_context *ctx) {
+/* A payload writer (payload_hint: its size when known, 0 otherwise) with the fingerprint. */
+static ensi_status begin_sized(ensi_writer *w, const ensi_context *ctx, size_t payload_hint) {
   uint8_t fingerprint[FINGERPRINT_BYTES];
-  ensi_writer_init(w);
   ENSI_TRY(ensi_params_fingerprint(ensi_context_params(ctx), fingerprint));
+  ensi_container_start(w, payload_hint);
   ensi_write_bytes(w, fingerprint, sizeof fingerprint);
   return ENSI_OK;
 }
 
+static ensi_status begin(ensi_writer *w, const ensi_context *ctx) {
+  return begin_sized(w, ctx, 0);
+}
+
 static ensi_status finish(ensi_writer *w, ensi_object_type type, uint8_t **out, size_t *length) {
-  ensi_status s = ensi_container_seal(out, length, type, w);
-  ensi_writer_free(w);
-  return s;
+  return ensi_container_finish(w, type, out, length);
 }
 
 static ensi_status open_object(ensi_reader *r, const ensi_context *ctx, const uint8_t *data,
@@ -432,8 +435,16 @@ ensi_status ensi_eval_keys_save(const ensi_context *ctx, const ensi_eval_keys *k
                                 size_t *length) {
   if (!ctx || !keys)
     return ensi_fail(ENSI_ERR_ARG, "evaluation keys save: bad argument");
+  size_t size = FINGERPRINT_BYTES + 1 + 1 + 4 + 4;
+  if (keys->relin)
+    size += switching_key_size(ctx, keys->relin->max_level);
+  if (keys->to_sparse)
+    size += switching_key_size(ctx, keys->to_sparse->max_level) +
+            switching_key_size(ctx, keys->from_sparse->max_level);
+  for (size_t i = 0; i < keys->galois_count; i++)
+    size += 8 + switching_key_size(ctx, keys->galois[i].key->max_level);
   ensi_writer w;
-  ENSI_TRY(begin(&w, ctx));
+  ENSI_TRY(begin_sized(&w, ctx, size));
   ensi_write_u8(&w, keys->relin != NULL);
   ensi_write_u8(&w, keys->to_sparse != NULL);
   ensi_write_u32(&w, (uint32_t)keys->sparse_weight);

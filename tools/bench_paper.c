@@ -1,0 +1,533 @@
+/* ensi bench paper [--shape bert|large] [--seq S] [--preset P] [--columns C] [--level L]
+ *                  [--layer-seq T] [--no-layer] [--plot FILE.svg] [--json]
+ * The ENSI paper's claims as ratios measured side by side in one run on one machine
+ * (docs/PAPER.md), each kernel against its NEXUS baseline on this engine at the same parameters:
+ *   pcmm       s x d times d x d (d = 768 bert, 1536 large): the addition-only ternary PCMM
+ *              against one ciphertext-constant multiplication per weight, both in the column
+ *              layout, on the same weights (so the same outputs); timed on C output columns and
+ *              scaled to d (each output column is an independent sum);
+ *   attention  the nonlinearity on s x s scores per head: sigmoid(x - ln s) as one Chebyshev
+ *              polynomial (degree 15) against NEXUS's softmax, both from the level the softmax
+ *              needs, time per head; at --attention-preset (default n16: 128-bit, every prime
+ *              50 bits like the scale, the regime NEXUS's code is written for: it lets scales
+ *              follow the primes, which n16-boot's mixed 40/45/55-bit primes do not allow);
+ *   layer      the bootstrapping share of one encrypted layer of the tiny model at T tokens:
+ *              of the time, and of the key switches (the operation bootstrapping is made of).
+ * --plot draws the times as grouped bars with gnuplot. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ensi/ensi.h>
+
+#include "bench_util.h"
+#include "math/chebyshev.h"
+#include "session.h"
+#include "tempdir.h"
+#include "tool_error.h"
+
+int ensi_bench_paper(int argc, char **argv, const bench_options *opt);
+
+typedef struct {
+  const char *shape, *preset, *attention_preset, *plot;
+  size_t seq, columns, level, layer_seq;
+  bool layer;
+} paper_options;
+
+typedef struct {
+  char kernel[48], ensi[48], baseline[48], shape[64];
+  double ensi_s, baseline_s, ensi_error, baseline_error;
+} paper_row;
+
+typedef struct {
+  ensi_params *params;
+  ensi_context *ctx;
+  ensi_secret_key *sk;
+  ensi_public_key *pk;
+} paper_keys;
+
+/* The larger of two errors, where NaN (a failed result) is the largest. */
+static double worse(double a, double b) { return isnan(a) || isnan(b) ? NAN : fmax(a, b); }
+
+static double uniform(uint64_t *state, double lo, double hi) {
+  *state = *state * 6364136223846793005ull + 1442695040888963407ull;
+  return lo + (hi - lo) * (double)(*state >> 11) * 0x1p-53;
+}
+
+static ensi_status open_keys(paper_keys *k, const char *preset) {
+  memset(k, 0, sizeof *k);
+  ensi_params_literal lit;
+  ensi_status s = ensi_params_preset(preset, &lit);
+  if (s == ENSI_OK)
+    s = ensi_params_create(&k->params, &lit);
+  if (s == ENSI_OK)
+    s = ensi_context_create(&k->ctx, k->params);
+  if (s == ENSI_OK)
+    s = ensi_secret_key_generate(&k->sk, k->ctx, NULL);
+  return s == ENSI_OK ? ensi_public_key_generate(&k->pk, k->ctx, k->sk, NULL) : s;
+}
+
+static void close_keys(paper_keys *k) {
+  ensi_public_key_free(k->pk);
+  ensi_secret_key_free(k->sk);
+  ensi_context_free(k->ctx);
+  ensi_params_free(k->params);
+}
+
+/* ---- pcmm --------------------------------------------------------------------------------- */
+
+enum { DISTINCT_COLUMNS = 32 }; /* input columns encrypted; column j is a copy of j mod 32 */
+
+typedef struct {
+  size_t s, d, c;        /* s x d input, c output columns timed */
+  double *x;             /* s x d */
+  int8_t *trits;         /* c x d */
+  double *weights;       /* the same as reals */
+  ensi_ciphertext *pool[DISTINCT_COLUMNS];
+  ensi_ciphertext **columns;
+} pcmm_case;
+
+static ensi_status pcmm_setup(pcmm_case *p, const paper_keys *k, size_t level, uint64_t *rng) {
+  const size_t s = p->s, d = p->d;
+  p->x = malloc(s * d * sizeof *p->x);
+  p->trits = malloc(p->c * d);
+  p->weights = malloc(p->c * d * sizeof *p->weights);
+  p->columns = malloc(d * sizeof *p->columns);
+  double *column = calloc(ensi_params_slots(k->params), sizeof *column);
+  ensi_plaintext *pt = NULL;
+  ensi_status st = p->x && p->trits && p->weights && p->columns && column
+                       ? ensi_plaintext_create(&pt, k->ctx, level) : ENSI_ERR_NOMEM;
+  for (size_t j = 0; st == ENSI_OK && j < DISTINCT_COLUMNS; j++) {
+    for (size_t i = 0; i < s; i++)
+      column[i] = uniform(rng, -1, 1);
+    for (size_t jj = j; jj < d; jj += DISTINCT_COLUMNS)
+      for (size_t i = 0; i < s; i++)
+        p->x[i * d + jj] = column[i];
+    st = ensi_encode_real(k->ctx, pt, column, 2 * s, ensi_params_scale(k->params));
+    if (st == ENSI_OK)
+      st = ensi_ciphertext_create(&p->pool[j], k->ctx, level);
+    if (st == ENSI_OK)
+      st = ensi_encrypt_pk(k->ctx, p->pool[j], pt, k->pk, NULL);
+  }
+  for (size_t j = 0; st == ENSI_OK && j < d; j++)
+    p->columns[j] = p->pool[j % DISTINCT_COLUMNS];
+  for (size_t i = 0; st == ENSI_OK && i < p->c * d; i++) { /* a third each of -1, 0, +1 */
+    p->trits[i] = (int8_t)((int)(uniform(rng, 0, 3)) - 1);
+    p->weights[i] = p->trits[i];
+  }
+  ensi_plaintext_free(pt);
+  free(column);
+  return st;
+}
+
+static void pcmm_free(pcmm_case *p) {
+  for (size_t j = 0; j < DISTINCT_COLUMNS; j++)
+    ensi_ciphertext_free(p->pool[j]);
+  free(p->x);
+  free(p->trits);
+  free(p->weights);
+  free(p->columns);
+}
+
+/* max |Y - X W^T| / max |X W^T| over the c output columns. */
+static double pcmm_error(const pcmm_case *p, const paper_keys *k, const ensi_enc_matrix *y) {
+  double *got = malloc(p->s * p->c * sizeof *got), err = INFINITY, scale = 0, worst = 0;
+  if (got && ensi_enc_matrix_decrypt(k->ctx, got, y, k->sk) == ENSI_OK) {
+    for (size_t i = 0; i < p->s; i++)
+      for (size_t o = 0; o < p->c; o++) {
+        double want = 0;
+        for (size_t j = 0; j < p->d; j++)
+          want += p->weights[o * p->d + j] * p->x[i * p->d + j];
+        worst = worse(worst, fabs(got[i * p->c + o] - want));
+        scale = fmax(scale, fabs(want));
+      }
+    err = worst / scale;
+  }
+  free(got);
+  return err;
+}
+
+static ensi_status bench_pcmm(const paper_keys *k, const paper_options *o, size_t d,
+                              paper_row *row) {
+  uint64_t rng = 1;
+  pcmm_case p = {.s = o->seq, .d = d, .c = o->columns < d ? o->columns : d};
+  ensi_ternary w = {0};
+  ensi_enc_matrix *y = NULL;
+  ensi_status st = pcmm_setup(&p, k, o->level, &rng);
+  if (st == ENSI_OK)
+    st = ensi_ternary_from_trits(&w, p.trits, (int)p.c, (int)d, 1.0);
+  size_t block = 2;
+  while (block < p.s)
+    block *= 2;
+  const ensi_enc_matrix x = {.rows = p.s, .cols = d, .block = block, .slots = 2 * block,
+                             .column = p.columns};
+  double start = bench_now();
+  if (st == ENSI_OK)
+    st = ensi_ternary_pcmm(k->ctx, &y, &x, &w);
+  row->ensi_s = (bench_now() - start) * (double)d / (double)p.c;
+  if (st == ENSI_OK)
+    row->ensi_error = pcmm_error(&p, k, y);
+  ensi_enc_matrix_free(y);
+  y = NULL;
+  start = bench_now();
+  if (st == ENSI_OK)
+    st = ensi_nexus_pcmm(k->ctx, &y, &x, p.weights, p.c, d);
+  row->baseline_s = (bench_now() - start) * (double)d / (double)p.c;
+  if (st == ENSI_OK)
+    row->baseline_error = pcmm_error(&p, k, y);
+  ensi_enc_matrix_free(y);
+  snprintf(row->kernel, sizeof row->kernel, "pcmm");
+  snprintf(row->ensi, sizeof row->ensi, "ternary, additions only");
+  snprintf(row->baseline, sizeof row->baseline, "NEXUS: a multiply per weight");
+  snprintf(row->shape, sizeof row->shape, "%zux%zu * %zux%zu, level %zu", p.s, d, d, d, o->level);
+  ensi_ternary_free(&w);
+  pcmm_free(&p);
+  return st;
+}
+
+/* ---- attention nonlinearity --------------------------------------------------------------- */
+
+enum { SIGMOID_DEGREE = 15, SOFTMAX_FACTORS = 4 };
+
+static double bias_ln_s; /* the sigmoid's -ln s, for the plain function below */
+
+static double biased_logistic(double x, void *unused) {
+  (void)unused;
+  return 1 / (1 + exp(-(x - bias_ln_s)));
+}
+
+/* Scores in [-10, 0] (NEXUS's benchmark input), row i in slots [2 s i, 2 s i + s). */
+static ensi_status encrypt_scores(const paper_keys *k, size_t s, size_t slots, size_t level,
+                                  double *scores, ensi_ciphertext **out) {
+  uint64_t rng = 7;
+  for (size_t i = 0; i < slots; i++)
+    scores[i] = i % (2 * s) < s ? uniform(&rng, -10, 0) : 0;
+  ensi_plaintext *pt = NULL;
+  ensi_status st = ensi_plaintext_create(&pt, k->ctx, level);
+  if (st == ENSI_OK)
+    st = ensi_encode_real(k->ctx, pt, scores, slots, ensi_context_prime(k->ctx, level));
+  if (st == ENSI_OK)
+    st = ensi_ciphertext_create(out, k->ctx, level);
+  if (st == ENSI_OK)
+    st = ensi_encrypt_pk(k->ctx, *out, pt, k->pk, NULL);
+  ensi_plaintext_free(pt);
+  return st;
+}
+
+static ensi_status decrypt_slots(const paper_keys *k, const ensi_ciphertext *ct, size_t slots,
+                                 double *out) {
+  ensi_plaintext *pt = NULL;
+  ensi_status st = ensi_plaintext_create(&pt, k->ctx, ensi_context_max_level(k->ctx));
+  if (st == ENSI_OK)
+    st = ensi_decrypt(k->ctx, pt, ct, k->sk);
+  if (st == ENSI_OK)
+    st = ensi_decode(k->ctx, out, NULL, slots, pt);
+  ensi_plaintext_free(pt);
+  return st;
+}
+
+/* Relative errors of the softmax and sigmoid outputs on the score slots. */
+static void attention_errors(const double *scores, const double *softmax, const double *sigmoid,
+                             size_t s, size_t slots, paper_row *row) {
+  double soft_err = 0, soft_max = 0, sig_err = 0, sig_max = 0;
+  for (size_t base = 0; base < slots; base += 2 * s) {
+    double sum = 0;
+    for (size_t j = 0; j < s; j++)
+      sum += exp(scores[base + j]);
+    for (size_t j = 0; j < s; j++) {
+      const double want = exp(scores[base + j]) / sum, sig = biased_logistic(scores[base + j], NULL);
+      soft_err = worse(soft_err, fabs(softmax[base + j] - want));
+      soft_max = fmax(soft_max, want);
+      sig_err = worse(sig_err, fabs(sigmoid[base + j] - sig));
+      sig_max = fmax(sig_max, sig);
+    }
+  }
+  row->baseline_error = soft_err / soft_max;
+  row->ensi_error = sig_err / sig_max;
+}
+
+/* The Goldschmidt scale NEXUS's method needs: 2 / (smallest + largest row sum), from the data. */
+static double softmax_sum_scale(const double *scores, size_t s, size_t slots) {
+  double lo = INFINITY, hi = 0;
+  for (size_t base = 0; base < slots; base += 2 * s) {
+    double sum = 0;
+    for (size_t j = 0; j < s; j++)
+      sum += exp(scores[base + j]);
+    lo = fmin(lo, sum);
+    hi = fmax(hi, sum);
+  }
+  return 2 / (lo + hi);
+}
+
+static ensi_status run_attention(const paper_keys *k, size_t s, size_t slots, double *scores,
+                                 double *softmax, double *sigmoid, paper_row *row) {
+  const size_t level = ensi_nexus_softmax_depth(SOFTMAX_FACTORS);
+  long long steps[64];
+  const size_t count = ensi_nexus_softmax_rotations(s, steps);
+  ensi_eval_keys *keys = NULL;
+  ensi_ciphertext *in = NULL, *out = NULL;
+  double coefficients[SIGMOID_DEGREE + 1];
+  bias_ln_s = log((double)s);
+  const double lo = -10 - bias_ln_s - 0.5, hi = 0 - bias_ln_s + 0.5;
+  ensi_status st = ensi_eval_keys_generate(&keys, k->ctx, k->sk, true, NULL, 0, false, NULL);
+  if (st == ENSI_OK)
+    st = ensi_eval_keys_add_rotations_up_to(keys, k->ctx, k->sk, steps, count, level, NULL);
+  if (st == ENSI_OK)
+    st = encrypt_scores(k, s, slots, level, scores, &in);
+  if (st == ENSI_OK)
+    st = ensi_ciphertext_create(&out, k->ctx, level);
+  if (st == ENSI_OK)
+    st = ensi_chebyshev_fit(coefficients, SIGMOID_DEGREE, lo + bias_ln_s, hi + bias_ln_s,
+                            biased_logistic, NULL);
+  double start = bench_now();
+  if (st == ENSI_OK)
+    st = ensi_nexus_softmax(k->ctx, out, in, s, slots, softmax_sum_scale(scores, s, slots),
+                            SOFTMAX_FACTORS, keys);
+  row->baseline_s = bench_now() - start;
+  if (st == ENSI_OK)
+    st = decrypt_slots(k, out, slots, softmax);
+  start = bench_now();
+  if (st == ENSI_OK)
+    st = ensi_eval_chebyshev(k->ctx, out, in, coefficients, SIGMOID_DEGREE, lo + bias_ln_s,
+                             hi + bias_ln_s, 0, keys);
+  row->ensi_s = bench_now() - start;
+  if (st == ENSI_OK)
+    st = decrypt_slots(k, out, slots, sigmoid);
+  ensi_ciphertext_free(in);
+  ensi_ciphertext_free(out);
+  ensi_eval_keys_free(keys);
+  return st;
+}
+
+/* Per head: the softmax's layout holds n / (2 s^2) heads per ciphertext, the sigmoid's (no
+ * padding: it needs no rotation) n / s^2. */
+static ensi_status bench_attention(const paper_keys *k, const paper_options *o, paper_row *row) {
+  const size_t s = o->seq, slots = ensi_params_slots(k->params);
+  if (2 * s * s > slots)
+    return tool_fail(ENSI_ERR_ARG, "attention: %zu x %zu scores need %zu slots for the softmax layout; "
+                          "the preset has %zu", s, s, 2 * s * s, slots);
+  double *scores = malloc(slots * sizeof *scores), *softmax = malloc(slots * sizeof *softmax),
+         *sigmoid = malloc(slots * sizeof *sigmoid);
+  ensi_status st = scores && softmax && sigmoid
+                       ? run_attention(k, s, slots, scores, softmax, sigmoid, row)
+                       : ENSI_ERR_NOMEM;
+  if (st == ENSI_OK)
+    attention_errors(scores, softmax, sigmoid, s, slots, row);
+  row->baseline_s /= (double)(slots / (2 * s * s));
+  row->ensi_s /= (double)(slots / (s * s));
+  snprintf(row->kernel, sizeof row->kernel, "attention nonlinearity");
+  snprintf(row->ensi, sizeof row->ensi, "sigmoid, degree %d", SIGMOID_DEGREE);
+  snprintf(row->baseline, sizeof row->baseline, "NEXUS softmax");
+  snprintf(row->shape, sizeof row->shape, "%zux%zu scores per head", s, s);
+  free(scores);
+  free(softmax);
+  free(sigmoid);
+  return st;
+}
+
+/* ---- bootstrapping share of a layer ------------------------------------------------------- */
+
+typedef struct {
+  double seconds, bootstrap_s;
+  uint64_t keyswitches, bootstrap_keyswitches;
+  size_t bootstraps, tokens;
+} layer_share;
+
+static ensi_status run_layer(const ensi_model *m, const char *preset, size_t tokens,
+                             layer_share *out) {
+  ensi_forward_options degrees;
+  ensi_forward_options_default(&degrees);
+  ensi_henn_default_degrees(&degrees);
+  session ses;
+  TOOL_TRY(session_open(&ses, preset, m, tokens, 1, &degrees));
+  int32_t *ids = malloc(tokens * sizeof *ids);
+  for (size_t t = 0; ids && t < tokens; t++)
+    ids[t] = (int32_t)((t * 7919 + 13) % (size_t)m->config.vocab);
+  ensi_enc_matrix *x = NULL;
+  ensi_henn_stats stats = {0};
+  ensi_status st = ids ? ensi_henn_encrypt_tokens(&x, &ses.setup, m, ids, tokens, ses.pk)
+                       : ENSI_ERR_NOMEM;
+  const double start = bench_now();
+  if (st == ENSI_OK)
+    st = ensi_henn_forward(&ses.setup, m, x, &stats);
+  out->seconds = bench_now() - start;
+  out->bootstrap_s = stats.seconds[ENSI_STAGE_BOOTSTRAP];
+  out->bootstrap_keyswitches = stats.ops[ENSI_STAGE_BOOTSTRAP].keyswitch;
+  for (int i = 0; i < ENSI_STAGE_COUNT; i++)
+    out->keyswitches += stats.ops[i].keyswitch;
+  out->bootstraps = stats.bootstraps;
+  out->tokens = tokens;
+  ensi_enc_matrix_free(x);
+  free(ids);
+  session_close(&ses);
+  return st;
+}
+
+static ensi_status bench_layer_share(const paper_options *o, layer_share *share) {
+  char dir[4096];
+  ensi_model *m = NULL;
+  if (tool_temp_dir(dir, sizeof dir, "bench-paper") != 0)
+    return tool_fail(ENSI_ERR_IO, "no temporary directory");
+  ensi_status st = ensi_model_synthesize(dir, "tiny", 1, 1);
+  if (st == ENSI_OK)
+    st = ensi_model_load(&m, dir);
+  tool_remove_dir(dir);
+  if (st == ENSI_OK)
+    st = run_layer(m, o->preset, o->layer_seq, share);
+  ensi_model_free(m);
+  return st;
+}
+
+/* ---- output ------------------------------------------------------------------------------- */
+
+static void print_row(const bench_options *opt, const char *preset, const paper_row *r) {
+  const double ratio = r->baseline_s / r->ensi_s;
+  if (opt->json) {
+    char extra[768];
+    snprintf(extra, sizeof extra, "\"kernel\":\"%s\",\"shape\":\"%s\",\"ensi\":\"%s\","
+             "\"baseline\":\"%s\",\"baseline_s\":%.6g,\"ratio\":%.3f,\"ensi_rel_error\":%.3g,"
+             "\"baseline_rel_error\":%.3g", r->kernel, r->shape, r->ensi, r->baseline,
+             r->baseline_s, ratio, r->ensi_error, r->baseline_error);
+    bench_report(opt, "paper", preset, 1, r->ensi_s, extra);
+    return;
+  }
+  printf("%-24s %-34s %10.3f s  %-30s %10.3f s  %6.2fx  errors %.1e / %.1e\n", r->kernel,
+         r->shape, r->ensi_s, r->baseline, r->baseline_s, ratio, r->ensi_error,
+         r->baseline_error);
+  fflush(stdout);
+}
+
+static void print_share(const bench_options *opt, const char *preset, const layer_share *l) {
+  const double time_share = l->bootstrap_s / l->seconds;
+  const double op_share = (double)l->bootstrap_keyswitches / (double)l->keyswitches;
+  if (opt->json) {
+    char extra[512];
+    snprintf(extra, sizeof extra, "\"kernel\":\"layer\",\"shape\":\"tiny, %zu tokens, 1 layer\","
+             "\"bootstraps\":%zu,\"bootstrap_s\":%.3f,\"bootstrap_time_share\":%.4f,"
+             "\"keyswitches\":%llu,\"bootstrap_keyswitches\":%llu,\"bootstrap_op_share\":%.4f",
+             l->tokens, l->bootstraps, l->bootstrap_s, time_share,
+             (unsigned long long)l->keyswitches, (unsigned long long)l->bootstrap_keyswitches,
+             op_share);
+    bench_report(opt, "paper", preset, 1, l->seconds, extra);
+    return;
+  }
+  printf("%-24s tiny model, %zu tokens: %.1f s, %zu bootstraps taking %.1f s = %.1f%% of the "
+         "time; %llu of %llu key switches = %.1f%% of the operations\n", "bootstrapping share",
+         l->tokens, l->seconds, l->bootstraps, l->bootstrap_s, 100 * time_share,
+         (unsigned long long)l->bootstrap_keyswitches, (unsigned long long)l->keyswitches,
+         100 * op_share);
+}
+
+/* Grouped bars of the kernels' times (log scale) with gnuplot (the script goes to its standard
+ * input: no shell sees the path). */
+static int plot(const char *path, const paper_row *rows, size_t count) {
+  char data[4096];
+  if (tool_temp_dir(data, sizeof data - 16, "plot") != 0)
+    return 1;
+  char file[4200];
+  snprintf(file, sizeof file, "%s/paper.dat", data);
+  FILE *f = fopen(file, "w");
+  for (size_t i = 0; f && i < count; i++)
+    fprintf(f, "\"%s\\n%s\" %.6g %.6g\n", rows[i].kernel, rows[i].shape, rows[i].ensi_s,
+            rows[i].baseline_s);
+  int status = f ? fclose(f) : 1;
+  FILE *g = status == 0 ? popen("gnuplot", "w") : NULL;
+  if (g) {
+    fprintf(g, "set terminal svg size 1000,520 font 'sans,12'\nset output '%s'\n"
+               "set title 'ENSI kernels against their NEXUS baselines (same engine, same parameters)'\n"
+               "set style data histograms\nset style histogram clustered gap 1\n"
+               "set style fill solid 0.8 border -1\nset logscale y\nset ylabel 'seconds'\n"
+               "set grid ytics\nset key top right\n"
+               "plot '%s' using 2:xtic(1) title 'ENSI', '' using 3 title 'NEXUS baseline'\n",
+            path, file);
+    status = pclose(g);
+  }
+  tool_remove_dir(data);
+  if (!g || status != 0)
+    fprintf(stderr, "ensi bench paper: gnuplot failed (is it installed? make deps)\n");
+  return !g || status != 0;
+}
+
+static int parse(int argc, char **argv, paper_options *o) {
+  *o = (paper_options){.shape = "large", .preset = "n16-boot", .attention_preset = "n16",
+                       .seq = 128, .columns = 16,
+                       .level = 2, .layer_seq = 8, .layer = true};
+  for (int i = 1; i < argc; i++) {
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (!strcmp(argv[i], "--shape") && v)
+      o->shape = argv[++i];
+    else if (!strcmp(argv[i], "--seq") && v)
+      o->seq = strtoul(argv[++i], NULL, 10);
+    else if (!strcmp(argv[i], "--preset") && v)
+      o->preset = argv[++i];
+    else if (!strcmp(argv[i], "--attention-preset") && v)
+      o->attention_preset = argv[++i];
+    else if (!strcmp(argv[i], "--columns") && v)
+      o->columns = strtoul(argv[++i], NULL, 10);
+    else if (!strcmp(argv[i], "--level") && v)
+      o->level = strtoul(argv[++i], NULL, 10);
+    else if (!strcmp(argv[i], "--layer-seq") && v)
+      o->layer_seq = strtoul(argv[++i], NULL, 10);
+    else if (!strcmp(argv[i], "--plot") && v)
+      o->plot = argv[++i];
+    else if (!strcmp(argv[i], "--no-layer"))
+      o->layer = false;
+    else {
+      fprintf(stderr, "usage: ensi bench paper [--shape bert|large] [--seq S] [--preset P] "
+              "[--attention-preset P] [--columns C] [--level L] [--layer-seq T] [--no-layer]\n"
+              "                        [--plot FILE.svg] [--json]\n");
+      return 2;
+    }
+  }
+  if (strcmp(o->shape, "bert") && strcmp(o->shape, "large")) {
+    fprintf(stderr, "ensi bench paper: --shape bert (d = 768) or large (d = 1536)\n");
+    return 2;
+  }
+  if (o->seq < 2 || o->seq > ENSI_HENN_MAX_BLOCK || (o->seq & (o->seq - 1)) || o->columns < 1 ||
+      o->level < 1 || o->layer_seq < 1) {
+    fprintf(stderr, "ensi bench paper: --seq must be a power of two, --columns and --level >= 1\n");
+    return 2;
+  }
+  return 0;
+}
+
+static int fail(const char *what, ensi_status s) {
+  fprintf(stderr, "ensi bench paper: %s: %s: %s\n", what, ensi_strerror(s), tool_error_detail());
+  return 1;
+}
+
+int ensi_bench_paper(int argc, char **argv, const bench_options *opt) {
+  paper_options o;
+  const int bad = parse(argc, argv, &o);
+  if (bad)
+    return bad;
+  paper_keys k;
+  tool_error_clear();
+  ensi_status st = open_keys(&k, o.preset);
+  paper_row rows[2];
+  memset(rows, 0, sizeof rows);
+  if (!opt->json && st == ENSI_OK)
+    printf("%-24s %-34s %12s  %-30s %12s  %7s\n", "kernel", "shape", "ENSI", "baseline", "",
+           "ratio");
+  if (st == ENSI_OK)
+    st = bench_pcmm(&k, &o, !strcmp(o.shape, "bert") ? 768 : 1536, &rows[0]);
+  if (st == ENSI_OK)
+    print_row(opt, o.preset, &rows[0]);
+  close_keys(&k);
+  if (st == ENSI_OK)
+    st = open_keys(&k, o.attention_preset);
+  if (st == ENSI_OK)
+    st = bench_attention(&k, &o, &rows[1]);
+  if (st == ENSI_OK)
+    print_row(opt, o.attention_preset, &rows[1]);
+  close_keys(&k);
+  if (st != ENSI_OK)
+    return fail("kernels", st);
+  layer_share share = {0};
+  if (o.layer && (st = bench_layer_share(&o, &share)) != ENSI_OK)
+    return fail("layer", st);
+  if (o.layer)
+    print_share(opt, o.preset, &share);
+  return o.plot ? plot(o.plot, rows, 2) : 0;
+}
