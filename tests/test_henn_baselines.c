@@ -1,5 +1,6 @@
 /* The NEXUS baselines of docs/PAPER.md work (so a ratio compares working implementations): the
- * plaintext-weight product matches the plaintext product (1e-5), and the softmax matches the
+ * plaintext-weight products (NEXUS's, and the diagonal method on packed rows) match the plaintext
+ * product (1e-5), and the softmax matches the
  * exact softmax row by row at the encrypted model's bar (1e-2) (test-layer preset). A NaN or an
  * infinity anywhere fails. */
 #include <math.h>
@@ -123,12 +124,61 @@ static void check_softmax(const fixture *f, size_t s) {
   free(out);
 }
 
+/* X (3 x 5) packed by rows, times W (6 x 5) by the diagonal method. */
+static void check_diagonal(fixture *f) {
+  enum { ROWS = 3, IN = 5, OUT = 6 };
+  const size_t slots = ensi_params_slots(f->params), level = 4;
+  double w[OUT * IN], *packed = calloc(slots, sizeof *packed), *got = calloc(slots, sizeof *got);
+  for (int i = 0; i < OUT * IN; i++)
+    w[i] = test_rng_uniform(&rng, -1, 1);
+  ensi_diagonal_pcmm *p = NULL;
+  CHECK(ensi_diagonal_pcmm_create(&p, f->ctx, w, OUT, IN, slots, level) == ENSI_OK);
+  const size_t pitch = p ? ensi_diagonal_pcmm_pitch(p) : 8;
+  CHECK(pitch == 8);
+  for (size_t r = 0; r < ROWS; r++)
+    for (size_t j = 0; j < IN; j++)
+      packed[r * pitch + j] = test_rng_uniform(&rng, -1, 1);
+  long long steps[64];
+  size_t count = 0;
+  if (p)
+    ensi_diagonal_pcmm_rotations(p, steps, &count);
+  CHECK(ensi_eval_keys_add_rotations(f->keys, f->ctx, f->sk, steps, count, NULL) == ENSI_OK);
+  ensi_plaintext *pt;
+  ensi_ciphertext *ct, *out;
+  CHECK(ensi_plaintext_create(&pt, f->ctx, level) == ENSI_OK);
+  CHECK(ensi_encode_real(f->ctx, pt, packed, slots, ensi_params_scale(f->params)) == ENSI_OK);
+  CHECK(ensi_ciphertext_create(&ct, f->ctx, level) == ENSI_OK);
+  CHECK(ensi_ciphertext_create(&out, f->ctx, level) == ENSI_OK);
+  CHECK(ensi_encrypt_pk(f->ctx, ct, pt, f->pk, NULL) == ENSI_OK);
+  CHECK(p && ensi_diagonal_pcmm_apply(f->ctx, out, p, ct, f->keys) == ENSI_OK);
+  CHECK(ensi_decrypt(f->ctx, pt, out, f->sk) == ENSI_OK);
+  CHECK(ensi_decode(f->ctx, got, NULL, slots, pt) == ENSI_OK);
+  double err = 0, scale = 0;
+  for (size_t r = 0; r < ROWS; r++)
+    for (size_t k = 0; k < OUT; k++) {
+      double want = 0;
+      for (size_t j = 0; j < IN; j++)
+        want += w[k * IN + j] * packed[r * pitch + j];
+      const double e = fabs(got[r * pitch + k] - want);
+      err = isfinite(e) ? fmax(err, e) : INFINITY;
+      scale = fmax(scale, fabs(want));
+    }
+  CHECK_MSG(err / scale < 1e-5, "diagonal pcmm relative error %g", err / scale);
+  ensi_diagonal_pcmm_free(p);
+  ensi_ciphertext_free(ct);
+  ensi_ciphertext_free(out);
+  ensi_plaintext_free(pt);
+  free(packed);
+  free(got);
+}
+
 int main(void) {
   test_rng_seed(&rng, test_seed_from_env());
   fixture f;
   open_fixture(&f, 16);
   check_pcmm(&f);
   check_softmax(&f, 16);
+  check_diagonal(&f);
   close_fixture(&f);
   return test_finish("henn_baselines");
 }

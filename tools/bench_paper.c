@@ -32,7 +32,7 @@ int ensi_bench_paper(int argc, char **argv, const bench_options *opt);
 typedef struct {
   const char *shape, *preset, *attention_preset, *plot;
   size_t seq, columns, level, layer_seq;
-  bool layer;
+  bool layer, diagonal;
 } paper_options;
 
 typedef struct {
@@ -183,6 +183,115 @@ static ensi_status bench_pcmm(const paper_keys *k, const paper_options *o, size_
   snprintf(row->shape, sizeof row->shape, "%zux%zu * %zux%zu, level %zu", p.s, d, d, d, o->level);
   ensi_ternary_free(&w);
   pcmm_free(&p);
+  return st;
+}
+
+/* ---- the diagonal method on packed rows ---------------------------------------------------- */
+
+/* Encrypts `count` rows of a random matrix of width d packed at pitch D. */
+static ensi_status encrypt_rows(const paper_keys *k, double *packed, size_t slots, size_t pitch,
+                                size_t d, size_t count, size_t level, uint64_t *rng,
+                                ensi_ciphertext **out) {
+  memset(packed, 0, slots * sizeof *packed);
+  for (size_t r = 0; r < count; r++)
+    for (size_t j = 0; j < d; j++)
+      packed[r * pitch + j] = uniform(rng, -1, 1);
+  ensi_plaintext *pt = NULL;
+  ensi_status st = ensi_plaintext_create(&pt, k->ctx, level);
+  if (st == ENSI_OK)
+    st = ensi_encode_real(k->ctx, pt, packed, slots, ensi_params_scale(k->params));
+  if (st == ENSI_OK)
+    st = ensi_ciphertext_create(out, k->ctx, level);
+  if (st == ENSI_OK)
+    st = ensi_encrypt_pk(k->ctx, *out, pt, k->pk, NULL);
+  ensi_plaintext_free(pt);
+  return st;
+}
+
+static ensi_status decrypt_slots(const paper_keys *k, const ensi_ciphertext *ct, size_t slots,
+                                 double *out);
+
+/* max |got - X W^T| and max |X W^T| over the packed rows, accumulated into err[0..2). */
+static ensi_status diagonal_error(const paper_keys *k, const ensi_ciphertext *ct,
+                                  const double *packed, const double *w, size_t d, size_t pitch,
+                                  size_t count, size_t slots, double *got, double err[2]) {
+  TOOL_TRY(decrypt_slots(k, ct, slots, got));
+  for (size_t r = 0; r < count; r++)
+    for (size_t o = 0; o < d; o++) {
+      double want = 0;
+      for (size_t j = 0; j < d; j++)
+        want += w[o * d + j] * packed[r * pitch + j];
+      err[0] = worse(err[0], fabs(got[r * pitch + o] - want));
+      err[1] = fmax(err[1], fabs(want));
+    }
+  return ENSI_OK;
+}
+
+/* Every row of the s x d input through the d x d product, packed slots / D rows per ciphertext. */
+static ensi_status run_diagonal(const paper_keys *k, const paper_options *o, size_t d,
+                                const double *w, double *packed, double *got, paper_row *row) {
+  const size_t slots = ensi_params_slots(k->params);
+  ensi_diagonal_pcmm *p = NULL;
+  ensi_eval_keys *keys = NULL;
+  ensi_ciphertext *in = NULL, *out = NULL;
+  long long *steps = malloc(8 * d * sizeof *steps);
+  size_t count = 0;
+  double start = bench_now(), err[2] = {0, 0};
+  ensi_status st = steps ? ensi_diagonal_pcmm_create(&p, k->ctx, w, d, d, slots, o->level)
+                         : ENSI_ERR_NOMEM;
+  const double offline = bench_now() - start;
+  if (st == ENSI_OK) {
+    ensi_diagonal_pcmm_rotations(p, steps, &count);
+    st = ensi_eval_keys_generate(&keys, k->ctx, k->sk, false, NULL, 0, false, NULL);
+  }
+  if (st == ENSI_OK)
+    st = ensi_eval_keys_add_rotations_up_to(keys, k->ctx, k->sk, steps, count, o->level, NULL);
+  const size_t per = st == ENSI_OK ? slots / ensi_diagonal_pcmm_pitch(p) : 1;
+  uint64_t rng = 3;
+  row->baseline_s = 0;
+  for (size_t first = 0; st == ENSI_OK && first < o->seq; first += per) {
+    const size_t rows = o->seq - first < per ? o->seq - first : per;
+    st = encrypt_rows(k, packed, slots, ensi_diagonal_pcmm_pitch(p), d, rows, o->level, &rng, &in);
+    if (st == ENSI_OK)
+      st = ensi_ciphertext_create(&out, k->ctx, o->level);
+    start = bench_now();
+    if (st == ENSI_OK)
+      st = ensi_diagonal_pcmm_apply(k->ctx, out, p, in, keys);
+    row->baseline_s += bench_now() - start;
+    if (st == ENSI_OK)
+      st = diagonal_error(k, out, packed, w, d, ensi_diagonal_pcmm_pitch(p), rows, slots, got, err);
+    ensi_ciphertext_free(in);
+    ensi_ciphertext_free(out);
+    in = out = NULL;
+  }
+  row->baseline_error = err[0] / err[1];
+  snprintf(row->baseline, sizeof row->baseline, "diagonal BSGS, rows packed");
+  snprintf(row->shape, sizeof row->shape, "%zux%zu * %zux%zu, %zu rows/ct, offline %.0f s", o->seq,
+           d, d, d, per, offline);
+  ensi_diagonal_pcmm_free(p);
+  ensi_eval_keys_free(keys);
+  free(steps);
+  return st;
+}
+
+/* The column layout's ternary PCMM (time and error from the pcmm row) against the standard
+ * diagonal method on rows packed into full ciphertexts, on the whole product. */
+static ensi_status bench_diagonal(const paper_keys *k, const paper_options *o, size_t d,
+                                  const paper_row *column, paper_row *row) {
+  const size_t slots = ensi_params_slots(k->params);
+  double *w = malloc(d * d * sizeof *w), *packed = malloc(slots * sizeof *packed),
+         *got = malloc(slots * sizeof *got);
+  uint64_t rng = 5;
+  for (size_t i = 0; w && i < d * d; i++)
+    w[i] = (double)((int)uniform(&rng, 0, 3) - 1);
+  ensi_status st = w && packed && got ? run_diagonal(k, o, d, w, packed, got, row) : ENSI_ERR_NOMEM;
+  snprintf(row->kernel, sizeof row->kernel, "pcmm, layouts");
+  snprintf(row->ensi, sizeof row->ensi, "%s", column->ensi);
+  row->ensi_s = column->ensi_s;
+  row->ensi_error = column->ensi_error;
+  free(w);
+  free(packed);
+  free(got);
   return st;
 }
 
@@ -452,7 +561,7 @@ static int plot(const char *path, const paper_row *rows, size_t count) {
 static int parse(int argc, char **argv, paper_options *o) {
   *o = (paper_options){.shape = "large", .preset = "n16-boot", .attention_preset = "n16",
                        .seq = 128, .columns = 16,
-                       .level = 2, .layer_seq = 8, .layer = true};
+                       .level = 2, .layer_seq = 8, .layer = true, .diagonal = true};
   for (int i = 1; i < argc; i++) {
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(argv[i], "--shape") && v)
@@ -473,9 +582,12 @@ static int parse(int argc, char **argv, paper_options *o) {
       o->plot = argv[++i];
     else if (!strcmp(argv[i], "--no-layer"))
       o->layer = false;
+    else if (!strcmp(argv[i], "--no-diagonal"))
+      o->diagonal = false;
     else {
       fprintf(stderr, "usage: ensi bench paper [--shape bert|large] [--seq S] [--preset P] "
               "[--attention-preset P] [--columns C] [--level L] [--layer-seq T] [--no-layer]\n"
+              "                        [--no-diagonal]\n"
               "                        [--plot FILE.svg] [--json]\n");
       return 2;
     }
@@ -502,25 +614,26 @@ int ensi_bench_paper(int argc, char **argv, const bench_options *opt) {
   const int bad = parse(argc, argv, &o);
   if (bad)
     return bad;
+  const size_t d = !strcmp(o.shape, "bert") ? 768 : 1536;
   paper_keys k;
+  paper_row rows[3];
+  size_t count = 0;
+  memset(rows, 0, sizeof rows);
   tool_error_clear();
   ensi_status st = open_keys(&k, o.preset);
-  paper_row rows[2];
-  memset(rows, 0, sizeof rows);
   if (!opt->json && st == ENSI_OK)
     printf("%-24s %-34s %12s  %-30s %12s  %7s\n", "kernel", "shape", "ENSI", "baseline", "",
            "ratio");
-  if (st == ENSI_OK)
-    st = bench_pcmm(&k, &o, !strcmp(o.shape, "bert") ? 768 : 1536, &rows[0]);
-  if (st == ENSI_OK)
-    print_row(opt, o.preset, &rows[0]);
+  if (st == ENSI_OK && (st = bench_pcmm(&k, &o, d, &rows[count])) == ENSI_OK)
+    print_row(opt, o.preset, &rows[count++]);
+  if (st == ENSI_OK && o.diagonal &&
+      (st = bench_diagonal(&k, &o, d, &rows[0], &rows[count])) == ENSI_OK)
+    print_row(opt, o.preset, &rows[count++]);
   close_keys(&k);
   if (st == ENSI_OK)
     st = open_keys(&k, o.attention_preset);
-  if (st == ENSI_OK)
-    st = bench_attention(&k, &o, &rows[1]);
-  if (st == ENSI_OK)
-    print_row(opt, o.attention_preset, &rows[1]);
+  if (st == ENSI_OK && (st = bench_attention(&k, &o, &rows[count])) == ENSI_OK)
+    print_row(opt, o.attention_preset, &rows[count++]);
   close_keys(&k);
   if (st != ENSI_OK)
     return fail("kernels", st);
@@ -529,5 +642,5 @@ int ensi_bench_paper(int argc, char **argv, const bench_options *opt) {
     return fail("layer", st);
   if (o.layer)
     print_share(opt, o.preset, &share);
-  return o.plot ? plot(o.plot, rows, 2) : 0;
+  return o.plot ? plot(o.plot, rows, count) : 0;
 }

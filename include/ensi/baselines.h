@@ -4,6 +4,10 @@
  *   ensi_nexus_pcmm       a plaintext-weight matrix product as NEXUS computes it: one
  *                         ciphertext-plaintext multiplication per weight (general weights, zeros
  *                         included), against the addition-only ternary PCMM (ensi_ternary_pcmm);
+ *   ensi_diagonal_pcmm    the standard diagonal method (Halevi-Shoup with baby-step giant-step
+ *                         rotations) for the same product, rows of X packed into full
+ *                         ciphertexts: what a packed layout would pay instead of the column
+ *                         layout's one ciphertext per column;
  *   ensi_nexus_softmax    NEXUS's softmax (its released code): exp(x) = (1 + x/128)^128, row sums
  *                         by rotations, the reciprocal by Goldschmidt iterations, against ENSI's
  *                         sigmoid attention (one polynomial, no rotation). */
@@ -21,6 +25,26 @@ extern "C" {
  * per output column. Y is one level below X, at X's scale. Output columns run in parallel. */
 ensi_status ensi_nexus_pcmm(const ensi_context *ctx, ensi_enc_matrix **out,
                             const ensi_enc_matrix *x, const double *w, size_t rows, size_t cols);
+
+/* Y = X W^T for W rows x cols (row-major), X packed by rows: a ciphertext read with `slots`
+ * slots holds slots / D rows (D: the larger of rows and cols rounded up to a power of two), row r
+ * of X in slots [r D, r D + cols), zeros elsewhere; row r of Y comes out in [r D, r D + rows).
+ * The block-diagonal matrix has 2 D - 1 diagonals, encoded once at `level` (the offline part:
+ * (2 D - 1) plaintexts); each product is 2 D - 1 plaintext multiplications and about
+ * 2 sqrt(2 D) rotations, with one rescale. */
+typedef struct ensi_diagonal_pcmm ensi_diagonal_pcmm;
+ensi_status ensi_diagonal_pcmm_create(ensi_diagonal_pcmm **out, const ensi_context *ctx,
+                                      const double *w, size_t rows, size_t cols, size_t slots,
+                                      size_t level);
+/* The rotation steps the products need (steps has room for 2 (2 D - 1); *count is set). */
+void ensi_diagonal_pcmm_rotations(const ensi_diagonal_pcmm *p, long long *steps, size_t *count);
+/* out = the packed rows of X W^T, rescaled (one level below in, at in's scale). */
+ensi_status ensi_diagonal_pcmm_apply(const ensi_context *ctx, ensi_ciphertext *out,
+                                     const ensi_diagonal_pcmm *p, const ensi_ciphertext *in,
+                                     const ensi_eval_keys *keys);
+/* D, the row pitch of the packed layout. */
+size_t ensi_diagonal_pcmm_pitch(const ensi_diagonal_pcmm *p);
+void ensi_diagonal_pcmm_free(ensi_diagonal_pcmm *p);
 
 /* Softmax of each row of an s x s score block held in one ciphertext read with `slots` slots:
  * row i in slots [2 s i, 2 s i + s), every other slot zero (so slots >= 2 s^2; s a power of two).
