@@ -543,12 +543,12 @@ static int plot(const char *path, const paper_row *rows, size_t count) {
   int status = f ? fclose(f) : 1;
   FILE *g = status == 0 ? popen("gnuplot", "w") : NULL;
   if (g) {
-    fprintf(g, "set terminal svg size 1000,520 font 'sans,12'\nset output '%s'\n"
-               "set title 'ENSI kernels against their NEXUS baselines (same engine, same parameters)'\n"
+    fprintf(g, "set terminal svg size 1000,560 font 'sans,12'\nset output '%s'\nset bmargin 5\n"
+               "set title 'ENSI kernels against their baselines (same engine, same parameters)'\n"
                "set style data histograms\nset style histogram clustered gap 1\n"
                "set style fill solid 0.8 border -1\nset logscale y\nset ylabel 'seconds'\n"
                "set grid ytics\nset key top right\n"
-               "plot '%s' using 2:xtic(1) title 'ENSI', '' using 3 title 'NEXUS baseline'\n",
+               "plot '%s' using 2:xtic(1) title 'ENSI', '' using 3 title 'baseline'\n",
             path, file);
     status = pclose(g);
   }
