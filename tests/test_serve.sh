@@ -107,6 +107,10 @@ head -c $(( $(stat -c %s "$dir/req") / 2 )) "$dir/req" > "$dir/half"
 "$E" keygen --preset test-layer --model "$dir/model" --out "$dir/keys2" --max-tokens 4 >/dev/null 2>&1
 "$E" encrypt --keys "$dir/keys2" --model "$dir/model" --prompt "$prompt" --out "$dir/req2" 2>/dev/null
 [ "$(code --data-binary @"$dir/req2" "$url/v1/sessions/$session/jobs")" = 409 ] || fail "request under other keys"
+"$E" keygen --preset test-boot --model "$dir/model" --out "$dir/keys4" --max-tokens 4 >/dev/null 2>&1
+"$E" encrypt --keys "$dir/keys4" --model "$dir/model" --prompt "$prompt" --out "$dir/req4" 2>/dev/null
+[ "$(code --data-binary @"$dir/req4" "$url/v1/sessions/$session/jobs")" = 409 ] || fail "request under other parameters"
+grep -q "other parameters" "$dir/body" || fail "parameter mismatch message: $(cat "$dir/body")"
 "$E" model synth --shape tiny --seed 7 --out "$dir/model2" >/dev/null
 "$E" keygen --preset test-layer --model "$dir/model2" --out "$dir/keys3" --max-tokens 4 >/dev/null 2>&1
 [ "$(code --data-binary @"$dir/keys3/eval.bundle" "$url/v1/sessions")" = 409 ] || fail "bundle for another model"
