@@ -24,7 +24,7 @@ typedef struct {
   bool allow_insecure;
 } step_options;
 
-static int usage(const char *name, FILE *out) {
+static int usage(FILE *out) {
   fprintf(out,
           "usage: ensi keygen  --model DIR --out KEYDIR [--preset P] [--max-tokens S]\n"
           "       ensi encrypt --keys KEYDIR --model DIR --prompt TEXT --out REQUEST\n"
@@ -37,7 +37,6 @@ static int usage(const char *name, FILE *out) {
           "  values before use (docs/THREAT-MODEL.md); default off\n",
           PARTY_PROFILE_FILE, PARTY_SECRET_FILE, PARTY_PUBLIC_FILE, PARTY_BUNDLE_FILE,
           PARTY_BUNDLE_FILE);
-  (void)name;
   return out == stdout ? 0 : 2;
 }
 
@@ -76,13 +75,13 @@ static int parse(int argc, char **argv, step_options *o) {
     case 't': o->threads = atoi(optarg); break;
     case 'a': o->allow_insecure = true; break;
     case 'f': o->flood_bits = atoi(optarg); break;
-    case 'h': return usage(o->name, stdout) + 1; /* 1: help printed */
-    default: return usage(o->name, stderr);
+    case 'h': return usage(stdout) + 1; /* 1: help printed */
+    default: return usage(stderr);
     }
   }
   if (optind != argc || !o->model || o->threads < 1 || o->layers < 0 || o->flood_bits < 0 ||
       o->flood_bits > 60)
-    return usage(o->name, stderr);
+    return usage(stderr);
   omp_set_num_threads(o->threads);
   return 0;
 }
@@ -94,7 +93,7 @@ static int write_file(const step_options *o, const char *path, const uint8_t *da
 
 static int keygen_step(const step_options *o, const ensi_model *m) {
   if (!o->out)
-    return usage(o->name, stderr);
+    return usage(stderr);
   party p;
   const double start = bench_now();
   fprintf(stderr, "ensi keygen: preset %s, prompts of up to %zu tokens: making keys...\n",
@@ -113,7 +112,7 @@ static int keygen_step(const step_options *o, const ensi_model *m) {
 
 static int encrypt_step(const step_options *o, const ensi_model *m) {
   if (!o->keys || !o->prompt || !o->out)
-    return usage(o->name, stderr);
+    return usage(stderr);
   party p;
   uint8_t *request = NULL;
   size_t length = 0;
@@ -137,7 +136,7 @@ static void progress(void *user, int layer, int layers, const char *what) {
 
 static int eval_step(const step_options *o, const ensi_model *m) {
   if (!o->evk || !o->in || !o->out)
-    return usage(o->name, stderr);
+    return usage(stderr);
   uint8_t *bundle = NULL, *request = NULL, *response = NULL;
   size_t bundle_length = 0, length = 0, response_length = 0;
   party p = {0};
@@ -167,7 +166,7 @@ static int eval_step(const step_options *o, const ensi_model *m) {
 
 static int decrypt_step(const step_options *o, const ensi_model *m) {
   if (!o->keys || !o->in)
-    return usage(o->name, stderr);
+    return usage(stderr);
   party p;
   uint8_t *response = NULL;
   size_t length = 0;

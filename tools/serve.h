@@ -1,9 +1,11 @@
-/* ensi serve: the model operator's HTTP service (docs/PROTOCOL.md). Three parts:
- *   serve_jobs.c   sessions and jobs: registration, the on-disk store under --data (so a restart
- *                  loses no accepted job), the queue and the worker threads that evaluate;
- *   serve_http.c   the HTTP endpoints on libmicrohttpd: uploads streamed to disk with size limits,
- *                  routing, JSON errors;
- *   cmd_serve.c    the command: options, model, start and stop. */
+/* ensi serve: the model operator's HTTP service (docs/PROTOCOL.md). Its parts:
+ *   serve_store.c     the on-disk store under --data (so a restart loses no accepted job) and the
+ *                     job table;
+ *   serve_workers.c   the worker threads that evaluate queued jobs;
+ *   serve_handlers.c  what each endpoint does: registration, submission, status, results;
+ *   serve_http.c      the HTTP side on libmicrohttpd: uploads streamed to disk with size limits,
+ *                     routing, JSON replies;
+ *   cmd_serve.c       the command: options, model, start and stop. */
 #ifndef ENSI_TOOLS_SERVE_H
 #define ENSI_TOOLS_SERVE_H
 

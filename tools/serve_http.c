@@ -74,7 +74,6 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, serve_reply r) {
   if (!text)
     return MHD_NO;
   const size_t length = strlen(text);
-  text[length] = 0;
   struct MHD_Response *response =
       MHD_create_response_from_buffer(length, text, MHD_RESPMEM_MUST_FREE);
   if (!response) {
