@@ -1,7 +1,7 @@
 /* The NEXUS baselines of docs/PAPER.md work (so a ratio compares working implementations): the
  * plaintext-weight products (NEXUS's, and the diagonal method on packed rows) match the plaintext
- * product (1e-5), and the softmax matches the
- * exact softmax row by row at the encrypted model's bar (1e-2) (test-layer preset). A NaN or an
+ * product (1e-5), and the softmax and the LayerNorm match the
+ * exact functions row by row at the encrypted model's bar (1e-2) (test-layer preset). A NaN or an
  * infinity anywhere fails. */
 #include <math.h>
 #include <stdlib.h>
@@ -172,6 +172,55 @@ static void check_diagonal(fixture *f) {
   free(got);
 }
 
+/* Four rows of 12 values with mean squares between about 0.3 and 3, five Newton steps. */
+static void check_layernorm(fixture *f) {
+  enum { D = 12, ROWS = 4, PITCH = 16, NEWTON = 5 };
+  const size_t slots = ensi_params_slots(f->params), top = ensi_params_q_count(f->params) - 1;
+  double *in = calloc(slots, sizeof *in), *got = calloc(slots, sizeof *got), lo = INFINITY, hi = 0;
+  for (size_t r = 0; r < ROWS; r++) {
+    double sum = 0;
+    for (size_t j = 0; j < D; j++) {
+      in[2 * PITCH * r + j] = test_rng_uniform(&rng, -1, 1) * (0.8 + 0.7 * (double)r);
+      sum += in[2 * PITCH * r + j] * in[2 * PITCH * r + j];
+    }
+    lo = fmin(lo, sum / D);
+    hi = fmax(hi, sum / D);
+  }
+  long long steps[64];
+  const size_t count = ensi_nexus_layernorm_rotations(D, steps);
+  CHECK(ensi_eval_keys_add_rotations(f->keys, f->ctx, f->sk, steps, count, NULL) == ENSI_OK);
+  ensi_plaintext *pt;
+  ensi_ciphertext *ct, *out;
+  CHECK(ensi_plaintext_create(&pt, f->ctx, top) == ENSI_OK);
+  CHECK(ensi_encode_real(f->ctx, pt, in, slots, ensi_params_scale(f->params)) == ENSI_OK);
+  CHECK(ensi_ciphertext_create(&ct, f->ctx, top) == ENSI_OK);
+  CHECK(ensi_ciphertext_create(&out, f->ctx, top) == ENSI_OK);
+  CHECK(ensi_encrypt_pk(f->ctx, ct, pt, f->pk, NULL) == ENSI_OK);
+  const ensi_status st = ensi_nexus_layernorm(f->ctx, out, ct, D, slots, lo / 2, hi * 2, NEWTON, f->keys);
+  CHECK_MSG(st == ENSI_OK, "layernorm: %s", ensi_error_detail());
+  CHECK(ensi_ciphertext_level(out) == top - ensi_nexus_layernorm_depth(NEWTON));
+  CHECK(ensi_decrypt(f->ctx, pt, out, f->sk) == ENSI_OK);
+  CHECK(ensi_decode(f->ctx, got, NULL, slots, pt) == ENSI_OK);
+  double err = 0, largest = 0;
+  for (size_t r = 0; r < ROWS; r++) {
+    double sum = 0;
+    for (size_t j = 0; j < D; j++)
+      sum += in[2 * PITCH * r + j] * in[2 * PITCH * r + j];
+    for (size_t j = 0; j < D; j++) {
+      const double want = in[2 * PITCH * r + j] / sqrt(sum / D);
+      const double e = fabs(got[2 * PITCH * r + j] - want);
+      err = isfinite(e) ? fmax(err, e) : INFINITY;
+      largest = fmax(largest, fabs(want));
+    }
+  }
+  CHECK_MSG(err / largest < 1e-2, "nexus layernorm relative error %g", err / largest);
+  ensi_ciphertext_free(ct);
+  ensi_ciphertext_free(out);
+  ensi_plaintext_free(pt);
+  free(in);
+  free(got);
+}
+
 int main(void) {
   test_rng_seed(&rng, test_seed_from_env());
   fixture f;
@@ -179,6 +228,7 @@ int main(void) {
   check_pcmm(&f);
   check_softmax(&f, 16);
   check_diagonal(&f);
+  check_layernorm(&f);
   close_fixture(&f);
   return test_finish("henn_baselines");
 }

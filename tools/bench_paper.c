@@ -435,16 +435,164 @@ static ensi_status bench_attention(const paper_keys *k, const paper_options *o, 
   return st;
 }
 
-/* ---- bootstrapping share of a layer ------------------------------------------------------- */
-
 typedef struct {
   double seconds, bootstrap_s;
   uint64_t keyswitches, bootstrap_keyswitches;
   size_t bootstraps, tokens;
 } layer_share;
 
+/* ---- the norm: ENSI's RMSNorm with embedded bootstrapping against NEXUS's LayerNorm and a
+ * separate bootstrap, on the embedded tokens of the tiny model ------------------------------ */
+
+enum { NEXUS_NEWTON = 5 };
+
+/* x (rows x d, row-major): the exact RMSNorm (times gamma when given) of each row. */
+static double norm_error(const double *got, const double *x, size_t rows, size_t d, size_t pitch,
+                         const float *gamma, double eps) {
+  double err = 0, largest = 0;
+  for (size_t r = 0; r < rows; r++) {
+    double sum = 0;
+    for (size_t j = 0; j < d; j++)
+      sum += x[r * d + j] * x[r * d + j];
+    const double inv = 1 / sqrt(sum / (double)d + eps);
+    for (size_t j = 0; j < d; j++) {
+      const double want = x[r * d + j] * inv * (gamma ? gamma[j] : 1);
+      err = worse(err, fabs(got[r * pitch + j] - want));
+      largest = fmax(largest, fabs(want));
+    }
+  }
+  return err / largest;
+}
+
+/* ENSI: the input norm of layer 0 on x dropped to level 1 (so the norm must refresh it). */
+static ensi_status ensi_norm(session *ses, const ensi_model *m, const int32_t *ids, size_t tokens,
+                             const double *x, paper_row *row) {
+  const size_t d = (size_t)m->config.hidden;
+  ensi_enc_matrix *in = NULL, *y = NULL;
+  double *got = malloc(tokens * d * sizeof *got);
+  ensi_status st = got ? ensi_henn_encrypt_tokens(&in, &ses->setup, m, ids, tokens, ses->pk)
+                       : ENSI_ERR_NOMEM;
+  for (size_t j = 0; st == ENSI_OK && j < d; j++)
+    st = ensi_drop_level(ses->ctx, in->column[j], in->column[j], 1);
+  const double start = bench_now();
+  if (st == ENSI_OK)
+    st = ensi_henn_rmsnorm(&ses->setup, m, in, ENSI_NORM_INPUT, 0, m->layers[0].input_norm, 2, &y,
+                           NULL);
+  row->ensi_s = bench_now() - start;
+  if (st == ENSI_OK)
+    st = ensi_enc_matrix_decrypt(ses->ctx, got, y, ses->sk);
+  if (st == ENSI_OK) {
+    row->ensi_error = norm_error(got, x, tokens, d, d, m->layers[0].input_norm, m->config.rms_eps);
+    snprintf(row->ensi, sizeof row->ensi, "RMSNorm, bootstrap inside, %zu left",
+             ensi_ciphertext_level(y->column[0]));
+  }
+  ensi_enc_matrix_free(in);
+  ensi_enc_matrix_free(y);
+  free(got);
+  return st;
+}
+
+/* NEXUS: the rows at pitch 2 D in one ciphertext from the top level, LayerNorm, then the
+ * ciphertext brought to the bootstrapper's input scale (values / bound) and bootstrapped. */
+static ensi_status nexus_norm_run(session *ses, const double *x, size_t tokens, size_t d,
+                                  double *packed, ensi_eval_keys *keys, double *seconds) {
+  const ensi_bootstrap_config *bc = ensi_bootstrapper_config(ses->boot);
+  const size_t slots = bc->slots, top = ensi_context_max_level(ses->ctx);
+  size_t pitch = 1;
+  while (pitch < d)
+    pitch *= 2;
+  double lo = INFINITY, hi = 0;
+  memset(packed, 0, slots * sizeof *packed);
+  for (size_t r = 0; r < tokens; r++) {
+    double sum = 0;
+    for (size_t j = 0; j < d; j++)
+      sum += x[r * d + j] * x[r * d + j], packed[2 * pitch * r + j] = x[r * d + j];
+    lo = fmin(lo, sum / (double)d);
+    hi = fmax(hi, sum / (double)d);
+  }
+  ensi_plaintext *pt = NULL;
+  ensi_ciphertext *ct = NULL, *out = NULL;
+  ensi_status st = ensi_plaintext_create(&pt, ses->ctx, top);
+  if (st == ENSI_OK)
+    st = ensi_encode_real(ses->ctx, pt, packed, slots, ensi_params_scale(ses->params));
+  if (st == ENSI_OK)
+    st = ensi_ciphertext_create(&ct, ses->ctx, top);
+  if (st == ENSI_OK)
+    st = ensi_ciphertext_create(&out, ses->ctx, top);
+  if (st == ENSI_OK)
+    st = ensi_encrypt_pk(ses->ctx, ct, pt, ses->pk, NULL);
+  const double start = bench_now();
+  if (st == ENSI_OK)
+    st = ensi_nexus_layernorm(ses->ctx, out, ct, d, slots, lo / 2, hi * 2, NEXUS_NEWTON, keys);
+  const double factor = st == ENSI_OK ? bc->input_scale *
+      ensi_context_prime(ses->ctx, ensi_ciphertext_level(out)) / ensi_ciphertext_scale(out) : 0;
+  if (st == ENSI_OK) /* normalized rows stay below 2^3: the bootstrapper reads values / 8 */
+    st = ensi_mul_const_scaled(ses->ctx, out, out, 1.0 / 8, factor);
+  if (st == ENSI_OK)
+    st = ensi_rescale(ses->ctx, out, out);
+  if (st == ENSI_OK)
+    st = ensi_bootstrap(ses->ctx, ct, out, ses->boot, ses->keys);
+  *seconds = bench_now() - start;
+  if (st == ENSI_OK)
+    st = ensi_decrypt(ses->ctx, pt, ct, ses->sk);
+  if (st == ENSI_OK)
+    st = ensi_decode(ses->ctx, packed, NULL, slots, pt);
+  for (size_t i = 0; st == ENSI_OK && i < slots; i++)
+    packed[i] *= 8;
+  ensi_plaintext_free(pt);
+  ensi_ciphertext_free(ct);
+  ensi_ciphertext_free(out);
+  return st;
+}
+
+static ensi_status nexus_norm(session *ses, const ensi_model *m, size_t tokens, const double *x,
+                              paper_row *row) {
+  const size_t d = (size_t)m->config.hidden, slots = ensi_bootstrapper_config(ses->boot)->slots;
+  size_t pitch = 1;
+  while (pitch < d)
+    pitch *= 2;
+  if (2 * pitch * tokens > slots)
+    return tool_fail(ENSI_ERR_ARG, "norm: %zu rows of pitch %zu exceed %zu slots", tokens,
+                     2 * pitch, slots);
+  long long steps[64];
+  const size_t count = ensi_nexus_layernorm_rotations(d, steps);
+  ensi_eval_keys *keys = NULL;
+  double *packed = malloc(slots * sizeof *packed);
+  ensi_status st = packed ? ensi_eval_keys_generate(&keys, ses->ctx, ses->sk, true, steps, count,
+                                                    false, NULL)
+                          : ENSI_ERR_NOMEM;
+  if (st == ENSI_OK)
+    st = nexus_norm_run(ses, x, tokens, d, packed, keys, &row->baseline_s);
+  if (st == ENSI_OK)
+    row->baseline_error = norm_error(packed, x, tokens, d, 2 * pitch, NULL, 0);
+  snprintf(row->baseline, sizeof row->baseline, "NEXUS LN (%d Newton) + bootstrap", NEXUS_NEWTON);
+  ensi_eval_keys_free(keys);
+  free(packed);
+  return st;
+}
+
+static ensi_status bench_norm(session *ses, const ensi_model *m, const int32_t *ids, size_t tokens,
+                              paper_row *row) {
+  const size_t d = (size_t)m->config.hidden;
+  double *x = malloc(tokens * d * sizeof *x);
+  if (!x)
+    return ENSI_ERR_NOMEM;
+  for (size_t t = 0; t < tokens; t++)
+    for (size_t j = 0; j < d; j++)
+      x[t * d + j] = m->embeddings[(size_t)ids[t] * d + j];
+  ensi_status st = ensi_norm(ses, m, ids, tokens, x, row);
+  if (st == ENSI_OK)
+    st = nexus_norm(ses, m, tokens, x, row);
+  snprintf(row->kernel, sizeof row->kernel, "norm + bootstrap");
+  snprintf(row->shape, sizeof row->shape, "%zux%zu, tiny model", tokens, d);
+  free(x);
+  return st;
+}
+
+/* ---- bootstrapping share of a layer, and the norm, on the tiny model ---------------------- */
+
 static ensi_status run_layer(const ensi_model *m, const char *preset, size_t tokens,
-                             layer_share *out) {
+                             layer_share *out, paper_row *norm) {
   ensi_forward_options degrees;
   ensi_forward_options_default(&degrees);
   ensi_henn_default_degrees(&degrees);
@@ -467,13 +615,15 @@ static ensi_status run_layer(const ensi_model *m, const char *preset, size_t tok
     out->keyswitches += stats.ops[i].keyswitch;
   out->bootstraps = stats.bootstraps;
   out->tokens = tokens;
+  if (st == ENSI_OK)
+    st = bench_norm(&ses, m, ids, tokens, norm);
   ensi_enc_matrix_free(x);
   free(ids);
   session_close(&ses);
   return st;
 }
 
-static ensi_status bench_layer_share(const paper_options *o, layer_share *share) {
+static ensi_status bench_layer_share(const paper_options *o, layer_share *share, paper_row *norm) {
   char dir[4096];
   ensi_model *m = NULL;
   if (tool_temp_dir(dir, sizeof dir, "bench-paper") != 0)
@@ -483,7 +633,7 @@ static ensi_status bench_layer_share(const paper_options *o, layer_share *share)
     st = ensi_model_load(&m, dir);
   tool_remove_dir(dir);
   if (st == ENSI_OK)
-    st = run_layer(m, o->preset, o->layer_seq, share);
+    st = run_layer(m, o->preset, o->layer_seq, share, norm);
   ensi_model_free(m);
   return st;
 }
@@ -616,7 +766,7 @@ int ensi_bench_paper(int argc, char **argv, const bench_options *opt) {
     return bad;
   const size_t d = !strcmp(o.shape, "bert") ? 768 : 1536;
   paper_keys k;
-  paper_row rows[3];
+  paper_row rows[4];
   size_t count = 0;
   memset(rows, 0, sizeof rows);
   tool_error_clear();
@@ -638,9 +788,11 @@ int ensi_bench_paper(int argc, char **argv, const bench_options *opt) {
   if (st != ENSI_OK)
     return fail("kernels", st);
   layer_share share = {0};
-  if (o.layer && (st = bench_layer_share(&o, &share)) != ENSI_OK)
+  if (o.layer && (st = bench_layer_share(&o, &share, &rows[count])) != ENSI_OK)
     return fail("layer", st);
-  if (o.layer)
+  if (o.layer) {
+    print_row(opt, o.preset, &rows[count++]);
     print_share(opt, o.preset, &share);
+  }
   return o.plot ? plot(o.plot, rows, count) : 0;
 }

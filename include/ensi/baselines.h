@@ -8,6 +8,9 @@
  *                         rotations) for the same product, rows of X packed into full
  *                         ciphertexts: what a packed layout would pay instead of the column
  *                         layout's one ciphertext per column;
+ *   ensi_nexus_layernorm  NEXUS's LayerNorm (an unweighted RMSNorm: x (mean x^2)^(-1/2), the
+ *                         inverse square root by Newton iterations), to be followed by a separate
+ *                         bootstrap, against ENSI's RMSNorm with embedded bootstrapping;
  *   ensi_nexus_softmax    NEXUS's softmax (its released code): exp(x) = (1 + x/128)^128, row sums
  *                         by rotations, the reciprocal by Goldschmidt iterations, against ENSI's
  *                         sigmoid attention (one polynomial, no rotation). */
@@ -45,6 +48,19 @@ ensi_status ensi_diagonal_pcmm_apply(const ensi_context *ctx, ensi_ciphertext *o
 /* D, the row pitch of the packed layout. */
 size_t ensi_diagonal_pcmm_pitch(const ensi_diagonal_pcmm *p);
 void ensi_diagonal_pcmm_free(ensi_diagonal_pcmm *p);
+
+/* x (mean x^2)^(-1/2) for each row of d values of x, row r in slots [2 D r, 2 D r + d) (D: d
+ * rounded up to a power of two; slots >= 2 D), the other slots zero. The mean square of a row is
+ * expected in [lo, hi] (the first guess of the inverse square root is fitted to it); `newton`
+ * Newton steps refine it (4: relative error about 1e-2 at a range of 20, 5: 1e-4). Needs
+ * ensi_nexus_layernorm_depth(newton) levels (4 per Newton step) and the rotations of
+ * ensi_nexus_layernorm_rotations (by -D and 1, 2, .., D/2). The output has x's scale. */
+ensi_status ensi_nexus_layernorm(const ensi_context *ctx, ensi_ciphertext *out,
+                                 const ensi_ciphertext *x, size_t d, size_t slots, double lo,
+                                 double hi, int newton, const ensi_eval_keys *keys);
+size_t ensi_nexus_layernorm_depth(int newton);
+/* The steps above (steps has room for 64); returns their count. */
+size_t ensi_nexus_layernorm_rotations(size_t d, long long *steps);
 
 /* Softmax of each row of an s x s score block held in one ciphertext read with `slots` slots:
  * row i in slots [2 s i, 2 s i + s), every other slot zero (so slots >= 2 s^2; s a power of two).

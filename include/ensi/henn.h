@@ -154,6 +154,15 @@ ensi_status ensi_henn_encrypt_tokens(ensi_enc_matrix **out, const ensi_henn_setu
 ensi_status ensi_henn_forward(const ensi_henn_setup *setup, const ensi_model *model,
                               ensi_enc_matrix *x, ensi_henn_stats *stats);
 
+/* One RMSNorm of the encrypted layers on its own: y = RMSNorm(x) * gamma with the polynomial of
+ * `kind` and `layer` as setup calibrated it, bootstrapping x first (pack, refresh, unpack: the
+ * embedded bootstrapping) when it has too few levels for the norm and the levels_after that must
+ * remain. x (model hidden columns) may be refreshed in place. For benchmarks and tests of the norm. */
+ensi_status ensi_henn_rmsnorm(const ensi_henn_setup *setup, const ensi_model *model,
+                              ensi_enc_matrix *x, ensi_norm_kind kind, int layer,
+                              const float *gamma, size_t levels_after, ensi_enc_matrix **y,
+                              ensi_henn_stats *stats);
+
 #ifdef __cplusplus
 }
 #endif

@@ -105,13 +105,6 @@ static ensi_status eval_init(henn_eval *ev, const ensi_henn_setup *st, const ens
     return ensi_fail(ENSI_ERR_ARG, "encrypted forward: input of %zu columns in %zu slots, expected "
                      "%d columns in %zu slots", x->cols, x->slots, model->config.hidden,
                      ensi_henn_slots(st, x->rows));
-  const double scale = ensi_ciphertext_scale(x->column[0]);
-  if (ensi_ciphertext_level(x->column[0]) != input_level(st) ||
-      fabs(scale / ensi_henn_input_scale(st) - 1) > 1e-9)
-    return ensi_fail(ENSI_ERR_MISMATCH, "encrypted forward: input at level %zu and scale 2^%.3f, "
-                     "expected level %zu and scale 2^%.3f (encrypted under another setup?)",
-                     ensi_ciphertext_level(x->column[0]), log2(scale), input_level(st),
-                     log2(ensi_henn_input_scale(st)));
   ev->setup = st;
   ev->ctx = st->ctx;
   ev->keys = st->keys;
@@ -190,6 +183,18 @@ static ensi_status ffn_block(henn_eval *ev, const ensi_layer *l, ensi_enc_matrix
   return s;
 }
 
+/* The forward pass's input must be what ensi_henn_encrypt_tokens makes under this setup. */
+static ensi_status check_input(const ensi_henn_setup *st, const ensi_enc_matrix *x) {
+  const double scale = ensi_ciphertext_scale(x->column[0]);
+  if (ensi_ciphertext_level(x->column[0]) != input_level(st) ||
+      fabs(scale / ensi_henn_input_scale(st) - 1) > 1e-9)
+    return ensi_fail(ENSI_ERR_MISMATCH, "encrypted forward: input at level %zu and scale 2^%.3f, "
+                     "expected level %zu and scale 2^%.3f (encrypted under another setup?)",
+                     ensi_ciphertext_level(x->column[0]), log2(scale), input_level(st),
+                     log2(ensi_henn_input_scale(st)));
+  return ENSI_OK;
+}
+
 /* ENSI_ERR_LIMIT when the caller asks to stop. */
 static ensi_status keep_going(const henn_eval *ev) {
   const ensi_henn_setup *st = ev->setup;
@@ -207,6 +212,8 @@ ensi_status ensi_henn_forward(const ensi_henn_setup *setup, const ensi_model *mo
                          ? setup->layers : model->config.layers;
   henn_eval ev;
   ensi_status s = eval_init(&ev, setup, model, x, stats);
+  if (s == ENSI_OK)
+    s = check_input(setup, x);
   ev.layers = layers;
   for (int i = 0; s == ENSI_OK && i < layers; i++) {
     ev.layer = i;
@@ -218,6 +225,24 @@ ensi_status ensi_henn_forward(const ensi_henn_setup *setup, const ensi_model *mo
     if (s == ENSI_OK)
       s = ffn_block(&ev, &model->layers[i], x);
   }
+  eval_free(&ev);
+  return s;
+}
+
+ensi_status ensi_henn_rmsnorm(const ensi_henn_setup *setup, const ensi_model *model,
+                              ensi_enc_matrix *x, ensi_norm_kind kind, int layer,
+                              const float *gamma, size_t levels_after, ensi_enc_matrix **y,
+                              ensi_henn_stats *stats) {
+  if (!setup || !model || !x || !gamma || !y || kind >= ENSI_NORM_KINDS || layer < 0 ||
+      layer >= model->config.layers)
+    return ensi_fail(ENSI_ERR_ARG, "rmsnorm: bad argument");
+  henn_eval ev;
+  ensi_status s = eval_init(&ev, setup, model, x, stats);
+  ev.layer = layer;
+  ev.layers = model->config.layers;
+  const double one = 1;
+  if (s == ENSI_OK)
+    s = henn_rmsnorm(&ev, x, kind, gamma, &one, 1, (henn_levels){levels_after, levels_after}, y);
   eval_free(&ev);
   return s;
 }
