@@ -12,7 +12,7 @@ BUILD      ?= build
 BUILD_ASAN ?= build-asan
 BUILD_FUZZ ?= build-fuzz
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
-FUZZ_SECONDS ?= 60
+FUZZ_SECONDS ?= 45
 
 DEBIAN_PACKAGES := build-essential cmake pkg-config clang libclang-rt-14-dev libomp-14-dev \
                    libsodium-dev libjansson-dev libprotobuf-c-dev protobuf-c-compiler libgmp-dev \
