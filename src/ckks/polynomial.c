@@ -150,6 +150,21 @@ static void chebyshev_divide(const double *c, int d, size_t n, double *q, double
     r[j] = c[j] - (j >= 1 && 2 * n - j <= (size_t)d ? c[2 * n - j] : 0.0);
 }
 
+/* tn = T_n at `level` for a product rescaled by q. The quotient multiplying it is planned at scale
+ * (target q / scale(tn)); where the primes change size along the chain, T_n's scale can be far
+ * from q and that plan would leave the quotient's constants a few bits (or none). When T_n has a
+ * level to spare, it is brought to scale q exactly (one constant multiplication) instead. */
+static ensi_status giant_at(power_basis *pb, ensi_ciphertext *tn, size_t n, size_t level, double q) {
+  const ensi_ciphertext *t = pb->T[n];
+  const size_t from = ensi_ciphertext_level(t);
+  if (from < level + 1 || fabs(log2(ensi_ciphertext_scale(t) / q)) < 8)
+    return ensi_drop_level(pb->ctx, tn, t, level);
+  ENSI_TRY(ensi_mul_const_scaled(pb->ctx, tn, t, 1.0,
+                                 q * ensi_context_prime(pb->ctx, from) / ensi_ciphertext_scale(t)));
+  ENSI_TRY(ensi_rescale(pb->ctx, tn, tn));
+  return ensi_drop_level(pb->ctx, tn, tn, level);
+}
+
 static ensi_status eval_node(power_basis *pb, ensi_ciphertext *out, const double *c, int d,
                              double scale, size_t level) {
   if ((size_t)d < pb->baby)
@@ -165,7 +180,7 @@ static ensi_status eval_node(power_basis *pb, ensi_ciphertext *out, const double
     s = new_like(pb, &tn, level + 1);
   }
   if (s == ENSI_OK)
-    s = ensi_drop_level(ctx, tn, pb->T[n], level + 1);
+    s = giant_at(pb, tn, n, level + 1, q_next);
   const double sn = tn ? ensi_ciphertext_scale(tn) : 1.0, product_scale = scale * q_next;
   if (s == ENSI_OK && d == (int)n) { /* q is a constant */
     s = ensi_mul_const_scaled(ctx, out, tn, qc[0], product_scale / sn);
