@@ -75,6 +75,43 @@ static void close_keys(paper_keys *k) {
   ensi_params_free(k->params);
 }
 
+/* The power of two at least n (and at least 2). */
+static size_t power_of_two_at_least(size_t n) {
+  size_t p = 2;
+  while (p < n)
+    p *= 2;
+  return p;
+}
+
+/* A fresh encryption of `slots` values at `level` and `scale`. */
+static ensi_status encrypt_slots(const ensi_context *ctx, const ensi_public_key *pk,
+                                 const double *values, size_t slots, size_t level, double scale,
+                                 ensi_ciphertext **out) {
+  ensi_plaintext *pt = NULL;
+  ensi_status st = ensi_plaintext_create(&pt, ctx, level);
+  if (st == ENSI_OK)
+    st = ensi_encode_real(ctx, pt, values, slots, scale);
+  if (st == ENSI_OK)
+    st = ensi_ciphertext_create(out, ctx, level);
+  if (st == ENSI_OK)
+    st = ensi_encrypt_pk(ctx, *out, pt, pk, NULL);
+  ensi_plaintext_free(pt);
+  return st;
+}
+
+/* The `slots` decoded values of ct. */
+static ensi_status decrypt_slots(const ensi_context *ctx, const ensi_secret_key *sk,
+                                 const ensi_ciphertext *ct, size_t slots, double *out) {
+  ensi_plaintext *pt = NULL;
+  ensi_status st = ensi_plaintext_create(&pt, ctx, ensi_context_max_level(ctx));
+  if (st == ENSI_OK)
+    st = ensi_decrypt(ctx, pt, ct, sk);
+  if (st == ENSI_OK)
+    st = ensi_decode(ctx, out, NULL, slots, pt);
+  ensi_plaintext_free(pt);
+  return st;
+}
+
 /* ---- pcmm --------------------------------------------------------------------------------- */
 
 enum { DISTINCT_COLUMNS = 32 }; /* input columns encrypted; column j is a copy of j mod 32 */
@@ -157,9 +194,7 @@ static ensi_status bench_pcmm(const paper_keys *k, const paper_options *o, size_
   ensi_status st = pcmm_setup(&p, k, o->level, &rng);
   if (st == ENSI_OK)
     st = ensi_ternary_from_trits(&w, p.trits, (int)p.c, (int)d, 1.0);
-  size_t block = 2;
-  while (block < p.s)
-    block *= 2;
+  const size_t block = power_of_two_at_least(p.s);
   const ensi_enc_matrix x = {.rows = p.s, .cols = d, .block = block, .slots = 2 * block,
                              .column = p.columns};
   double start = bench_now();
@@ -196,26 +231,14 @@ static ensi_status encrypt_rows(const paper_keys *k, double *packed, size_t slot
   for (size_t r = 0; r < count; r++)
     for (size_t j = 0; j < d; j++)
       packed[r * pitch + j] = uniform(rng, -1, 1);
-  ensi_plaintext *pt = NULL;
-  ensi_status st = ensi_plaintext_create(&pt, k->ctx, level);
-  if (st == ENSI_OK)
-    st = ensi_encode_real(k->ctx, pt, packed, slots, ensi_params_scale(k->params));
-  if (st == ENSI_OK)
-    st = ensi_ciphertext_create(out, k->ctx, level);
-  if (st == ENSI_OK)
-    st = ensi_encrypt_pk(k->ctx, *out, pt, k->pk, NULL);
-  ensi_plaintext_free(pt);
-  return st;
+  return encrypt_slots(k->ctx, k->pk, packed, slots, level, ensi_params_scale(k->params), out);
 }
-
-static ensi_status decrypt_slots(const paper_keys *k, const ensi_ciphertext *ct, size_t slots,
-                                 double *out);
 
 /* max |got - X W^T| and max |X W^T| over the packed rows, accumulated into err[0..2). */
 static ensi_status diagonal_error(const paper_keys *k, const ensi_ciphertext *ct,
                                   const double *packed, const double *w, size_t d, size_t pitch,
                                   size_t count, size_t slots, double *got, double err[2]) {
-  TOOL_TRY(decrypt_slots(k, ct, slots, got));
+  TOOL_TRY(decrypt_slots(k->ctx, k->sk, ct, slots, got));
   for (size_t r = 0; r < count; r++)
     for (size_t o = 0; o < d; o++) {
       double want = 0;
@@ -312,28 +335,8 @@ static ensi_status encrypt_scores(const paper_keys *k, size_t s, size_t slots, s
   uint64_t rng = 7;
   for (size_t i = 0; i < slots; i++)
     scores[i] = i % (2 * s) < s ? uniform(&rng, -10, 0) : 0;
-  ensi_plaintext *pt = NULL;
-  ensi_status st = ensi_plaintext_create(&pt, k->ctx, level);
-  if (st == ENSI_OK)
-    st = ensi_encode_real(k->ctx, pt, scores, slots, ensi_context_prime(k->ctx, level));
-  if (st == ENSI_OK)
-    st = ensi_ciphertext_create(out, k->ctx, level);
-  if (st == ENSI_OK)
-    st = ensi_encrypt_pk(k->ctx, *out, pt, k->pk, NULL);
-  ensi_plaintext_free(pt);
-  return st;
-}
-
-static ensi_status decrypt_slots(const paper_keys *k, const ensi_ciphertext *ct, size_t slots,
-                                 double *out) {
-  ensi_plaintext *pt = NULL;
-  ensi_status st = ensi_plaintext_create(&pt, k->ctx, ensi_context_max_level(k->ctx));
-  if (st == ENSI_OK)
-    st = ensi_decrypt(k->ctx, pt, ct, k->sk);
-  if (st == ENSI_OK)
-    st = ensi_decode(k->ctx, out, NULL, slots, pt);
-  ensi_plaintext_free(pt);
-  return st;
+  return encrypt_slots(k->ctx, k->pk, scores, slots, level, ensi_context_prime(k->ctx, level),
+                       out);
 }
 
 /* Relative errors of the softmax and sigmoid outputs on the score slots. */
@@ -395,14 +398,14 @@ static ensi_status run_attention(const paper_keys *k, size_t s, size_t slots, do
                             SOFTMAX_FACTORS, keys);
   row->baseline_s = bench_now() - start;
   if (st == ENSI_OK)
-    st = decrypt_slots(k, out, slots, softmax);
+    st = decrypt_slots(k->ctx, k->sk, out, slots, softmax);
   start = bench_now();
   if (st == ENSI_OK)
     st = ensi_eval_chebyshev(k->ctx, out, in, coefficients, SIGMOID_DEGREE, lo + bias_ln_s,
                              hi + bias_ln_s, 0, keys);
   row->ensi_s = bench_now() - start;
   if (st == ENSI_OK)
-    st = decrypt_slots(k, out, slots, sigmoid);
+    st = decrypt_slots(k->ctx, k->sk, out, slots, sigmoid);
   ensi_ciphertext_free(in);
   ensi_ciphertext_free(out);
   ensi_eval_keys_free(keys);
@@ -498,9 +501,7 @@ static ensi_status nexus_norm_run(session *ses, const double *x, size_t tokens, 
                                   double *packed, ensi_eval_keys *keys, double *seconds) {
   const ensi_bootstrap_config *bc = ensi_bootstrapper_config(ses->boot);
   const size_t slots = bc->slots, top = ensi_context_max_level(ses->ctx);
-  size_t pitch = 1;
-  while (pitch < d)
-    pitch *= 2;
+  const size_t pitch = power_of_two_at_least(d);
   double lo = INFINITY, hi = 0;
   memset(packed, 0, slots * sizeof *packed);
   for (size_t r = 0; r < tokens; r++) {
@@ -510,17 +511,11 @@ static ensi_status nexus_norm_run(session *ses, const double *x, size_t tokens, 
     lo = fmin(lo, sum / (double)d);
     hi = fmax(hi, sum / (double)d);
   }
-  ensi_plaintext *pt = NULL;
   ensi_ciphertext *ct = NULL, *out = NULL;
-  ensi_status st = ensi_plaintext_create(&pt, ses->ctx, top);
-  if (st == ENSI_OK)
-    st = ensi_encode_real(ses->ctx, pt, packed, slots, ensi_params_scale(ses->params));
-  if (st == ENSI_OK)
-    st = ensi_ciphertext_create(&ct, ses->ctx, top);
+  ensi_status st = encrypt_slots(ses->ctx, ses->pk, packed, slots, top,
+                                 ensi_params_scale(ses->params), &ct);
   if (st == ENSI_OK)
     st = ensi_ciphertext_create(&out, ses->ctx, top);
-  if (st == ENSI_OK)
-    st = ensi_encrypt_pk(ses->ctx, ct, pt, ses->pk, NULL);
   const double start = bench_now();
   if (st == ENSI_OK)
     st = ensi_nexus_layernorm(ses->ctx, out, ct, d, slots, lo / 2, hi * 2, NEXUS_NEWTON, keys);
@@ -534,12 +529,9 @@ static ensi_status nexus_norm_run(session *ses, const double *x, size_t tokens, 
     st = ensi_bootstrap(ses->ctx, ct, out, ses->boot, ses->keys);
   *seconds = bench_now() - start;
   if (st == ENSI_OK)
-    st = ensi_decrypt(ses->ctx, pt, ct, ses->sk);
-  if (st == ENSI_OK)
-    st = ensi_decode(ses->ctx, packed, NULL, slots, pt);
+    st = decrypt_slots(ses->ctx, ses->sk, ct, slots, packed);
   for (size_t i = 0; st == ENSI_OK && i < slots; i++)
     packed[i] *= 8;
-  ensi_plaintext_free(pt);
   ensi_ciphertext_free(ct);
   ensi_ciphertext_free(out);
   return st;
@@ -548,9 +540,7 @@ static ensi_status nexus_norm_run(session *ses, const double *x, size_t tokens, 
 static ensi_status nexus_norm(session *ses, const ensi_model *m, size_t tokens, const double *x,
                               paper_row *row) {
   const size_t d = (size_t)m->config.hidden, slots = ensi_bootstrapper_config(ses->boot)->slots;
-  size_t pitch = 1;
-  while (pitch < d)
-    pitch *= 2;
+  const size_t pitch = power_of_two_at_least(d);
   if (2 * pitch * tokens > slots)
     return tool_fail(ENSI_ERR_ARG, "norm: %zu rows of pitch %zu exceed %zu slots", tokens,
                      2 * pitch, slots);

@@ -1,8 +1,6 @@
 /* Client and server sides of the protocol for the tools (see party.h). */
 #include "party.h"
 
-#include "tool_error.h"
-
 #include <errno.h>
 #include <math.h>
 #include <sodium.h>
@@ -10,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "henn/matrix_internal.h"
+#include "tool_error.h"
 
 /* ---- shared ------------------------------------------------------------------------------- */
 
@@ -19,13 +20,6 @@ ensi_status party_calibrate(const ensi_model *model, size_t rows, ensi_forward_o
   ensi_henn_default_degrees(approx);
   return ensi_henn_calibrate(model, rows, PARTY_CALIBRATION_PROMPTS, PARTY_CALIBRATION_SEED, approx,
                              bound);
-}
-
-static size_t block_of(size_t tokens) {
-  size_t b = 2;
-  while (b < tokens)
-    b *= 2;
-  return b;
 }
 
 static ensi_status check_model(const party *p, const ensi_model *model) {
@@ -89,7 +83,7 @@ ensi_status party_setup(const party *p, const ensi_model *model, size_t rows,
   setup->keys = p->keys;
   setup->boot = p->boot;
   setup->boot_config = &p->boot_config;
-  setup->block = block_of(p->profile.max_tokens);
+  setup->block = ensi_henn_block(p->profile.max_tokens);
   return party_calibrate(model, rows, &setup->approx, &setup->bound);
 }
 

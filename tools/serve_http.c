@@ -124,7 +124,15 @@ static exchange *begin(serve_http *h, struct MHD_Connection *c, const char *meth
                          x->limit);
     return x;
   }
-  snprintf(x->path, sizeof x->path, "%s/upload-XXXXXX", serve_jobs_upload_dir(h->jobs));
+  /* mkstemp's template: the name ends in six 'X' that it replaces */
+  const int n = snprintf(x->path, sizeof x->path, "%s/upload-", serve_jobs_upload_dir(h->jobs));
+  if (n < 0 || (size_t)n + 7 > sizeof x->path) {
+    x->path[0] = 0;
+    *early = serve_error(500, "the data directory's path is too long");
+    return x;
+  }
+  memset(x->path + n, 'X', 6);
+  x->path[n + 6] = 0;
   x->fd = mkstemp(x->path);
   if (x->fd < 0)
     *early = serve_error(500, "cannot store the upload: %s", strerror(errno));

@@ -11,6 +11,13 @@
 
 #include "math/modarith.h"
 
+/* a mod q for a < 8 q (a lazily reduced sum: q < 2^61, so 8 q < 2^64). */
+static inline uint64_t henn_reduce_below_8q(uint64_t a, uint64_t q) {
+  a = a >= 4 * q ? a - 4 * q : a;
+  a = a >= 2 * q ? a - 2 * q : a;
+  return a >= q ? a - q : a;
+}
+
 /* Tiles never exceed this many coefficients, so a tile function may keep a tile on its stack. */
 #define HENN_MAX_TILE 4096
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "base/error.h"
+#include "henn/row_sums.h"
 
 /* out = c a at exactly `scale`, one level below a (a multiplication by the integer
  * round(c factor) and a rescale), dropped further to `level` when that is lower. */
@@ -35,37 +36,26 @@ static ensi_status prime_copy(const ensi_context *ctx, ensi_ciphertext *out,
   return at_scale(ctx, out, a, c, ensi_context_prime(ctx, level), level);
 }
 
-size_t ensi_nexus_layernorm_rotations(size_t d, long long *steps) {
-  size_t pitch = 1, count = 0;
+/* D: d rounded up to a power of two. */
+static size_t pitch_of(size_t d) {
+  size_t pitch = 1;
   while (pitch < d)
     pitch *= 2;
-  steps[count++] = -(long long)pitch;
-  for (size_t t = 1; t < pitch && count < 64; t *= 2)
-    steps[count++] = (long long)t;
-  return count;
+  return pitch;
+}
+
+size_t ensi_nexus_layernorm_rotations(size_t d, long long *steps) {
+  return henn_row_sum_rotations(pitch_of(d), steps);
 }
 
 size_t ensi_nexus_layernorm_depth(int newton) { return 4 + 4 * (size_t)newton + 2; }
 
-/* mean = sum of the row's squares / d in every slot of the row (sq: the squares). */
+/* mean = sum of the row's squares / d in every slot of the row (sq: the squares, summed in place). */
 static ensi_status row_mean(const ensi_context *ctx, ensi_ciphertext *mean, ensi_ciphertext *sq,
-                            size_t d, size_t pitch, const ensi_eval_keys *keys) {
-  ensi_ciphertext *shifted = NULL;
-  ENSI_TRY(ensi_ciphertext_create(&shifted, ctx, ensi_ciphertext_level(sq)));
-  ensi_status st = ensi_rotate(ctx, shifted, sq, -(long long)pitch, keys);
-  if (st == ENSI_OK)
-    st = ensi_add(ctx, sq, sq, shifted);
-  for (size_t t = 1; st == ENSI_OK && t < pitch; t *= 2) {
-    st = ensi_rotate(ctx, shifted, sq, (long long)t, keys);
-    if (st == ENSI_OK)
-      st = ensi_add(ctx, sq, sq, shifted);
-  }
-  if (st == ENSI_OK)
-    st = ensi_mul_const(ctx, mean, sq, 1.0 / (double)d);
-  if (st == ENSI_OK)
-    st = ensi_rescale(ctx, mean, mean);
-  ensi_ciphertext_free(shifted);
-  return st;
+                            size_t d, const ensi_eval_keys *keys) {
+  ENSI_TRY(henn_row_sums(ctx, sq, pitch_of(d), keys));
+  ENSI_TRY(ensi_mul_const(ctx, mean, sq, 1.0 / (double)d));
+  return ensi_rescale(ctx, mean, mean);
 }
 
 /* One Newton step y <- y (1.5 - 0.5 m y^2): four levels. */
@@ -84,10 +74,7 @@ static ensi_status newton_step(const ensi_context *ctx, ensi_ciphertext *y, cons
 ensi_status ensi_nexus_layernorm(const ensi_context *ctx, ensi_ciphertext *out,
                                  const ensi_ciphertext *x, size_t d, size_t slots, double lo,
                                  double hi, int newton, const ensi_eval_keys *keys) {
-  size_t pitch = 1;
-  while (pitch < d)
-    pitch *= 2;
-  if (!ctx || !out || !x || !keys || d < 1 || slots < 2 * pitch || !(lo > 0) || !(hi > lo) ||
+  if (!ctx || !out || !x || !keys || d < 1 || slots < 2 * pitch_of(d) || !(lo > 0) || !(hi > lo) ||
       newton < 1 || newton > 8)
     return ensi_fail(ENSI_ERR_ARG, "nexus layernorm: %zu features in %zu slots, range [%g, %g], "
                      "%d Newton steps", d, slots, lo, hi, newton);
@@ -111,7 +98,7 @@ ensi_status ensi_nexus_layernorm(const ensi_context *ctx, ensi_ciphertext *out,
   if (st == ENSI_OK)
     st = product(ctx, t[1], x, t[0], keys); /* x^2 at x's scale, level - 2 */
   if (st == ENSI_OK)
-    st = row_mean(ctx, m, t[1], d, pitch, keys); /* level - 3 */
+    st = row_mean(ctx, m, t[1], d, keys); /* level - 3 */
   if (st == ENSI_OK)
     st = at_scale(ctx, y, m, slope, ensi_ciphertext_scale(x), ensi_ciphertext_level(m) - 1);
   if (st == ENSI_OK)

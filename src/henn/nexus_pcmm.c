@@ -39,14 +39,11 @@ static void weighted_tile(const void *arg, size_t k, size_t limb, const ensi_mod
       wj[i] = present ? w[(j + i) * c->limbs] : 0;
       sj[i] = present ? ws[(j + i) * c->limbs] : 0;
     }
-    for (size_t t = 0; t < count; t++) {
-      uint64_t a = out[t] + ensi_mul_shoup_lazy(v[0][t], wj[0], sj[0], q) +
-                   ensi_mul_shoup_lazy(v[1][t], wj[1], sj[1], q) +
-                   ensi_mul_shoup_lazy(v[2][t], wj[2], sj[2], q);
-      a = a >= 4 * q ? a - 4 * q : a;
-      a = a >= 2 * q ? a - 2 * q : a;
-      out[t] = a >= q ? a - q : a;
-    }
+    for (size_t t = 0; t < count; t++)
+      out[t] = henn_reduce_below_8q(out[t] + ensi_mul_shoup_lazy(v[0][t], wj[0], sj[0], q) +
+                                        ensi_mul_shoup_lazy(v[1][t], wj[1], sj[1], q) +
+                                        ensi_mul_shoup_lazy(v[2][t], wj[2], sj[2], q),
+                                    q);
   }
 }
 

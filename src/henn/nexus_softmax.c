@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "base/error.h"
+#include "henn/row_sums.h"
 
 enum { EXP_SQUARINGS = 7 };
 static const double PADDING = -128; /* 1 + PADDING / 2^7 = 0: exp of the padding is 0 */
@@ -17,11 +18,7 @@ size_t ensi_nexus_softmax_depth(int factors) {
 }
 
 size_t ensi_nexus_softmax_rotations(size_t s, long long *steps) {
-  size_t count = 0;
-  steps[count++] = -(long long)s;
-  for (size_t t = 1; t < s && count < 64; t *= 2)
-    steps[count++] = (long long)t;
-  return count;
+  return henn_row_sum_rotations(s, steps);
 }
 
 /* out = a * b, rescaled (a and b at any levels: the product is at the lower one, minus one). */
@@ -59,24 +56,6 @@ static ensi_status exponential(const ensi_context *ctx, ensi_ciphertext *e,
     st = mul_rescale(ctx, e, e, e, keys);
   ensi_plaintext_free(pt);
   free(offsets);
-  return st;
-}
-
-/* sum: every slot of row i's window [2 s i, 2 s i + s) holds the row's sum (a copy of the row
- * beside it, then window sums of s slots by doubling). */
-static ensi_status row_sums(const ensi_context *ctx, ensi_ciphertext *sum, const ensi_ciphertext *e,
-                            size_t s, const ensi_eval_keys *keys) {
-  ensi_ciphertext *shifted = NULL;
-  ENSI_TRY(ensi_ciphertext_create(&shifted, ctx, ensi_ciphertext_level(e)));
-  ensi_status st = ensi_rotate(ctx, shifted, e, -(long long)s, keys);
-  if (st == ENSI_OK)
-    st = ensi_add(ctx, sum, e, shifted);
-  for (size_t t = 1; st == ENSI_OK && t < s; t *= 2) {
-    st = ensi_rotate(ctx, shifted, sum, (long long)t, keys);
-    if (st == ENSI_OK)
-      st = ensi_add(ctx, sum, sum, shifted);
-  }
-  ensi_ciphertext_free(shifted);
   return st;
 }
 
@@ -127,7 +106,9 @@ ensi_status ensi_nexus_softmax(const ensi_context *ctx, ensi_ciphertext *out,
   if (st == ENSI_OK)
     st = exponential(ctx, e, scores, s, slots, keys);
   if (st == ENSI_OK)
-    st = row_sums(ctx, sum, e, s, keys);
+    st = ensi_ciphertext_copy(sum, e);
+  if (st == ENSI_OK)
+    st = henn_row_sums(ctx, sum, s, keys);
   if (st == ENSI_OK)
     st = reciprocal(ctx, inv, sum, sum_scale, factors, keys);
   if (st == ENSI_OK)

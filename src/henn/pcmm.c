@@ -11,12 +11,6 @@
 
 enum { LAZY_TERMS = 7 }; /* q < 2^61: a reduced value plus 7 more stays below 8 q < 2^64 */
 
-static inline uint64_t reduce_below_8q(uint64_t a, uint64_t q) {
-  a = a >= 4 * q ? a - 4 * q : a;
-  a = a >= 2 * q ? a - 2 * q : a;
-  return a >= q ? a - q : a;
-}
-
 static const uint64_t zero_tile[HENN_MAX_TILE];
 
 /* acc[0..len) = sum over idx[0..count) of x[idx] + offset, mod q: seven inputs per pass (missing
@@ -32,7 +26,7 @@ static void lazy_sum(uint64_t *restrict acc, const uint64_t *const *x, const uin
     for (size_t i = 0; i < LAZY_TERMS; i++)
       v[i] = j + i < count ? x[idx[j + i]] + offset : zero_tile;
     for (size_t t = 0; t < len; t++)
-      acc[t] = reduce_below_8q(acc[t] + v[0][t] + v[1][t] + v[2][t] + v[3][t] + v[4][t] +
+      acc[t] = henn_reduce_below_8q(acc[t] + v[0][t] + v[1][t] + v[2][t] + v[3][t] + v[4][t] +
                                    v[5][t] + v[6][t], q);
   }
 }
