@@ -1,12 +1,42 @@
-/* Tests of the base module: status strings and per-thread error details. */
+/* Tests of the base module: status strings, per-thread error details, large buffers. */
+#include <stdint.h>
 #include <string.h>
 
 #include <ensi/ensi.h>
 
 #include "base/error.h"
+#include "base/large_alloc.h"
 #include "testutil.h"
 
+/* Large buffers: zeroed when asked for, also when served again from the pool after being
+ * dirtied; every byte writable; overflowing sizes refused. */
+static void test_large_buffers(void) {
+  const size_t sizes[] = {100, (size_t)1 << 20, (size_t)5 << 20, ((size_t)5 << 20) + 3};
+  for (int round = 0; round < 3; round++)
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+      unsigned char *p = ensi_large_calloc(sizes[i], 1);
+      CHECK(p != NULL && ((uintptr_t)p & 63) == 0);
+      if (!p)
+        continue;
+      size_t nonzero = 0;
+      for (size_t k = 0; k < sizes[i]; k++)
+        nonzero += p[k] != 0;
+      CHECK_MSG(nonzero == 0, "round %d, %zu bytes: %zu nonzero", round, sizes[i], nonzero);
+      memset(p, 0xA5, sizes[i]);
+      ensi_large_free(p);
+      uint64_t *q = ensi_large_alloc(sizes[i] / 8 + 1, 8);
+      CHECK(q != NULL);
+      if (q)
+        q[sizes[i] / 8] = 1;
+      ensi_large_free(q);
+    }
+  CHECK(ensi_large_alloc(SIZE_MAX / 4, 8) == NULL);
+  CHECK(ensi_large_calloc(SIZE_MAX, 2) == NULL);
+  ensi_large_free(NULL);
+}
+
 int main(void) {
+  test_large_buffers();
   for (int s = 0; s >= ENSI_ERR_INTERNAL; s--) {
     const char *text = ensi_strerror((ensi_status)s);
     CHECK(text != NULL && strcmp(text, "unknown status") != 0);

@@ -22,6 +22,7 @@ enum { MAX_GROUPS = 8 };
 struct ensi_bootstrapper {
   ensi_bootstrap_config config;
   size_t top, evalmod_level, out_level;
+  bool two_halves; /* sparse slots: real and imaginary parts share one ciphertext (dft.h) */
   ensi_linear_transform *cts[MAX_GROUPS], *stc[MAX_GROUPS];
   double *cosine;      /* Chebyshev coefficients of cos(2 pi (x - 1/4) / 2^r) on [-K, K] */
   double *angle_scale; /* target scales of the cosine and of each double-angle step */
@@ -148,13 +149,14 @@ ensi_status ensi_bootstrapper_create(ensi_bootstrapper **out, const ensi_context
   ensi_status s = plan_levels(bt, ctx);
   /* The constant factors of both DFTs live in the scales, not in the diagonals (small diagonal
    * values would lose precision when rounded): see ensi_bootstrap. */
+  bt->two_halves = 2 * n <= full;
   if (s == ENSI_OK)
     s = ensi_dft_create(bt->cts, ctx, ENSI_DFT_COEFFS_TO_SLOTS, n, config->cts_levels, bt->top,
-                        1.0);
+                        1.0, bt->two_halves);
   const size_t stc_top = bt->out_level + config->stc_levels;
   if (s == ENSI_OK)
     s = ensi_dft_create(bt->stc, ctx, ENSI_DFT_SLOTS_TO_COEFFS, n, config->stc_levels, stc_top,
-                        1.0);
+                        1.0, bt->two_halves);
   bt->cosine = calloc((size_t)config->cos_degree + 1, sizeof *bt->cosine);
   cosine_context cc = {ldexp(1.0, config->double_angles)};
   if (s == ENSI_OK)
@@ -165,7 +167,8 @@ ensi_status ensi_bootstrapper_create(ensi_bootstrapper **out, const ensi_context
     s = collect_transform_steps(bt, bt->cts[g], bt->top - g);
   for (size_t g = 0; s == ENSI_OK && g < config->stc_levels; g++)
     s = collect_transform_steps(bt, bt->stc[g], stc_top - g);
-  for (size_t step = n; s == ENSI_OK && step < full; step *= 2) /* SubSum */
+  for (size_t step = n; s == ENSI_OK && step < full; step *= 2) /* SubSum (step n also moves the
+                                                                    * imaginary half up) */
     s = add_steps(bt, (const long long[]){(long long)step}, 1, bt->top);
   if (s != ENSI_OK) {
     ensi_bootstrapper_free(bt);
@@ -261,6 +264,30 @@ static ensi_status eval_mod(const ensi_context *ctx, ensi_ciphertext *ct, const 
   return ENSI_OK;
 }
 
+/* Full slots: EvalMod on the real part re and on the imaginary part im, then w = re + i im, both
+ * read at the input scale (sin(2 pi x) at scale q0 / (2 pi) is m / q0 at the input scale). */
+static ensi_status eval_mod_each_part(const ensi_context *ctx, ensi_ciphertext *re,
+                                      ensi_ciphertext *im, const ensi_bootstrapper *bt,
+                                      const ensi_eval_keys *keys) {
+  ENSI_TRY(eval_mod(ctx, re, bt, keys));
+  ENSI_TRY(eval_mod(ctx, im, bt, keys));
+  re->scale = im->scale = bt->config.input_scale;
+  ENSI_TRY(ensi_mul_by_i(ctx, im, im));
+  return ensi_add(ctx, re, re, im);
+}
+
+/* Sparse slots: [re | 0] + rot([im | 0], n) = [re | im] on 2n slots (rotating by n is rotating by
+ * -n there), one EvalMod, and SlotsToCoeffs' first group recombines re + i im. */
+static ensi_status eval_mod_two_halves(const ensi_context *ctx, ensi_ciphertext *re,
+                                       ensi_ciphertext *im, const ensi_bootstrapper *bt,
+                                       const ensi_eval_keys *keys) {
+  ENSI_TRY(ensi_rotate(ctx, im, im, (long long)bt->config.slots, keys));
+  ENSI_TRY(ensi_add(ctx, re, re, im));
+  ENSI_TRY(eval_mod(ctx, re, bt, keys));
+  re->scale = bt->config.input_scale;
+  return ENSI_OK;
+}
+
 ensi_status ensi_bootstrap(const ensi_context *ctx, ensi_ciphertext *out, const ensi_ciphertext *in,
                            const ensi_bootstrapper *bt, const ensi_eval_keys *keys) {
   if (!ctx || !out || !in || !bt || !keys)
@@ -311,20 +338,15 @@ ensi_status ensi_bootstrap(const ensi_context *ctx, ensi_ciphertext *out, const 
     s = ensi_mul_by_i(ctx, tmp, tmp);
   if (s == ENSI_OK)
     s = ensi_negate(ctx, tmp, tmp);
-  if (s == ENSI_OK)
-    s = eval_mod(ctx, ct, bt, keys);
-  if (s == ENSI_OK)
-    s = eval_mod(ctx, tmp, bt, keys);
-  if (s == ENSI_OK) { /* sin(2 pi x) at scale q0 / (2 pi) is m / q0 at the input scale */
-    ct->scale = tmp->scale = bt->config.input_scale;
-    s = ensi_mul_by_i(ctx, tmp, tmp); /* recombine w = re + i im, then SlotsToCoeffs */
-  }
-  if (s == ENSI_OK)
-    s = ensi_add(ctx, ct, ct, tmp);
+  if (s == ENSI_OK && bt->two_halves)
+    s = eval_mod_two_halves(ctx, ct, tmp, bt, keys);
+  else if (s == ENSI_OK)
+    s = eval_mod_each_part(ctx, ct, tmp, bt, keys);
   if (s == ENSI_OK)
     s = apply_transforms(ctx, ct, bt->stc, bt->config.stc_levels, tmp, keys);
   if (s == ENSI_OK) {
     ct->scale = in->scale;
+    ct->slots = n;
     s = ensi_ciphertext_copy(out, ct);
   }
   ensi_ciphertext_free(ct);

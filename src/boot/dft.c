@@ -3,6 +3,7 @@
 #include "boot/dft.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,9 +128,38 @@ static ensi_status to_transform(ensi_linear_transform **out, const ensi_context 
   return s;
 }
 
+/* The n-slot matrix m as a 2n-slot one for the two-halves layout (see dft.h). CoeffsToSlots,
+ * last group: the input is n-periodic, so diagonal d still reads slot k + d; rows k >= n are
+ * dropped, which leaves the output in the lower half. SlotsToCoeffs, first group: the input is
+ * w = [re | im] and the matrix acts on u = re + i im (n-periodic): u[j] = A[j] w[j] + B[j] w[j + n]
+ * with A = [1 | i] and B = [i | 1], so diagonal d of m becomes diagonals d and d + n. */
+static ensi_status widen(diag_matrix *out, const diag_matrix *m, ensi_dft_direction direction) {
+  const size_t n = m->n, wide = 2 * n;
+  ENSI_TRY(matrix_init(out, wide));
+  for (size_t d = 0; d < n; d++) {
+    if (!m->diag[d])
+      continue;
+    double complex *lower = diagonal(out, d);
+    double complex *upper = direction == ENSI_DFT_SLOTS_TO_COEFFS ? diagonal(out, d + n) : lower;
+    if (!lower || !upper)
+      return ENSI_ERR_NOMEM;
+    for (size_t k = 0; k < wide; k++) {
+      const double complex v = m->diag[d][k % n];
+      if (direction == ENSI_DFT_COEFFS_TO_SLOTS) {
+        lower[k] = k < n ? v : 0.0;
+        continue;
+      }
+      const bool low_half = (k + d) % wide < n;
+      lower[k] += v * (low_half ? 1.0 : I);
+      upper[k] += v * (low_half ? I : 1.0);
+    }
+  }
+  return ENSI_OK;
+}
+
 ensi_status ensi_dft_create(ensi_linear_transform **transforms, const ensi_context *ctx,
                             ensi_dft_direction direction, size_t n, size_t groups,
-                            size_t top_level, double complex factor) {
+                            size_t top_level, double complex factor, bool two_halves) {
   size_t log_n = 0;
   while (((size_t)1 << log_n) < n)
     log_n++;
@@ -151,9 +181,17 @@ ensi_status ensi_dft_create(ensi_linear_transform **transforms, const ensi_conte
       acc = prod;
       prod.diag = NULL;
     }
+    const size_t widened = direction == ENSI_DFT_COEFFS_TO_SLOTS ? groups - 1 : 0;
+    if (s == ENSI_OK && two_halves && g == widened) {
+      s = widen(&prod, &acc, direction);
+      matrix_free(&acc);
+      acc = prod;
+      prod.diag = NULL;
+    }
     if (s == ENSI_OK)
       s = to_transform(&transforms[g], ctx, &acc, top_level - g, g == 0 ? factor : 1.0);
     matrix_free(&acc);
+    matrix_free(&prod);
   }
   return s;
 }

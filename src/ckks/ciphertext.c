@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/large_alloc.h"
 #include "ckks/context.h"
 
 ensi_status ensi_plaintext_create(ensi_plaintext **out, const ensi_context *ctx, size_t level) {
@@ -17,7 +18,7 @@ ensi_status ensi_plaintext_create(ensi_plaintext **out, const ensi_context *ctx,
   pt->level = pt->capacity = level;
   pt->slots = ctx->slots;
   pt->scale = 1.0;
-  pt->data = calloc((level + 1) * ctx->n, sizeof *pt->data);
+  pt->data = ensi_large_calloc((level + 1) * ctx->n, sizeof *pt->data);
   if (!pt->data) {
     free(pt);
     return ENSI_ERR_NOMEM;
@@ -29,7 +30,7 @@ ensi_status ensi_plaintext_create(ensi_plaintext **out, const ensi_context *ctx,
 void ensi_plaintext_free(ensi_plaintext *pt) {
   if (!pt)
     return;
-  free(pt->data);
+  ensi_large_free(pt->data);
   free(pt);
 }
 
@@ -47,7 +48,7 @@ ensi_status ensi_ciphertext_create(ensi_ciphertext **out, const ensi_context *ct
   ct->degree = 1;
   ct->slots = ctx->slots;
   ct->scale = 1.0;
-  ct->data = calloc(3 * (level + 1) * ctx->n, sizeof *ct->data);
+  ct->data = ensi_large_calloc(3 * (level + 1) * ctx->n, sizeof *ct->data);
   if (!ct->data) {
     free(ct);
     return ENSI_ERR_NOMEM;
@@ -59,16 +60,16 @@ ensi_status ensi_ciphertext_create(ensi_ciphertext **out, const ensi_context *ct
 void ensi_ciphertext_free(ensi_ciphertext *ct) {
   if (!ct)
     return;
-  free(ct->data);
+  ensi_large_free(ct->data);
   free(ct);
 }
 
 ensi_status ensi_ciphertext_reserve(ensi_ciphertext *ct, size_t level) {
   if (level > ct->capacity) {
-    uint64_t *data = calloc(3 * (level + 1) * ct->n, sizeof *data);
+    uint64_t *data = ensi_large_calloc(3 * (level + 1) * ct->n, sizeof *data);
     if (!data)
       return ENSI_ERR_NOMEM;
-    free(ct->data);
+    ensi_large_free(ct->data);
     ct->data = data;
     ct->capacity = level;
   }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/large_alloc.h"
 #include "ckks/ciphertext.h"
 #include "ckks/encoder.h"
 #include "ckks/galois.h"
@@ -261,8 +262,8 @@ ensi_status ensi_mul(const ensi_context *ctx, ensi_ciphertext *out, const ensi_c
 static ensi_status switch_and_add(const ensi_context *ctx, ensi_ciphertext *out, const uint64_t *c,
                                   const ensi_switching_key *key, const uint32_t *perm) {
   const size_t n = ctx->n, level = out->level;
-  uint64_t *decomposition = malloc(ensi_ks_decomposition_words(ctx, level) * sizeof(uint64_t));
-  uint64_t *d = malloc(2 * (level + 1) * n * sizeof *d);
+  uint64_t *decomposition = ensi_large_alloc(ensi_ks_decomposition_words(ctx, level), sizeof(uint64_t));
+  uint64_t *d = ensi_large_alloc(2 * (level + 1) * n, sizeof *d);
   ensi_status s = decomposition && d ? ensi_ks_decompose(ctx, decomposition, c, level) : ENSI_ERR_NOMEM;
   if (s == ENSI_OK)
     s = ensi_ks_apply(ctx, d, d + (level + 1) * n, decomposition, level, key, perm);
@@ -273,8 +274,8 @@ static ensi_status switch_and_add(const ensi_context *ctx, ensi_ciphertext *out,
       for (size_t t = 0; t < n; t++)
         o[t] = ensi_add_mod(o[t], x[t], q);
     }
-  free(decomposition);
-  free(d);
+  ensi_large_free(decomposition);
+  ensi_large_free(d);
   return s;
 }
 
@@ -307,12 +308,12 @@ ensi_status ensi_rescale(const ensi_context *ctx, ensi_ciphertext *out, const en
   if (out != a)
     ENSI_TRY(ensi_ciphertext_copy(out, a));
   const size_t n = ctx->n, l = out->level;
-  uint64_t *scratch = malloc((l + 1) * n * sizeof *scratch);
+  uint64_t *scratch = ensi_large_alloc((l + 1) * n, sizeof *scratch);
   if (!scratch)
     return ENSI_ERR_NOMEM;
   for (size_t p = 0; p <= out->degree; p++)
     ensi_rns_rescale_ntt(ctx->moduli, ctx->ntt, ensi_ct_poly(out, p), l + 1, n, scratch);
-  free(scratch);
+  ensi_large_free(scratch);
   out->level = l - 1;
   out->scale = a->scale / (double)ctx->moduli[l].value;
   return ENSI_OK;
@@ -358,7 +359,7 @@ static ensi_status automorphism_from_decomposition(const ensi_context *ctx, ensi
                                                    const ensi_galois_key *gk) {
   const size_t n = ctx->n, level = a->level;
   ENSI_TRY(shape_output(out, level, 1, a->scale, a->slots));
-  uint64_t *d = malloc(2 * (level + 1) * n * sizeof *d);
+  uint64_t *d = ensi_large_alloc(2 * (level + 1) * n, sizeof *d);
   if (!d)
     return ENSI_ERR_NOMEM;
   ensi_status s = ensi_ks_apply(ctx, d, d + (level + 1) * n, decomposition, level, gk->key,
@@ -372,7 +373,7 @@ static ensi_status automorphism_from_decomposition(const ensi_context *ctx, ensi
       o1[t] = d[(level + 1 + i) * n + t];
     }
   }
-  free(d);
+  ensi_large_free(d);
   return s;
 }
 
@@ -395,7 +396,7 @@ static ensi_status automorphisms(const ensi_context *ctx, ensi_ciphertext **outs
                        (unsigned long long)elements[r]);
     }
   }
-  uint64_t *decomposition = malloc(ensi_ks_decomposition_words(ctx, a->level) * sizeof(uint64_t));
+  uint64_t *decomposition = ensi_large_alloc(ensi_ks_decomposition_words(ctx, a->level), sizeof(uint64_t));
   ensi_status s = decomposition ? ensi_ks_decompose(ctx, decomposition, ensi_ct_poly(a, 1), a->level)
                                 : ENSI_ERR_NOMEM;
   ensi_ciphertext *tmp = NULL;
@@ -412,7 +413,7 @@ static ensi_status automorphisms(const ensi_context *ctx, ensi_ciphertext **outs
     if (outs[r] == a)
       s = ensi_ciphertext_copy(outs[r], tmp);
   ensi_ciphertext_free(tmp);
-  free(decomposition);
+  ensi_large_free(decomposition);
   free(gks);
   return s;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/large_alloc.h"
 #include "ckks/galois.h"
 
 ensi_status ensi_prng_open(ensi_prng *prng, const uint8_t *seed) {
@@ -147,8 +148,8 @@ ensi_status ensi_public_key_generate(ensi_public_key **out, const ensi_context *
   ensi_public_key *pk = calloc(1, sizeof *pk);
   if (!pk)
     return ENSI_ERR_NOMEM;
-  pk->b = calloc(ctx->q_count * ctx->n, sizeof *pk->b);
-  pk->a = calloc(ctx->q_count * ctx->n, sizeof *pk->a);
+  pk->b = ensi_large_calloc(ctx->q_count * ctx->n, sizeof *pk->b);
+  pk->a = ensi_large_calloc(ctx->q_count * ctx->n, sizeof *pk->a);
   ensi_prng prng;
   ensi_status s = pk->a && pk->b ? ensi_prng_open(&prng, seed) : ENSI_ERR_NOMEM;
   if (s != ENSI_OK) {
@@ -166,16 +167,16 @@ ensi_status ensi_public_key_generate(ensi_public_key **out, const ensi_context *
 void ensi_public_key_free(ensi_public_key *pk) {
   if (!pk)
     return;
-  free(pk->a);
-  free(pk->b);
+  ensi_large_free(pk->a);
+  ensi_large_free(pk->b);
   free(pk);
 }
 
 static void switching_key_free(ensi_switching_key *key) {
   if (!key)
     return;
-  free(key->a);
-  free(key->b);
+  ensi_large_free(key->a);
+  ensi_large_free(key->b);
   free(key);
 }
 
@@ -216,8 +217,8 @@ static ensi_status switching_key_generate(ensi_switching_key **out, const ensi_c
   key->digits = ensi_context_digits(ctx, max_level);
   key->limbs = max_level + 1 + ctx->p_count;
   key->words = key->digits * key->limbs * n;
-  key->a = calloc(key->words, sizeof *key->a);
-  key->b = calloc(key->words, sizeof *key->b);
+  key->a = ensi_large_calloc(key->words, sizeof *key->a);
+  key->b = ensi_large_calloc(key->words, sizeof *key->b);
   if (!key->a || !key->b) {
     switching_key_free(key);
     return ENSI_ERR_NOMEM;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/large_alloc.h"
 #include "ckks/ciphertext.h"
 #include "ckks/op_counts.h"
 
@@ -22,11 +23,11 @@ ensi_status ensi_ks_decompose(const ensi_context *ctx, uint64_t *decomposition, 
                               size_t level) {
   const size_t n = ctx->n, ext = level + 1 + ctx->p_count;
   const size_t digits = ensi_context_digits(ctx, level);
-  uint64_t *coeff = malloc((level + 1) * n * sizeof *coeff);
-  uint64_t *lifted = malloc(ext * n * sizeof *lifted);
+  uint64_t *coeff = ensi_large_alloc((level + 1) * n, sizeof *coeff);
+  uint64_t *lifted = ensi_large_alloc(ext * n, sizeof *lifted);
   if (!coeff || !lifted) {
-    free(coeff);
-    free(lifted);
+    ensi_large_free(coeff);
+    ensi_large_free(lifted);
     return ENSI_ERR_NOMEM;
   }
   memcpy(coeff, c, (level + 1) * n * sizeof *coeff);
@@ -50,8 +51,8 @@ ensi_status ensi_ks_decompose(const ensi_context *ctx, uint64_t *decomposition, 
       ensi_ntt_forward(ctx->ntt[ext_modulus(ctx, level, i)], d + i * n);
     }
   }
-  free(coeff);
-  free(lifted);
+  ensi_large_free(coeff);
+  ensi_large_free(lifted);
   return ENSI_OK;
 }
 
@@ -110,14 +111,14 @@ ensi_status ensi_ks_apply(const ensi_context *ctx, uint64_t *out0, uint64_t *out
                      level, key->max_level);
   ensi_op_count(OP_COUNT_KEYSWITCH, 1);
   const size_t n = ctx->n, ext = level + 1 + ctx->p_count;
-  uint64_t *acc = malloc((2 * ext + level + 1) * n * sizeof *acc);
+  uint64_t *acc = ensi_large_alloc((2 * ext + level + 1) * n, sizeof *acc);
   if (!acc)
     return ENSI_ERR_NOMEM;
   uint64_t *acc0 = acc, *acc1 = acc + ext * n, *scratch = acc + 2 * ext * n;
   inner_product(ctx, acc0, acc1, decomposition, level, key, permutation);
   mod_down(ctx, out0, acc0, level, scratch);
   mod_down(ctx, out1, acc1, level, scratch);
-  free(acc);
+  ensi_large_free(acc);
   return ENSI_OK;
 }
 
@@ -126,8 +127,8 @@ ensi_status ensi_ks_ciphertext(const ensi_context *ctx, ensi_ciphertext *out,
   if (!ctx || !out || !a || !key || a->degree != 1)
     return ensi_fail(ENSI_ERR_ARG, "key switch: bad argument");
   const size_t n = ctx->n, level = a->level;
-  uint64_t *decomposition = malloc(ensi_ks_decomposition_words(ctx, level) * sizeof(uint64_t));
-  uint64_t *d = malloc(2 * (level + 1) * n * sizeof *d);
+  uint64_t *decomposition = ensi_large_alloc(ensi_ks_decomposition_words(ctx, level), sizeof(uint64_t));
+  uint64_t *d = ensi_large_alloc(2 * (level + 1) * n, sizeof *d);
   ensi_status s = decomposition && d ? ensi_ks_decompose(ctx, decomposition, ensi_ct_poly(a, 1), level)
                                      : ENSI_ERR_NOMEM;
   if (s == ENSI_OK)
@@ -142,7 +143,7 @@ ensi_status ensi_ks_ciphertext(const ensi_context *ctx, ensi_ciphertext *out,
       c1[t] = d[(level + 1 + i) * n + t];
     }
   }
-  free(decomposition);
-  free(d);
+  ensi_large_free(decomposition);
+  ensi_large_free(d);
   return s;
 }

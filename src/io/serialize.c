@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/large_alloc.h"
 #include "ckks/ciphertext.h"
 #include "ckks/context.h"
 #include "ckks/galois.h"
@@ -354,8 +355,8 @@ ensi_status ensi_public_key_load(const ensi_context *ctx, ensi_public_key **out,
   ensi_public_key *pk = calloc(1, sizeof *pk);
   if (!pk)
     return ENSI_ERR_NOMEM;
-  pk->a = malloc(ctx->q_count * ctx->n * sizeof *pk->a);
-  pk->b = malloc(ctx->q_count * ctx->n * sizeof *pk->b);
+  pk->a = ensi_large_alloc(ctx->q_count * ctx->n, sizeof *pk->a);
+  pk->b = ensi_large_alloc(ctx->q_count * ctx->n, sizeof *pk->b);
   size_t *map = identity_map(ctx->q_count);
   ensi_status s = pk->a && pk->b && map ? ENSI_OK : ENSI_ERR_NOMEM;
   if (s == ENSI_OK) {
@@ -409,8 +410,8 @@ static ensi_status read_switching_key(ensi_reader *r, const ensi_context *ctx,
   key->limbs = limbs;
   key->words = words;
   memcpy(key->seed, seed, sizeof seed);
-  key->a = malloc(words * sizeof *key->a);
-  key->b = malloc(words * sizeof *key->b);
+  key->a = ensi_large_alloc(words, sizeof *key->a);
+  key->b = ensi_large_alloc(words, sizeof *key->b);
   size_t *map = malloc(digits * limbs * sizeof *map);
   ensi_status s = key->a && key->b && map ? ENSI_OK : ENSI_ERR_NOMEM;
   for (size_t i = 0; s == ENSI_OK && i < digits * limbs; i++) { /* stored limb -> modulus */
@@ -421,8 +422,8 @@ static ensi_status read_switching_key(ensi_reader *r, const ensi_context *ctx,
     s = read_limbs(r, ctx, key->b, digits * limbs, map);
   free(map);
   if (s != ENSI_OK) {
-    free(key->a);
-    free(key->b);
+    ensi_large_free(key->a);
+    ensi_large_free(key->b);
     free(key);
     return s;
   }

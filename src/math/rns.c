@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/large_alloc.h"
 
 ensi_status ensi_rns_basis_create(ensi_rns_basis **out, const uint64_t *primes, size_t count,
                                   size_t n) {
@@ -47,7 +48,7 @@ ensi_status ensi_rns_poly_create(ensi_rns_poly **out, const ensi_rns_basis *basi
     return ENSI_ERR_NOMEM;
   p->n = basis->n;
   p->limbs = basis->count;
-  p->data = calloc(p->limbs * p->n, sizeof *p->data);
+  p->data = ensi_large_calloc(p->limbs * p->n, sizeof *p->data);
   if (!p->data) {
     free(p);
     return ENSI_ERR_NOMEM;
@@ -59,7 +60,7 @@ ensi_status ensi_rns_poly_create(ensi_rns_poly **out, const ensi_rns_basis *basi
 void ensi_rns_poly_free(ensi_rns_poly *p) {
   if (!p)
     return;
-  free(p->data);
+  ensi_large_free(p->data);
   free(p);
 }
 

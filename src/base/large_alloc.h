@@ -1,0 +1,22 @@
+/* Large buffers: polynomials, ciphertexts, keys and key-switching temporaries (megabytes each).
+ *
+ * Fresh memory costs a page fault and the kernel's zeroing of every 4 KiB page on first touch; for
+ * the 50-150 MB of temporaries of one key switch at N = 2^16 that was a fifth of the time of a
+ * bootstrap (docs/BENCHMARKS.md, "Large buffers"). Buffers from ensi_large_alloc are mapped with
+ * transparent huge pages requested, and freed ones are kept in a small pool, bounded in count and
+ * bytes, from which later requests of a similar size are served without touching the kernel. */
+#ifndef ENSI_BASE_LARGE_ALLOC_H
+#define ENSI_BASE_LARGE_ALLOC_H
+
+#include <stddef.h>
+
+/* Uninitialized buffer of count * size bytes (NULL when out of memory or on overflow). */
+void *ensi_large_alloc(size_t count, size_t size);
+
+/* Zeroed buffer of count * size bytes. */
+void *ensi_large_calloc(size_t count, size_t size);
+
+/* Returns a buffer from either function to the pool, or to the system; NULL is ignored. */
+void ensi_large_free(void *buffer);
+
+#endif
