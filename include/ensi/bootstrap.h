@@ -6,9 +6,11 @@
  * the coefficients of the slot subring), CoeffsToSlots (the encoder's inverse DFT as a few BSGS
  * linear transforms, then real and imaginary parts split with a conjugation), EvalMod on each
  * part (x -> sin(2 pi x) / (2 pi) evaluated as a scaled cosine by a Chebyshev polynomial on
- * [-K, K] followed by double-angle steps), and SlotsToCoeffs (the DFT). The message must satisfy
- * |m| << q0: the slot values times the input scale should stay below about q0 / 2^10, which is
- * what keeps sin(2 pi x) ~ 2 pi x accurate.
+ * [-K, K] followed by double-angle steps), and SlotsToCoeffs (the DFT). With sparse slots
+ * (2 n <= N/2 for n slots) both parts share one ciphertext of 2 n slots, [re | im], so EvalMod
+ * runs once: the last CoeffsToSlots and first SlotsToCoeffs transforms work on 2 n slots
+ * (src/boot/dft.h). The message must satisfy |m| << q0: the slot values times the input scale
+ * should stay below about q0 / 2^10, which is what keeps sin(2 pi x) ~ 2 pi x accurate.
  *
  * K bounds the integer part I after ModRaise and depends on the secret's Hamming weight h
  * (about 4-5 sqrt(h / 12) + 1 with high probability); sparse secrets keep it small. A dense

@@ -135,10 +135,14 @@ double ensi_henn_input_scale(const ensi_henn_setup *setup);
 /* Longest token block (sequence length rounded up to a power of two) of the encrypted path. */
 #define ENSI_HENN_MAX_BLOCK 1024
 
+/* Room for the rotation steps of ensi_henn_rotation_steps. */
+#define ENSI_HENN_MAX_ROTATIONS (ENSI_HENN_MAX_BLOCK + 512)
+
 /* The rotation steps the layers use for `slots`-slot ciphertexts and `rows` tokens
- * (bootstrapping's not included): the shifts -1 .. -(b - 1) of the attention's diagonals and
- * -2^k for b <= 2^k < slots for packing. steps has room for ENSI_HENN_MAX_BLOCK + 64 entries;
- * returns the count. */
+ * (bootstrapping's not included), for a token block of b slots and C = slots / b columns per
+ * pack: the shifts -1 .. -(b - 1) of the attention's diagonals, -2^k b for packing (2^k < C), and
+ * unpacking's baby steps -j b (0 < j < B, B about sqrt(C)) and giant steps -g B b. steps has room
+ * for ENSI_HENN_MAX_ROTATIONS entries; returns the count. */
 size_t ensi_henn_rotation_steps(size_t slots, size_t rows, long long *steps);
 
 /* The client's side: embeds tokens and encrypts the s x hidden matrix, at the level the first

@@ -56,22 +56,34 @@ static large_header *pool_take(size_t bytes) {
   large_header *h = NULL;
   if (best != POOL_SLOTS) {
     h = pool.slot[best];
-    pool.slot[best] = pool.slot[--pool.count];
+    memmove(&pool.slot[best], &pool.slot[best + 1], (pool.count - best - 1) * sizeof *pool.slot);
+    pool.count--;
     pool.bytes -= h->mapped;
   }
   pthread_mutex_unlock(&pool.lock);
   return h;
 }
 
-static bool pool_give(large_header *h) {
+/* Keeps h as the newest entry; the oldest entries make room (the pool follows the sizes in use
+ * now: a burst of one size must not lock out the temporaries that come back every operation). */
+static void pool_give(large_header *h) {
+  large_header *evicted[POOL_SLOTS];
+  size_t evicted_count = 0;
   pthread_mutex_lock(&pool.lock);
-  const bool kept = pool.count < POOL_SLOTS && pool.bytes + h->mapped <= POOL_BYTES;
-  if (kept) {
+  if (h->mapped > POOL_BYTES) {
+    evicted[evicted_count++] = h;
+  } else {
+    while (pool.count == POOL_SLOTS || pool.bytes + h->mapped > POOL_BYTES) {
+      evicted[evicted_count++] = pool.slot[0];
+      pool.bytes -= pool.slot[0]->mapped;
+      memmove(&pool.slot[0], &pool.slot[1], (--pool.count) * sizeof *pool.slot);
+    }
     pool.slot[pool.count++] = h;
     pool.bytes += h->mapped;
   }
   pthread_mutex_unlock(&pool.lock);
-  return kept;
+  for (size_t i = 0; i < evicted_count; i++)
+    munmap(evicted[i], evicted[i]->mapped);
 }
 
 /* A fresh anonymous mapping (zero-filled by the kernel), aligned to a huge page. */
@@ -136,6 +148,6 @@ void ensi_large_free(void *buffer) {
   large_header *h = header_of(buffer);
   if (h->mapped == 0)
     free(h);
-  else if (!pool_give(h))
-    munmap(h, h->mapped);
+  else
+    pool_give(h);
 }

@@ -4,7 +4,8 @@
  * the 50-150 MB of temporaries of one key switch at N = 2^16 that was a fifth of the time of a
  * bootstrap (docs/BENCHMARKS.md, "Large buffers"). Buffers from ensi_large_alloc are mapped with
  * transparent huge pages requested, and freed ones are kept in a small pool, bounded in count and
- * bytes, from which later requests of a similar size are served without touching the kernel. */
+ * bytes (the oldest leave first), from which later requests of a similar size are served without
+ * touching the kernel. */
 #ifndef ENSI_BASE_LARGE_ALLOC_H
 #define ENSI_BASE_LARGE_ALLOC_H
 

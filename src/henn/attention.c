@@ -7,8 +7,9 @@
  *     exactly the causal entries i >= t): t = 0 .. s-1, s - 1 hoisted rotations per column of k;
  *   sigmoid(D_t - ln s) by the reference's Chebyshev polynomial (the -ln s moves the interval);
  *   out_c[i] = sum_t sigmoid(D_t)[i] v_c[i - t], with the causal mask (t <= i < s) multiplied
- *     onto the shifted v as a 0/1 plaintext after the sigmoid, never added before it.
- * Levels: RoPE 1, Q K^T 1, sigmoid G, unpacking 1, S V 1 (the mask rides on v's side). The
+ *     onto sigmoid(D_t) as a 0/1 plaintext after the sigmoid, never added before it: it is the
+ *     mask that unpacking the sigmoid's packs multiplies by anyway, so it costs nothing.
+ * Levels: RoPE 1, Q K^T 1, sigmoid G, unpacking 1 (with the mask), S V 1. The
  * scores form a matrix of heads x s columns; the sigmoid runs on their packs (n / b diagonals per
  * ciphertext), bootstrapped first when they have fewer than G + 2 levels. */
 #include <math.h>
@@ -22,8 +23,8 @@ static size_t sigmoid_depth(const henn_eval *ev) {
   return ensi_chebyshev_depth(o->sigmoid_degree, o->sigmoid_lo, o->sigmoid_hi);
 }
 
-/* RoPE and Q K^T take one level each (and masking v and S V on v's side); the scores then need
- * the sigmoid's depth, one level to unpack and one for S V. */
+/* RoPE and Q K^T take one level each (v needs one, for S V); the scores then need the sigmoid's
+ * depth, one level to unpack and one for S V. */
 henn_levels henn_attention_input_levels(const henn_eval *ev) {
   return (henn_levels){2, 2 + sigmoid_depth(ev) + 2};
 }
@@ -159,29 +160,22 @@ static ensi_status sigmoid_pack(henn_eval *ev, ensi_ciphertext *pack, void *unus
                              ev->keys);
 }
 
-/* The causal masks: masks[t] keeps token slots t .. rows - 1 (query i sees key i - t), at scale
- * q_level so that masking keeps v's scale after the rescale. Query i's slot also divides by its
- * i + 1 attended keys over s (the reference does the same): the inner RMSNorm that follows does
- * not see the factor, but its polynomial sees a much narrower range of mean squares. */
-static ensi_status causal_masks(henn_eval *ev, ensi_plaintext **masks, size_t level) {
-  double *values = malloc(ev->slots * sizeof *values);
-  if (!values)
-    return ENSI_ERR_NOMEM;
-  ensi_status s = ENSI_OK;
-  for (size_t t = 0; s == ENSI_OK && t < ev->rows; t++) {
-    henn_token_vector(ev, values, t, 1.0);
-    for (size_t i = t; i < ev->rows; i++)
-      values[i] = (double)ev->rows / (double)(i + 1);
-    s = henn_plain(ev, &masks[t], values, level, henn_prime(ev, level));
-  }
-  free(values);
-  return s;
+/* The causal mask of score diagonal t (column h rows + t of the scores), applied while the
+ * sigmoid's pack is unpacked (no level of its own): it keeps token slots t .. rows - 1 (query i
+ * sees key i - t). Query i's slot also divides by its i + 1 attended keys over s (the reference
+ * does the same): the inner RMSNorm that follows does not see the factor, but its polynomial sees
+ * a much narrower range of mean squares. */
+static void causal_mask(const henn_eval *ev, size_t column, double *values) {
+  const size_t t = column % ev->rows;
+  henn_token_vector(ev, values, t, 1.0);
+  for (size_t i = t; i < ev->rows; i++)
+    values[i] = (double)ev->rows / (double)(i + 1);
 }
 
-/* out_c = sum_t sig_t * mask_t (v_c shifted by t) for the columns c of head h. */
+/* out_c = sum_t sig_t (v_c shifted by t) for the columns c of head h (sig_t masked already). */
 static ensi_status head_values(henn_eval *ev, const ensi_model_config *c, int h,
                                const ensi_enc_matrix *sig, const ensi_enc_matrix *v,
-                               ensi_plaintext *const *masks, ensi_enc_matrix *out) {
+                               ensi_enc_matrix *out) {
   const size_t dh = (size_t)c->head_dim, diagonals = ev->rows, level = henn_level(v);
   ensi_ciphertext **shift = NULL;
   ensi_status s = new_all(ev, &shift, diagonals, level);
@@ -189,11 +183,6 @@ static ensi_status head_values(henn_eval *ev, const ensi_model_config *c, int h,
   for (size_t d = 0; s == ENSI_OK && d < dh; d++) {
     const size_t col = (size_t)h * dh + d;
     s = henn_shifts(ev, shift, v->column[col], diagonals);
-    for (size_t t = 0; s == ENSI_OK && t < diagonals; t++) {
-      s = ensi_mul_plain(ev->ctx, shift[t], shift[t], masks[t]);
-      if (s == ENSI_OK)
-        s = ensi_rescale(ev->ctx, shift[t], shift[t]);
-    }
     if (s == ENSI_OK)
       s = henn_dot(ev, out->column[col], weights, shift, diagonals);
   }
@@ -232,8 +221,7 @@ ensi_status henn_attention(henn_eval *ev, const ensi_model_config *c, const ensi
   if (henn_level(y) < henn_attention_input_levels(ev).need)
     return ensi_fail(ENSI_ERR_LEVEL, "attention: input at level %zu", henn_level(y));
   ensi_enc_matrix *q = NULL, *k = NULL, *v = NULL, *scores = NULL;
-  ensi_plaintext **masks = calloc(ev->rows, sizeof *masks);
-  ensi_status s = masks ? henn_pcmm(ev, y, &l->q, &q) : ENSI_ERR_NOMEM;
+  ensi_status s = henn_pcmm(ev, y, &l->q, &q);
   if (s == ENSI_OK)
     s = henn_pcmm(ev, y, &l->k, &k);
   if (s == ENSI_OK)
@@ -241,14 +229,14 @@ ensi_status henn_attention(henn_eval *ev, const ensi_model_config *c, const ensi
   if (s == ENSI_OK)
     s = scores_stage(ev, c, l, q, k, &scores);
   /* the sigmoid runs once per pack of diagonals (refreshed first when the levels are short); the
-   * unpacked weights sit at the prime of the level where the product with the masked v runs, so
-   * that the product returns to the working scale */
-  const size_t depth = sigmoid_depth(ev), v_level = henn_level(y) - 1;
+   * unpacked weights carry the causal masks and sit at the prime of the level where the product
+   * with v runs, so that the product returns to the working scale */
+  const size_t depth = sigmoid_depth(ev), v_level = henn_level(y);
   henn_progress(ev, "sigmoid");
   if (s == ENSI_OK) {
     const henn_repack_plan plan = {.bootstrap = henn_level(scores) < depth + 2, .fn = sigmoid_pack,
                                    .depth = depth, .keep = 1, .partner_level = v_level,
-                                   .who = ENSI_STAGE_SIGMOID};
+                                   .mask = causal_mask, .who = ENSI_STAGE_SIGMOID};
     s = henn_repack(ev, scores, &plan);
   }
   const size_t sig_level = s == ENSI_OK ? henn_level(scores) : v_level;
@@ -256,15 +244,10 @@ ensi_status henn_attention(henn_eval *ev, const ensi_model_config *c, const ensi
   henn_mark mark;
   henn_begin(ev, &mark, "S V");
   if (s == ENSI_OK)
-    s = causal_masks(ev, masks, henn_level(v));
-  if (s == ENSI_OK)
     s = henn_matrix_new(ev, out, (size_t)c->hidden, product_level);
   for (int h = 0; s == ENSI_OK && h < c->heads; h++)
-    s = head_values(ev, c, h, scores, v, masks, *out);
+    s = head_values(ev, c, h, scores, v, *out);
   henn_end(ev, ENSI_STAGE_CCMM, &mark);
-  for (size_t t = 0; masks && t < ev->rows; t++)
-    ensi_plaintext_free(masks[t]);
-  free(masks);
   ensi_enc_matrix_free(q);
   ensi_enc_matrix_free(k);
   ensi_enc_matrix_free(v);

@@ -51,13 +51,26 @@ double ensi_henn_input_scale(const ensi_henn_setup *setup) {
   return ensi_params_scale(ensi_context_params(setup->ctx));
 }
 
+/* Appends step unless present. */
+static void add_step(long long *steps, size_t *count, long long step) {
+  for (size_t i = 0; i < *count; i++)
+    if (steps[i] == step)
+      return;
+  steps[(*count)++] = step;
+}
+
 size_t ensi_henn_rotation_steps(size_t slots, size_t rows, long long *steps) {
-  const size_t block = ensi_henn_block(rows);
+  const size_t block = ensi_henn_block(rows), per = slots / block;
+  const size_t baby = henn_unpack_baby(per);
   size_t count = 0;
-  for (size_t j = 1; j < block && j < ENSI_HENN_MAX_BLOCK; j++)
-    steps[count++] = -(long long)j;
-  for (size_t p = block; p < slots && count < ENSI_HENN_MAX_BLOCK + 64; p *= 2)
-    steps[count++] = -(long long)p;
+  for (size_t j = 1; j < block; j++) /* the attention's diagonals */
+    add_step(steps, &count, -(long long)j);
+  for (size_t p = 1; p < per; p *= 2) /* packing */
+    add_step(steps, &count, -(long long)(p * block));
+  for (size_t b = 1; b < baby && b < per; b++) /* unpacking: baby steps */
+    add_step(steps, &count, -(long long)(b * block));
+  for (size_t g = baby; g < per; g += baby) /* and giant steps */
+    add_step(steps, &count, -(long long)(g * block));
   return count;
 }
 

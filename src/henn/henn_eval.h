@@ -76,6 +76,11 @@ ensi_status henn_dot(const henn_eval *ev, ensi_ciphertext *out, ensi_ciphertext 
  * on every column); it consumes `depth` levels and may leave any scale. */
 typedef ensi_status (*henn_pack_fn)(henn_eval *ev, ensi_ciphertext *pack, void *arg);
 
+/* The values (ev->slots of them) that unpacking multiplies column `column` of the matrix by, in
+ * place of the plain token mask (which keeps the token slots at 1): a free place for a per-column
+ * plaintext factor, since unpacking spends the level anyway. */
+typedef void (*henn_unpack_mask_fn)(const henn_eval *ev, size_t column, double *values);
+
 typedef struct {
   bool bootstrap;        /* refresh the packs */
   henn_pack_fn fn;       /* NULL: none */
@@ -86,12 +91,17 @@ typedef struct {
   size_t partner_level;  /* SIZE_MAX: unpack to the working scale; else to the prime of the
                             level where a product with a working-scale partner at this level runs,
                             so that the product returns to the working scale */
+  henn_unpack_mask_fn mask; /* NULL: the token mask for every column */
   ensi_henn_stage who;   /* the component that asked (for the statistics) */
 } henn_repack_plan;
 
 /* Packs m's columns (n / b per ciphertext: rotations and additions, no level), bootstraps the
  * packs if asked, runs fn on each, and unpacks them back into m (rotations and a mask: 1 level). */
 ensi_status henn_repack(henn_eval *ev, ensi_enc_matrix *m, const henn_repack_plan *plan);
+
+/* The baby-step size B of unpacking C = per columns (shift j = g B + b): a power of two near
+ * sqrt(C). Unpacking rotates by -b blocks for 0 < b < B and by -g B blocks. */
+size_t henn_unpack_baby(size_t per);
 
 /* Makes sure m has at least levels.need levels, refreshing it (henn_repack) when it has fewer;
  * a refreshed matrix keeps up to levels.ideal. */

@@ -29,7 +29,7 @@ ensi_status ensi_henn_keys_generate(ensi_eval_keys **out, const ensi_context *ct
     return ensi_fail(ENSI_ERR_ARG, "henn keys: bad argument");
   if (boot)
     slots = ensi_bootstrapper_config(boot)->slots;
-  long long steps[ENSI_HENN_MAX_BLOCK + 64];
+  long long steps[ENSI_HENN_MAX_ROTATIONS];
   const size_t count = ensi_henn_rotation_steps(slots, rows, steps);
   const size_t top = ensi_context_max_level(ctx);
   *out = NULL;

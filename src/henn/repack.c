@@ -6,8 +6,9 @@
  * (a tree of C - 1 rotations by -2^i b, no multiplication, no level). For bootstrapping the values
  * are divided by the bound at no cost: the working scale is the bootstrapper's input scale divided
  * by the bound, so the pack is simply read at the input scale. Unpacking: column k is the pack
- * shifted back by k b and masked to its token slots (C - 1 rotations by doubling, one plaintext
- * multiplication, one level); the mask's scale puts the columns at the scale the plan asks for. */
+ * shifted back by k b and masked to its token slots (about C rotations, hoisted in baby-step
+ * giant-step groups; one plaintext multiplication, one level); the mask's scale puts the columns at the scale the plan asks for,
+ * and a plan may give each column its own mask values (the attention's causal masks). */
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -38,18 +39,84 @@ static size_t unpack_shift(size_t per, size_t used, size_t k) {
   return (per - k - (per - used)) % per;
 }
 
-static size_t highest_bit(size_t v) {
-  size_t b = 1;
-  while (2 * b <= v)
-    b *= 2;
-  return b;
+size_t henn_unpack_baby(size_t per) {
+  size_t baby = 1;
+  while (baby * baby < per)
+    baby *= 2;
+  return baby;
 }
 
-/* columns[k] = packed shifted back to block 0, masked to the token slots, at scale `target` after
- * the rescale. */
-static ensi_status unpack(const henn_eval *ev, ensi_ciphertext **columns, size_t used,
-                          const ensi_ciphertext *packed, double target) {
+/* Rotates `in` by -steps[i] blocks into outs[i] (created at in's level), hoisted: one key-switching
+ * decomposition of `in` for all of them. */
+static ensi_status shifts_of(const henn_eval *ev, ensi_ciphertext **outs, const size_t *blocks,
+                             size_t count, const ensi_ciphertext *in) {
+  if (count == 0)
+    return ENSI_OK;
+  long long *steps = malloc(count * sizeof *steps);
+  ensi_ciphertext **targets = malloc(count * sizeof *targets);
+  ensi_status s = steps && targets ? ENSI_OK : ENSI_ERR_NOMEM;
+  for (size_t i = 0; s == ENSI_OK && i < count; i++) {
+    steps[i] = -(long long)(blocks[i] * ev->block);
+    s = ensi_ciphertext_create(&outs[blocks[i]], ev->ctx, ensi_ciphertext_level(in));
+    targets[i] = outs[blocks[i]];
+  }
+  if (s == ENSI_OK)
+    s = ensi_rotate_hoisted(ev->ctx, targets, in, steps, count, ev->keys);
+  free(steps);
+  free(targets);
+  return s;
+}
+
+/* shift[j] = the pack shifted back by j blocks, for every needed j. With j = g B + b: the giant
+ * shifts g B are rotations of the pack, hoisted together, and the baby shifts b of each giant are
+ * rotations of it, hoisted together: one decomposition per giant instead of one per rotation. */
+static ensi_status build_shifts(const henn_eval *ev, ensi_ciphertext **shift, const bool *needed,
+                                const ensi_ciphertext *packed) {
+  const size_t per = ev->slots / ev->block, baby = henn_unpack_baby(per);
+  size_t *blocks = malloc(per * sizeof *blocks), count = 0;
+  ensi_status s = blocks ? ensi_ciphertext_create(&shift[0], ev->ctx, ensi_ciphertext_level(packed))
+                         : ENSI_ERR_NOMEM;
+  if (s == ENSI_OK)
+    s = ensi_ciphertext_copy(shift[0], packed);
+  for (size_t g = baby; s == ENSI_OK && g < per; g += baby) { /* giants with a needed shift */
+    bool any = false;
+    for (size_t j = g; j < g + baby && j < per; j++)
+      any |= needed[j];
+    if (any)
+      blocks[count++] = g;
+  }
+  if (s == ENSI_OK)
+    s = shifts_of(ev, shift, blocks, count, packed);
+  for (size_t g = 0; s == ENSI_OK && g < per; g += baby) {
+    if (!shift[g])
+      continue;
+    count = 0;
+    for (size_t j = g + 1; j < g + baby && j < per; j++)
+      if (needed[j])
+        blocks[count++] = j - g;
+    s = shifts_of(ev, shift + g, blocks, count, shift[g]);
+  }
+  free(blocks);
+  return s;
+}
+
+/* The unpacking mask of column `column` at `level` and `scale`: the plan's, or the token mask. */
+static ensi_status unpack_mask(const henn_eval *ev, const henn_repack_plan *plan, size_t column,
+                               size_t level, double scale, double *values, ensi_plaintext **out) {
+  if (plan->mask)
+    plan->mask(ev, column, values);
+  else
+    henn_token_vector(ev, values, 0, 1.0);
+  return henn_plain(ev, out, values, level, scale);
+}
+
+/* columns[k] = packed shifted back to block 0, times its mask (column first + k of the matrix),
+ * at scale `target` after the rescale. */
+static ensi_status unpack(const henn_eval *ev, ensi_ciphertext **columns, size_t first, size_t used,
+                          const ensi_ciphertext *packed, const henn_repack_plan *plan,
+                          double target) {
   const size_t per = ev->slots / ev->block, level = ensi_ciphertext_level(packed);
+  const double mask_scale = target * henn_prime(ev, level) / ensi_ciphertext_scale(packed);
   ensi_ciphertext **shift = calloc(per, sizeof *shift);
   bool *needed = calloc(per, sizeof *needed);
   double *mask_values = malloc(ev->slots * sizeof *mask_values);
@@ -57,26 +124,18 @@ static ensi_status unpack(const henn_eval *ev, ensi_ciphertext **columns, size_t
   ensi_status s = shift && needed && mask_values ? ENSI_OK : ENSI_ERR_NOMEM;
   for (size_t k = 0; s == ENSI_OK && k < used; k++)
     needed[unpack_shift(per, used, k)] = true;
-  for (size_t j = per - 1; s == ENSI_OK && j > 0; j--) /* each shift is built from a smaller one */
-    if (needed[j])
-      needed[j - highest_bit(j)] = true;
-  if (s == ENSI_OK) {
-    henn_token_vector(ev, mask_values, 0, 1.0);
-    s = henn_plain(ev, &mask, mask_values, level,
-                   target * henn_prime(ev, level) / ensi_ciphertext_scale(packed));
-  }
-  for (size_t j = 0; s == ENSI_OK && j < per; j++) {
-    if (!needed[j])
-      continue;
-    s = ensi_ciphertext_create(&shift[j], ev->ctx, level);
-    if (s == ENSI_OK && j == 0)
-      s = ensi_ciphertext_copy(shift[0], packed);
-    else if (s == ENSI_OK)
-      s = ensi_rotate(ev->ctx, shift[j], shift[j - highest_bit(j)],
-                      -(long long)(highest_bit(j) * ev->block), ev->keys);
-  }
+  if (s == ENSI_OK && !plan->mask) /* one token mask for all columns */
+    s = unpack_mask(ev, plan, first, level, mask_scale, mask_values, &mask);
+  if (s == ENSI_OK)
+    s = build_shifts(ev, shift, needed, packed);
   for (size_t k = 0; s == ENSI_OK && k < used; k++) {
-    s = ensi_mul_plain(ev->ctx, columns[k], shift[unpack_shift(per, used, k)], mask);
+    if (plan->mask) {
+      ensi_plaintext_free(mask);
+      mask = NULL;
+      s = unpack_mask(ev, plan, first + k, level, mask_scale, mask_values, &mask);
+    }
+    if (s == ENSI_OK)
+      s = ensi_mul_plain(ev->ctx, columns[k], shift[unpack_shift(per, used, k)], mask);
     if (s == ENSI_OK)
       s = ensi_rescale(ev->ctx, columns[k], columns[k]);
   }
@@ -100,8 +159,8 @@ static double unpack_target(const henn_eval *ev, const henn_repack_plan *plan, s
 /* Packs columns[0 .. used), bootstraps, applies the plan's function, unpacks. The pack is built in
  * columns[0] and continues in its own ciphertext (the bootstrap's output, or a copy), because
  * unpacking overwrites every column. */
-static ensi_status repack_group(henn_eval *ev, ensi_ciphertext **columns, size_t used,
-                                const henn_repack_plan *plan) {
+static ensi_status repack_group(henn_eval *ev, ensi_ciphertext **columns, size_t first,
+                                size_t used, const henn_repack_plan *plan) {
   const ensi_bootstrapper *bt = ev->setup->boot;
   henn_mark mark;
   henn_begin(ev, &mark, NULL);
@@ -132,7 +191,8 @@ static ensi_status repack_group(henn_eval *ev, ensi_ciphertext **columns, size_t
   }
   if (s == ENSI_OK) {
     henn_begin(ev, &mark, NULL);
-    s = unpack(ev, columns, used, packed, unpack_target(ev, plan, ensi_ciphertext_level(packed)));
+    s = unpack(ev, columns, first, used, packed, plan,
+               unpack_target(ev, plan, ensi_ciphertext_level(packed)));
     henn_end(ev, ENSI_STAGE_PACKING, &mark);
   }
   ensi_ciphertext_free(packed);
@@ -158,7 +218,7 @@ ensi_status henn_repack(henn_eval *ev, ensi_enc_matrix *m, const henn_repack_pla
   const size_t per = ev->slots / ev->block;
   for (size_t first = 0; first < m->cols; first += per) {
     const size_t used = m->cols - first < per ? m->cols - first : per;
-    ENSI_TRY(repack_group(ev, m->column + first, used, plan));
+    ENSI_TRY(repack_group(ev, m->column + first, first, used, plan));
   }
   if (ev->stats && plan->bootstrap)
     ev->stats->refreshes[plan->who]++;
