@@ -14,23 +14,23 @@
 #include <sys/mman.h>
 
 #if defined(__SANITIZE_ADDRESS__)
-#define LARGE_USE_MALLOC 1
+#define LARGE_USE_HEAP 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
-#define LARGE_USE_MALLOC 1
+#define LARGE_USE_HEAP 1
 #endif
 #endif
-#ifndef LARGE_USE_MALLOC
-#define LARGE_USE_MALLOC 0
+#ifndef LARGE_USE_HEAP
+#define LARGE_USE_HEAP 0
 #endif
 
 enum { HEADER = 64, POOL_SLOTS = 32 };
-#define LARGE_MIN ((size_t)1 << 20)   /* below this, malloc */
+#define LARGE_MIN ((size_t)1 << 20)   /* below this, the heap */
 #define HUGE_PAGE ((size_t)2 << 20)   /* transparent huge page size on x86-64 */
 #define POOL_BYTES ((size_t)1 << 30)  /* the most freed memory the pool keeps */
 
 typedef struct {
-  size_t mapped;   /* bytes of the mapping (header included); 0 for malloc */
+  size_t mapped;   /* bytes of the mapping (header included); 0 from the heap */
   size_t capacity; /* usable bytes after the header */
 } large_header;
 
@@ -105,7 +105,7 @@ static large_header *map_fresh(size_t bytes) {
 }
 
 static void *allocate(size_t bytes, bool zero) {
-  if (LARGE_USE_MALLOC || bytes < LARGE_MIN) {
+  if (LARGE_USE_HEAP || bytes < LARGE_MIN) {
     large_header *h = aligned_alloc(HEADER, (bytes + 2 * HEADER - 1) / HEADER * HEADER);
     if (!h)
       return NULL;

@@ -65,11 +65,11 @@ size_t ensi_henn_rotation_steps(size_t slots, size_t rows, long long *steps) {
   size_t count = 0;
   for (size_t j = 1; j < block; j++) /* the attention's diagonals */
     add_step(steps, &count, -(long long)j);
-  for (size_t p = 1; p < per; p *= 2) /* packing */
-    add_step(steps, &count, -(long long)(p * block));
-  for (size_t b = 1; b < baby && b < per; b++) /* unpacking: baby steps */
+  /* unpacking's baby and giant steps; B being a power of two, they include every -2^i b of the
+   * packing tree */
+  for (size_t b = 1; b < baby && b < per; b++)
     add_step(steps, &count, -(long long)(b * block));
-  for (size_t g = baby; g < per; g += baby) /* and giant steps */
+  for (size_t g = baby; g < per; g += baby)
     add_step(steps, &count, -(long long)(g * block));
   return count;
 }

@@ -7,8 +7,9 @@
  * are divided by the bound at no cost: the working scale is the bootstrapper's input scale divided
  * by the bound, so the pack is simply read at the input scale. Unpacking: column k is the pack
  * shifted back by k b and masked to its token slots (about C rotations, hoisted in baby-step
- * giant-step groups; one plaintext multiplication, one level); the mask's scale puts the columns at the scale the plan asks for,
- * and a plan may give each column its own mask values (the attention's causal masks). */
+ * giant-step groups; one plaintext multiplication, one level); the mask's scale puts the columns
+ * at the scale the plan asks for, and a plan may give each column its own mask values (the
+ * attention's causal masks). */
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
