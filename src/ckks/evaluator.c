@@ -267,13 +267,16 @@ static ensi_status switch_and_add(const ensi_context *ctx, ensi_ciphertext *out,
   ensi_status s = decomposition && d ? ensi_ks_decompose(ctx, decomposition, c, level) : ENSI_ERR_NOMEM;
   if (s == ENSI_OK)
     s = ensi_ks_apply(ctx, d, d + (level + 1) * n, decomposition, level, key, perm);
-  for (size_t i = 0; s == ENSI_OK && i <= level; i++)
-    for (size_t p = 0; p < 2; p++) {
-      uint64_t *o = ensi_ct_limb(out, p, i);
-      const uint64_t *x = d + (p * (level + 1) + i) * n, q = ctx->moduli[i].value;
-      for (size_t t = 0; t < n; t++)
-        o[t] = ensi_add_mod(o[t], x[t], q);
-    }
+  if (s == ENSI_OK) {
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i <= level; i++)
+      for (size_t p = 0; p < 2; p++) {
+        uint64_t *o = ensi_ct_limb(out, p, i);
+        const uint64_t *x = d + (p * (level + 1) + i) * n, q = ctx->moduli[i].value;
+        for (size_t t = 0; t < n; t++)
+          o[t] = ensi_add_mod(o[t], x[t], q);
+      }
+  }
   ensi_large_free(decomposition);
   ensi_large_free(d);
   return s;
@@ -364,13 +367,16 @@ static ensi_status automorphism_from_decomposition(const ensi_context *ctx, ensi
     return ENSI_ERR_NOMEM;
   ensi_status s = ensi_ks_apply(ctx, d, d + (level + 1) * n, decomposition, level, gk->key,
                                 gk->permutation);
-  for (size_t i = 0; s == ENSI_OK && i <= level; i++) {
-    const uint64_t q = ctx->moduli[i].value;
-    uint64_t *o0 = ensi_ct_limb(out, 0, i), *o1 = ensi_ct_limb(out, 1, i);
-    const uint64_t *c0 = ensi_ct_limb(a, 0, i);
-    for (size_t t = 0; t < n; t++) {
-      o0[t] = ensi_add_mod(c0[gk->permutation[t]], d[i * n + t], q);
-      o1[t] = d[(level + 1 + i) * n + t];
+  if (s == ENSI_OK) {
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i <= level; i++) {
+      const uint64_t q = ctx->moduli[i].value;
+      uint64_t *o0 = ensi_ct_limb(out, 0, i), *o1 = ensi_ct_limb(out, 1, i);
+      const uint64_t *c0 = ensi_ct_limb(a, 0, i);
+      for (size_t t = 0; t < n; t++) {
+        o0[t] = ensi_add_mod(c0[gk->permutation[t]], d[i * n + t], q);
+        o1[t] = d[(level + 1 + i) * n + t];
+      }
     }
   }
   ensi_large_free(d);

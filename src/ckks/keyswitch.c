@@ -30,26 +30,26 @@ ensi_status ensi_ks_decompose(const ensi_context *ctx, uint64_t *decomposition, 
     ensi_large_free(lifted);
     return ENSI_ERR_NOMEM;
   }
-  memcpy(coeff, c, (level + 1) * n * sizeof *coeff);
 #pragma omp parallel for schedule(static)
-  for (size_t i = 0; i <= level; i++)
+  for (size_t i = 0; i <= level; i++) {
+    memcpy(coeff + i * n, c + i * n, n * sizeof *coeff);
     ensi_ntt_inverse(ctx->ntt[i], coeff + i * n);
+  }
   for (size_t j = 0; j < digits; j++) {
     const size_t begin = j * ctx->alpha;
     const size_t end = begin + ctx->alpha < level + 1 ? begin + ctx->alpha : level + 1;
+    const size_t converted = ext - (end - begin);
     uint64_t *d = decomposition + j * ext * n;
-    /* lifted holds the converted limbs in converter order: Q_l without the digit, then P */
+    /* lifted holds the converted limbs in converter order: Q_l without the digit, then P; the
+     * loop runs over those limbs only, so that the threads share the transforms evenly */
     ensi_base_convert(ctx->mod_up[level][j], lifted, coeff + begin * n, n);
 #pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < ext; i++) {
-      if (i >= begin && i < end) {
-        memcpy(d + i * n, c + i * n, n * sizeof *d);
-        continue;
-      }
-      const size_t next = i < begin ? i : i - (end - begin); /* converter output order */
+    for (size_t next = 0; next < converted; next++) {
+      const size_t i = next < begin ? next : next + (end - begin); /* limb in extended order */
       memcpy(d + i * n, lifted + next * n, n * sizeof *d);
       ensi_ntt_forward(ctx->ntt[ext_modulus(ctx, level, i)], d + i * n);
     }
+    memcpy(d + begin * n, c + begin * n, (end - begin) * n * sizeof *d); /* the digit itself */
   }
   ensi_large_free(coeff);
   ensi_large_free(lifted);
@@ -135,12 +135,15 @@ ensi_status ensi_ks_ciphertext(const ensi_context *ctx, ensi_ciphertext *out,
     s = ensi_ks_apply(ctx, d, d + (level + 1) * n, decomposition, level, key, NULL);
   if (s == ENSI_OK && out != a)
     s = ensi_ciphertext_copy(out, a);
-  for (size_t i = 0; s == ENSI_OK && i <= level; i++) {
-    uint64_t *c0 = ensi_ct_limb(out, 0, i), *c1 = ensi_ct_limb(out, 1, i);
-    const uint64_t q = ctx->moduli[i].value;
-    for (size_t t = 0; t < n; t++) {
-      c0[t] = ensi_add_mod(c0[t], d[i * n + t], q);
-      c1[t] = d[(level + 1 + i) * n + t];
+  if (s == ENSI_OK) {
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i <= level; i++) {
+      uint64_t *c0 = ensi_ct_limb(out, 0, i), *c1 = ensi_ct_limb(out, 1, i);
+      const uint64_t q = ctx->moduli[i].value;
+      for (size_t t = 0; t < n; t++) {
+        c0[t] = ensi_add_mod(c0[t], d[i * n + t], q);
+        c1[t] = d[(level + 1 + i) * n + t];
+      }
     }
   }
   ensi_large_free(decomposition);
