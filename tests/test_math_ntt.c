@@ -1,7 +1,9 @@
 /* The negacyclic NTT: pointwise products of transforms against schoolbook negacyclic convolution
  * for every N from 2^4 to 2^11 and primes from 30 to 61 bits; INTT(NTT(a)) = a up to 2^17; the
- * documented evaluation order (index i holds a(psi^(2 bitrev(i) + 1))). */
+ * documented evaluation order (index i holds a(psi^(2 bitrev(i) + 1))); all of it for every kernel
+ * this CPU runs (portable, AVX-512), and each kernel word for word equal to the portable one. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "math/ntt.h"
 #include "math/primes.h"
@@ -99,20 +101,61 @@ static void check_round_trip(size_t n, int bits) {
   ensi_ntt_table_free(t);
 }
 
+/* Every kernel this CPU runs gives the portable kernel's words exactly, forward and inverse. */
+static void check_same_as_portable(const char *kernel, size_t n, int bits) {
+  uint64_t q;
+  CHECK(ensi_primes_near(&q, 1, bits, 2 * n, NULL, 0) == ENSI_OK);
+  ensi_modulus m;
+  ensi_modulus_init(&m, q);
+  ensi_ntt_table *t;
+  CHECK(ensi_ntt_table_create(&t, &m, n) == ENSI_OK);
+  uint64_t *a = malloc(n * 8), *b = malloc(n * 8);
+  for (size_t i = 0; i < n; i++)
+    a[i] = b[i] = i < 3 ? q - 1 - i : test_rng_below(&rng, q);
+  int bad = 0;
+  for (int direction = 0; direction < 2; direction++) {
+    CHECK(ensi_ntt_use_kernel("portable") == ENSI_OK);
+    (direction ? ensi_ntt_inverse : ensi_ntt_forward)(t, a);
+    CHECK(ensi_ntt_use_kernel(kernel) == ENSI_OK);
+    (direction ? ensi_ntt_inverse : ensi_ntt_forward)(t, b);
+    for (size_t i = 0; i < n; i++)
+      bad += a[i] != b[i];
+  }
+  CHECK_MSG(bad == 0, "kernel %s differs from portable: N = %zu, %d bits, %d words", kernel, n,
+            bits, bad);
+  free(a);
+  free(b);
+  ensi_ntt_table_free(t);
+}
+
 int main(void) {
   test_rng_seed(&rng, test_seed_from_env());
   const int bit_sizes[] = {30, 36, 40, 45, 50, 55, 59, 60, 61};
-  for (size_t n = 16; n <= 2048; n *= 2)
-    for (size_t k = 0; k < sizeof bit_sizes / sizeof bit_sizes[0]; k++)
-      check_convolution(n, bit_sizes[k]);
-  for (size_t n = 16; n <= ((size_t)1 << 17); n *= 2) {
-    check_round_trip(n, 50);
-    check_round_trip(n, 61);
+  const size_t bit_count = sizeof bit_sizes / sizeof bit_sizes[0];
+  const char *kernels[8];
+  const size_t kernel_count = ensi_ntt_kernel_names(kernels, 8);
+  CHECK(kernel_count >= 1 && strcmp(kernels[kernel_count - 1], "portable") == 0);
+  CHECK(ensi_ntt_use_kernel("no-such-kernel") != ENSI_OK);
+  for (size_t k = 0; k < kernel_count; k++) {
+    CHECK(ensi_ntt_use_kernel(kernels[k]) == ENSI_OK);
+    for (size_t n = 16; n <= 2048; n *= 2)
+      for (size_t b = 0; b < bit_count; b++)
+        check_convolution(n, bit_sizes[b]);
+    for (size_t n = 16; n <= ((size_t)1 << 17); n *= 2) {
+      check_round_trip(n, 50);
+      check_round_trip(n, 61);
+    }
+    for (size_t n = 16; n <= ((size_t)1 << 17); n *= 2)
+      for (size_t b = 0; b < bit_count; b++)
+        check_same_as_portable(kernels[k], n, bit_sizes[b]);
+    printf("NTT kernel %s: convolutions, round trips and agreement with portable checked\n",
+           kernels[k]);
   }
+  CHECK(ensi_ntt_use_kernel(kernels[0]) == ENSI_OK);
   ensi_ntt_table *t;
   ensi_modulus m;
   ensi_modulus_init(&m, 97);
   CHECK(ensi_ntt_table_create(&t, &m, 1024) != ENSI_OK); /* 97 != 1 mod 2048 */
-  printf("NTT kernel: %s\n", ensi_ntt_kernel_name());
+  printf("NTT kernel in use: %s\n", ensi_ntt_kernel_name());
   return test_finish("test_math_ntt");
 }

@@ -1,7 +1,9 @@
-/* NTT tables (bit-reversed powers of psi with Shoup constants) and kernel dispatch. */
+/* NTT tables (bit-reversed powers of psi with Shoup constants) and kernel dispatch: the fastest
+ * kernel this CPU runs, unless ENSI_NTT_KERNEL names another (e.g. "portable"). */
 #include "math/ntt.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/error.h"
 #include "math/ntt_internal.h"
@@ -14,9 +16,31 @@ static size_t bit_reverse(size_t x, unsigned bits) {
   return r;
 }
 
+static const ensi_ntt_kernel *const kernels[] = {&ensi_ntt_kernel_avx512, &ensi_ntt_kernel_portable};
+enum { KERNEL_COUNT = sizeof kernels / sizeof kernels[0] };
+
+static const ensi_ntt_kernel *active;
+
+static const ensi_ntt_kernel *find(const char *name) {
+  for (size_t i = 0; i < KERNEL_COUNT; i++)
+    if (kernels[i]->supported() && (!name || strcmp(kernels[i]->name, name) == 0))
+      return kernels[i];
+  return NULL;
+}
+
+/* Chosen at the first table's creation (single-threaded: contexts are built before any parallel
+ * work), so the transforms themselves read `active` only. */
+static void choose_kernel(void) {
+  if (active)
+    return;
+  const char *forced = getenv("ENSI_NTT_KERNEL");
+  active = forced && find(forced) ? find(forced) : find(NULL);
+}
+
 ensi_status ensi_ntt_table_create(ensi_ntt_table **out, const ensi_modulus *q, size_t n) {
   if (!out || !q || n < 16 || n > ((size_t)1 << 17) || (n & (n - 1)))
     return ensi_fail(ENSI_ERR_ARG, "NTT: ring dimension %zu not a power of two in 2^4..2^17", n);
+  choose_kernel();
   uint64_t psi;
   ENSI_TRY(ensi_primitive_root_2n(q->value, 2 * (uint64_t)n, &psi));
   ensi_ntt_table *t = calloc(1, sizeof *t);
@@ -63,11 +87,28 @@ void ensi_ntt_table_free(ensi_ntt_table *t) {
   free(t);
 }
 
-/* The kernel is chosen once; only the portable one exists so far. */
-static const ensi_ntt_kernel *kernel(void) { return &ensi_ntt_kernel_portable; }
+ensi_status ensi_ntt_use_kernel(const char *name) {
+  const ensi_ntt_kernel *k = name ? find(name) : NULL;
+  if (!k)
+    return ensi_fail(ENSI_ERR_ARG, "NTT kernel '%s' is unknown or not supported by this CPU",
+                     name ? name : "(null)");
+  active = k;
+  return ENSI_OK;
+}
 
-void ensi_ntt_forward(const ensi_ntt_table *t, uint64_t *a) { kernel()->forward(t, a); }
+size_t ensi_ntt_kernel_names(const char **names, size_t max) {
+  size_t count = 0;
+  for (size_t i = 0; i < KERNEL_COUNT; i++)
+    if (kernels[i]->supported() && count < max)
+      names[count++] = kernels[i]->name;
+  return count;
+}
 
-void ensi_ntt_inverse(const ensi_ntt_table *t, uint64_t *a) { kernel()->inverse(t, a); }
+void ensi_ntt_forward(const ensi_ntt_table *t, uint64_t *a) { ensi_ntt_forward_blocked(active, t, a); }
 
-const char *ensi_ntt_kernel_name(void) { return kernel()->name; }
+void ensi_ntt_inverse(const ensi_ntt_table *t, uint64_t *a) { ensi_ntt_inverse_blocked(active, t, a); }
+
+const char *ensi_ntt_kernel_name(void) {
+  choose_kernel();
+  return active->name;
+}

@@ -1,6 +1,10 @@
-/* Layout of an NTT table and the kernel interface shared by the NTT implementations. */
+/* Layout of an NTT table, the cache-blocked transform drivers and the kernel interface shared by
+ * the NTT implementations. A kernel supplies the butterflies of one stage over a range of groups
+ * (and the final scaling by 1/N); the drivers in ntt_portable.c order the stages for the cache. */
 #ifndef ENSI_MATH_NTT_INTERNAL_H
 #define ENSI_MATH_NTT_INTERNAL_H
+
+#include <stdbool.h>
 
 #include "math/ntt.h"
 
@@ -15,13 +19,26 @@ struct ensi_ntt_table {
   uint64_t n_inv, n_inv_shoup;
 };
 
+/* Butterflies of the stage with m groups of half-length gap, groups [first, last) only. Forward:
+ * values in [0, 4q) stay in [0, 4q); inverse: [0, 2q) stays in [0, 2q). */
+typedef void ensi_ntt_groups_fn(const ensi_ntt_table *t, uint64_t *a, size_t m, size_t gap,
+                                size_t first, size_t last);
+/* a[0 .. count) = a * n^-1 mod q, fully reduced (the inverse transform's last step). */
+typedef void ensi_ntt_scale_fn(const ensi_ntt_table *t, uint64_t *a, size_t count);
+
 typedef struct {
   const char *name;
-  void (*forward)(const ensi_ntt_table *t, uint64_t *a);
-  void (*inverse)(const ensi_ntt_table *t, uint64_t *a);
+  bool (*supported)(void); /* whether this CPU runs the kernel */
+  ensi_ntt_groups_fn *forward_groups;
+  ensi_ntt_groups_fn *inverse_groups;
+  ensi_ntt_scale_fn *scale;
 } ensi_ntt_kernel;
 
-/* The portable C kernel (ntt_portable.c). */
+void ensi_ntt_forward_blocked(const ensi_ntt_kernel *k, const ensi_ntt_table *t, uint64_t *a);
+void ensi_ntt_inverse_blocked(const ensi_ntt_kernel *k, const ensi_ntt_table *t, uint64_t *a);
+
+/* The portable C kernel (ntt_portable.c) and the AVX-512 one (ntt_avx512.c). */
 extern const ensi_ntt_kernel ensi_ntt_kernel_portable;
+extern const ensi_ntt_kernel ensi_ntt_kernel_avx512;
 
 #endif
