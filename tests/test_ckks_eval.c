@@ -252,6 +252,47 @@ static void test_sparse_slots(void) {
   }
 }
 
+/* Degree-2 operands: out = a + b with out aliasing a degree-1 a and b of degree 2 makes out grow a
+ * third polynomial while keeping a's data; in-place products; then relinearize and compare. */
+static void test_degree_two_aliasing(void) {
+  const size_t L = ensi_context_max_level(ctx);
+  double *x = malloc(slots * sizeof *x), *y = malloc(slots * sizeof *y), *zero = calloc(slots, 8);
+  double *want = malloc(slots * sizeof *want);
+  for (size_t j = 0; j < slots; j++) {
+    x[j] = test_rng_uniform(&rng, -1, 1);
+    y[j] = test_rng_uniform(&rng, -1, 1);
+    want[j] = 2 * x[j] * y[j];
+  }
+  ensi_ciphertext *a = encrypt(x, zero, slots, L, true), *b = encrypt(y, zero, slots, L, true);
+  ensi_ciphertext *product = NULL, *relin = NULL, *sum = NULL;
+  CHECK(ensi_ciphertext_create(&product, ctx, 0) == ENSI_OK); /* too small: reallocated */
+  CHECK(ensi_mul(ctx, product, a, b) == ENSI_OK);             /* x y, degree 2 */
+  CHECK(ensi_ciphertext_create(&relin, ctx, L) == ENSI_OK);
+  CHECK(ensi_relinearize(ctx, relin, product, keys) == ENSI_OK);
+  CHECK(ensi_ciphertext_create(&sum, ctx, L) == ENSI_OK);
+  CHECK(ensi_ciphertext_copy(sum, relin) == ENSI_OK);         /* degree 1, two polynomials */
+  CHECK(ensi_add(ctx, sum, sum, product) == ENSI_OK);         /* grows while aliased */
+  CHECK(ensi_relinearize(ctx, sum, sum, keys) == ENSI_OK);
+  CHECK(ensi_rescale(ctx, sum, sum) == ENSI_OK);
+  const double bits = decrypt_bits(sum, want, zero, slots);
+  CHECK_MSG(bits >= 20, "x y + x y with a growing aliased output: %.1f bits", bits);
+  CHECK(ensi_mul(ctx, a, a, a) == ENSI_OK); /* in place: computed aside, swapped in */
+  CHECK(ensi_relinearize(ctx, a, a, keys) == ENSI_OK);
+  CHECK(ensi_rescale(ctx, a, a) == ENSI_OK);
+  for (size_t j = 0; j < slots; j++)
+    want[j] = x[j] * x[j];
+  CHECK_MSG(decrypt_bits(a, want, zero, slots) >= 20, "in-place square");
+  ensi_ciphertext_free(a);
+  ensi_ciphertext_free(b);
+  ensi_ciphertext_free(product);
+  ensi_ciphertext_free(relin);
+  ensi_ciphertext_free(sum);
+  free(x);
+  free(y);
+  free(zero);
+  free(want);
+}
+
 int main(void) {
   test_rng_seed(&rng, test_seed_from_env());
   ensi_params *params;
@@ -272,6 +313,7 @@ int main(void) {
   test_encrypt_decrypt();
   test_arithmetic();
   test_multiplication_chain();
+  test_degree_two_aliasing();
   test_rotations(slots);
   test_rotations(16);
   test_sparse_slots();

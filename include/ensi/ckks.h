@@ -128,6 +128,10 @@ ensi_status ensi_mul_relin(const ensi_context *ctx, ensi_ciphertext *out, const 
                            const ensi_ciphertext *b, const ensi_eval_keys *keys);
 ensi_status ensi_mul_plain(const ensi_context *ctx, ensi_ciphertext *out, const ensi_ciphertext *a,
                            const ensi_plaintext *b);
+/* acc += a * b in one pass (the inner loop of plaintext-matrix products): acc's scale must be
+ * a's scale times b's; the result is at the lowest of the three levels. */
+ensi_status ensi_mul_plain_add(const ensi_context *ctx, ensi_ciphertext *acc,
+                               const ensi_ciphertext *a, const ensi_plaintext *b);
 /* out = a * c for a real constant, encoded at a scale equal to the current top prime so that a
  * following rescale returns exactly to a's scale. */
 ensi_status ensi_mul_const(const ensi_context *ctx, ensi_ciphertext *out, const ensi_ciphertext *a,

@@ -24,10 +24,10 @@
 #define LARGE_USE_HEAP 0
 #endif
 
-enum { HEADER = 64, POOL_SLOTS = 32 };
+enum { HEADER = 64, POOL_SLOTS = 128 };
 #define LARGE_MIN ((size_t)1 << 20)   /* below this, the heap */
 #define HUGE_PAGE ((size_t)2 << 20)   /* transparent huge page size on x86-64 */
-#define POOL_BYTES ((size_t)1 << 30)  /* the most freed memory the pool keeps */
+#define POOL_BYTES ((size_t)2 << 30)  /* the most freed memory the pool keeps */
 
 typedef struct {
   size_t mapped;   /* bytes of the mapping (header included); 0 from the heap */

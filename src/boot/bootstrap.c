@@ -218,7 +218,7 @@ static ensi_status mod_raise(const ensi_context *ctx, ensi_ciphertext *out, cons
   const size_t n = ctx->n;
   const uint64_t q0 = ctx->moduli[0].value;
   uint64_t *coeff = malloc(n * sizeof *coeff);
-  ensi_status s = coeff ? ensi_ciphertext_reserve(out, top) : ENSI_ERR_NOMEM;
+  ensi_status s = coeff ? ensi_ciphertext_reserve(out, top, 1) : ENSI_ERR_NOMEM;
   for (size_t p = 0; s == ENSI_OK && p < 2; p++) {
     memcpy(coeff, ensi_ct_limb(in, p, 0), n * sizeof *coeff);
     ensi_ntt_inverse(ctx->ntt[0], coeff);

@@ -34,7 +34,7 @@ ensi_status ensi_encrypt_pk(const ensi_context *ctx, ensi_ciphertext *out, const
   if (!pk)
     return ensi_fail(ENSI_ERR_ARG, "encrypt: null public key");
   const size_t n = ctx->n, level = pt->level;
-  ENSI_TRY(ensi_ciphertext_reserve(out, level));
+  ENSI_TRY(ensi_ciphertext_reserve(out, level, 1));
   int8_t *v = malloc(n);
   uint64_t *v_ntt = malloc((level + 1) * n * sizeof *v_ntt);
   ensi_prng prng;
@@ -76,7 +76,7 @@ ensi_status ensi_encrypt_sk(const ensi_context *ctx, ensi_ciphertext *out, const
   if (!sk)
     return ensi_fail(ENSI_ERR_ARG, "encrypt: null secret key");
   const size_t n = ctx->n, level = pt->level;
-  ENSI_TRY(ensi_ciphertext_reserve(out, level));
+  ENSI_TRY(ensi_ciphertext_reserve(out, level, 1));
   ensi_prng prng;
   ENSI_TRY(ensi_prng_open(&prng, seed));
   for (size_t i = 0; i <= level; i++) /* c1 = a uniform */

@@ -30,7 +30,7 @@ static ensi_status check_binary(const ensi_context *ctx, const ensi_ciphertext *
 /* Sets out's shape (level, degree, scale, slots) keeping data that aliases an input valid. */
 static ensi_status shape_output(ensi_ciphertext *out, size_t level, size_t degree, double scale,
                                 size_t slots) {
-  ENSI_TRY(ensi_ciphertext_reserve(out, level));
+  ENSI_TRY(ensi_ciphertext_reserve(out, level, degree));
   out->degree = degree;
   out->scale = scale;
   out->slots = slots;
@@ -49,8 +49,7 @@ static ensi_status add_sub(const ensi_context *ctx, ensi_ciphertext *out, const 
   const size_t n = ctx->n, level = min_size(a->level, b->level);
   const size_t degree = max_size(a->degree, b->degree);
   const size_t slots = max_size(a->slots, b->slots);
-  if (out != a && out != b && out->capacity < level)
-    ENSI_TRY(ensi_ciphertext_reserve(out, level));
+  ENSI_TRY(ensi_ciphertext_reserve(out, level, degree)); /* keeps an aliased input's data */
   for (size_t k = 0; k <= degree; k++)
     for (size_t i = 0; i <= level; i++) {
       const uint64_t q = ctx->moduli[i].value;
@@ -206,16 +205,39 @@ ensi_status ensi_mul_plain(const ensi_context *ctx, ensi_ciphertext *out, const 
   ensi_op_count(OP_COUNT_MUL_PLAIN, 1);
   if (!ctx || !out || !a || !b)
     return ensi_fail(ENSI_ERR_ARG, "mul_plain: null argument");
-  if (out != a)
-    ENSI_TRY(ensi_ciphertext_copy(out, a));
-  out->level = min_size(a->level, b->level);
-  for (size_t i = 0; i <= out->level; i++)
-    for (size_t p = 0; p <= out->degree; p++) {
+  const size_t level = min_size(a->level, b->level), n = ctx->n;
+  ENSI_TRY(shape_output(out, level, a->degree, a->scale * b->scale, a->slots));
+#pragma omp parallel for schedule(static)
+  for (size_t i = 0; i <= level; i++)
+    for (size_t p = 0; p <= a->degree; p++) { /* elementwise: out may alias a */
+      const uint64_t *x = ensi_ct_limb(a, p, i), *w = b->data + i * n;
       uint64_t *o = ensi_ct_limb(out, p, i);
-      for (size_t t = 0; t < ctx->n; t++)
-        o[t] = ensi_mul_mod(o[t], b->data[i * ctx->n + t], &ctx->moduli[i]);
+      for (size_t t = 0; t < n; t++)
+        o[t] = ensi_mul_mod(x[t], w[t], &ctx->moduli[i]);
     }
-  out->scale = a->scale * b->scale;
+  return ENSI_OK;
+}
+
+ensi_status ensi_mul_plain_add(const ensi_context *ctx, ensi_ciphertext *acc,
+                               const ensi_ciphertext *a, const ensi_plaintext *b) {
+  ensi_op_count(OP_COUNT_MUL_PLAIN, 1);
+  ensi_op_count(OP_COUNT_ADD, 1);
+  if (!ctx || !acc || !a || !b || acc == a || acc->degree != a->degree)
+    return ensi_fail(ENSI_ERR_ARG, "mul_plain_add: bad argument");
+  if (!scales_match(acc->scale, a->scale * b->scale))
+    return ensi_fail(ENSI_ERR_LEVEL, "mul_plain_add: scales differ (2^%.6f vs 2^%.6f)",
+                     log2(acc->scale), log2(a->scale * b->scale));
+  const size_t level = min_size(acc->level, min_size(a->level, b->level)), n = ctx->n;
+  acc->level = level;
+#pragma omp parallel for schedule(static)
+  for (size_t i = 0; i <= level; i++)
+    for (size_t p = 0; p <= a->degree; p++) {
+      const uint64_t *x = ensi_ct_limb(a, p, i), *w = b->data + i * n, q = ctx->moduli[i].value;
+      uint64_t *o = ensi_ct_limb(acc, p, i);
+      for (size_t t = 0; t < n; t++)
+        o[t] = ensi_add_mod(o[t], ensi_mul_mod(x[t], w[t], &ctx->moduli[i]), q);
+    }
+  acc->slots = max_size(acc->slots, a->slots);
   return ENSI_OK;
 }
 
@@ -231,8 +253,10 @@ ensi_status ensi_mul(const ensi_context *ctx, ensi_ciphertext *out, const ensi_c
   const size_t slots = max_size(a->slots, b->slots);
   ensi_ciphertext *dst = out;
   ensi_ciphertext *tmp = NULL;
-  if (out == a || out == b) { /* products read both inputs: compute into a temporary */
-    ENSI_TRY(ensi_ciphertext_create(&tmp, ctx, level));
+  /* the product reads both inputs and needs room for c2: unless out already has it and aliases
+   * neither input, compute into a temporary and swap it in (no copy) */
+  if (out == a || out == b || out->polys < 3 || out->capacity < level) {
+    ENSI_TRY(ensi_ciphertext_create_with_degree(&tmp, ctx, level, 2));
     dst = tmp;
   }
   ensi_status s = shape_output(dst, level, 2, scale, slots);
@@ -252,7 +276,7 @@ ensi_status ensi_mul(const ensi_context *ctx, ensi_ciphertext *out, const ensi_c
   }
   if (tmp) {
     if (s == ENSI_OK)
-      s = ensi_ciphertext_copy(out, tmp);
+      ensi_ciphertext_swap(out, tmp);
     ensi_ciphertext_free(tmp);
   }
   return s;

@@ -154,7 +154,7 @@ ensi_status ensi_linear_transform_apply(const ensi_context *ctx, ensi_ciphertext
                      ensi_ciphertext_level(in), lt->level);
   long long *steps = malloc(lt->n1 * sizeof *steps);
   ensi_ciphertext **rotated = calloc(lt->n1, sizeof *rotated);
-  ensi_ciphertext *x = NULL, *inner = NULL, *term = NULL;
+  ensi_ciphertext *x = NULL, *inner = NULL;
   ensi_status s = steps && rotated ? ENSI_OK : ENSI_ERR_NOMEM;
   size_t baby_count = s == ENSI_OK ? baby_steps_used(lt, steps) : 0;
   if (s == ENSI_OK)
@@ -167,17 +167,14 @@ ensi_status ensi_linear_transform_apply(const ensi_context *ctx, ensi_ciphertext
     s = ensi_rotate_hoisted(ctx, rotated, x, steps, baby_count, keys);
   if (s == ENSI_OK)
     s = ensi_ciphertext_create(&inner, ctx, lt->level);
-  if (s == ENSI_OK)
-    s = ensi_ciphertext_create(&term, ctx, lt->level);
   bool have_out = false;
   for (size_t gi = 0; s == ENSI_OK && gi < lt->group_count; gi++) {
     const giant_group *grp = &lt->groups[gi];
     for (size_t k = 0; s == ENSI_OK && k < grp->baby_count; k++) {
       const size_t idx = find_step(steps, baby_count, grp->baby[k]);
       const ensi_ciphertext *src = grp->baby[k] == 0 ? x : rotated[idx];
-      s = ensi_mul_plain(ctx, k == 0 ? inner : term, src, grp->pt[k]);
-      if (s == ENSI_OK && k > 0)
-        s = ensi_add(ctx, inner, inner, term);
+      s = k == 0 ? ensi_mul_plain(ctx, inner, src, grp->pt[k])
+                 : ensi_mul_plain_add(ctx, inner, src, grp->pt[k]);
     }
     if (s == ENSI_OK && grp->giant)
       s = ensi_rotate(ctx, inner, inner, (long long)grp->giant, keys);
@@ -191,6 +188,5 @@ ensi_status ensi_linear_transform_apply(const ensi_context *ctx, ensi_ciphertext
   free(steps);
   ensi_ciphertext_free(x);
   ensi_ciphertext_free(inner);
-  ensi_ciphertext_free(term);
   return s;
 }
