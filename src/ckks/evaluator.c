@@ -50,8 +50,9 @@ static ensi_status add_sub(const ensi_context *ctx, ensi_ciphertext *out, const 
   const size_t degree = max_size(a->degree, b->degree);
   const size_t slots = max_size(a->slots, b->slots);
   ENSI_TRY(ensi_ciphertext_reserve(out, level, degree)); /* keeps an aliased input's data */
-  for (size_t k = 0; k <= degree; k++)
-    for (size_t i = 0; i <= level; i++) {
+#pragma omp parallel for schedule(static)
+  for (size_t i = 0; i <= level; i++)
+    for (size_t k = 0; k <= degree; k++) {
       const uint64_t q = ctx->moduli[i].value;
       const uint64_t *x = k <= a->degree ? ensi_ct_limb(a, k, i) : NULL;
       const uint64_t *y = k <= b->degree ? ensi_ct_limb(b, k, i) : NULL;
@@ -81,13 +82,14 @@ ensi_status ensi_sub(const ensi_context *ctx, ensi_ciphertext *out, const ensi_c
 ensi_status ensi_negate(const ensi_context *ctx, ensi_ciphertext *out, const ensi_ciphertext *a) {
   if (!ctx || !out || !a)
     return ensi_fail(ENSI_ERR_ARG, "negate: null argument");
-  if (out != a)
-    ENSI_TRY(ensi_ciphertext_copy(out, a));
-  for (size_t k = 0; k <= out->degree; k++)
-    for (size_t i = 0; i <= out->level; i++) {
+  ENSI_TRY(shape_output(out, a->level, a->degree, a->scale, a->slots));
+#pragma omp parallel for schedule(static)
+  for (size_t i = 0; i <= a->level; i++)
+    for (size_t k = 0; k <= a->degree; k++) { /* elementwise: out may alias a */
+      const uint64_t *x = ensi_ct_limb(a, k, i);
       uint64_t *o = ensi_ct_limb(out, k, i);
       for (size_t t = 0; t < ctx->n; t++)
-        o[t] = ensi_neg_mod(o[t], ctx->moduli[i].value);
+        o[t] = ensi_neg_mod(x[t], ctx->moduli[i].value);
     }
   return ENSI_OK;
 }
@@ -102,6 +104,7 @@ ensi_status ensi_add_plain(const ensi_context *ctx, ensi_ciphertext *out, const 
   if (out != a)
     ENSI_TRY(ensi_ciphertext_copy(out, a));
   out->level = min_size(a->level, b->level);
+#pragma omp parallel for schedule(static)
   for (size_t i = 0; i <= out->level; i++) {
     uint64_t *o = ensi_ct_limb(out, 0, i);
     for (size_t t = 0; t < ctx->n; t++)
@@ -117,6 +120,7 @@ ensi_status ensi_add_const(const ensi_context *ctx, ensi_ciphertext *out, const 
     return ensi_fail(ENSI_ERR_ARG, "add_const: bad argument");
   if (out != a)
     ENSI_TRY(ensi_ciphertext_copy(out, a));
+#pragma omp parallel for schedule(static)
   for (size_t i = 0; i <= out->level; i++) { /* a constant polynomial is constant in NTT form */
     const uint64_t k = ensi_double_mod(c * a->scale, &ctx->moduli[i]);
     uint64_t *o = ensi_ct_limb(out, 0, i);
@@ -129,14 +133,15 @@ ensi_status ensi_add_const(const ensi_context *ctx, ensi_ciphertext *out, const 
 /* out = a * k_i on limb i, for per-limb constants k (already reduced). */
 static ensi_status mul_limb_constants(const ensi_context *ctx, ensi_ciphertext *out,
                                       const ensi_ciphertext *a, const uint64_t *k) {
-  if (out != a)
-    ENSI_TRY(ensi_ciphertext_copy(out, a));
-  for (size_t i = 0; i <= out->level; i++) {
+  ENSI_TRY(shape_output(out, a->level, a->degree, a->scale, a->slots));
+#pragma omp parallel for schedule(static)
+  for (size_t i = 0; i <= a->level; i++) {
     const uint64_t q = ctx->moduli[i].value, ks = ensi_shoup_precompute(k[i], q);
-    for (size_t p = 0; p <= out->degree; p++) {
+    for (size_t p = 0; p <= a->degree; p++) { /* elementwise: out may alias a */
+      const uint64_t *x = ensi_ct_limb(a, p, i);
       uint64_t *o = ensi_ct_limb(out, p, i);
       for (size_t t = 0; t < ctx->n; t++)
-        o[t] = ensi_mul_shoup(o[t], k[i], ks, q);
+        o[t] = ensi_mul_shoup(x[t], k[i], ks, q);
     }
   }
   return ENSI_OK;
