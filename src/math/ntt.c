@@ -2,6 +2,7 @@
  * kernel this CPU runs, unless ENSI_NTT_KERNEL names another (e.g. "portable"). */
 #include "math/ntt.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,13 +29,16 @@ static const ensi_ntt_kernel *find(const char *name) {
   return NULL;
 }
 
-/* Chosen at the first table's creation (single-threaded: contexts are built before any parallel
- * work), so the transforms themselves read `active` only. */
-static void choose_kernel(void) {
-  if (active)
-    return;
+static void choose_default(void) {
   const char *forced = getenv("ENSI_NTT_KERNEL");
   active = forced && find(forced) ? find(forced) : find(NULL);
+}
+
+/* Chosen once, at the first table's creation (tables exist before any transform runs), so the
+ * transforms themselves only read `active`. */
+static void choose_kernel(void) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, choose_default);
 }
 
 ensi_status ensi_ntt_table_create(ensi_ntt_table **out, const ensi_modulus *q, size_t n) {
@@ -88,6 +92,7 @@ void ensi_ntt_table_free(ensi_ntt_table *t) {
 }
 
 ensi_status ensi_ntt_use_kernel(const char *name) {
+  choose_kernel(); /* the default first, so that it cannot override this choice later */
   const ensi_ntt_kernel *k = name ? find(name) : NULL;
   if (!k)
     return ensi_fail(ENSI_ERR_ARG, "NTT kernel '%s' is unknown or not supported by this CPU",
