@@ -1,7 +1,7 @@
 /* The negacyclic NTT: pointwise products of transforms against schoolbook negacyclic convolution
  * for every N from 2^4 to 2^11 and primes from 30 to 61 bits; INTT(NTT(a)) = a up to 2^17; the
  * documented evaluation order (index i holds a(psi^(2 bitrev(i) + 1))); all of it for every kernel
- * this CPU runs (portable, AVX-512), and each kernel word for word equal to the portable one. */
+ * this CPU runs (portable, AVX2, AVX-512), and each kernel word for word equal to the portable one. */
 #include <stdlib.h>
 #include <string.h>
 

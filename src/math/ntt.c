@@ -17,7 +17,8 @@ static size_t bit_reverse(size_t x, unsigned bits) {
   return r;
 }
 
-static const ensi_ntt_kernel *const kernels[] = {&ensi_ntt_kernel_avx512, &ensi_ntt_kernel_portable};
+static const ensi_ntt_kernel *const kernels[] = {&ensi_ntt_kernel_avx512, &ensi_ntt_kernel_avx2,
+                                                 &ensi_ntt_kernel_portable};
 enum { KERNEL_COUNT = sizeof kernels / sizeof kernels[0] };
 
 static const ensi_ntt_kernel *active;

@@ -8,7 +8,7 @@
  *
  * Inside, butterflies are Harvey's lazy ones with Shoup twiddles (values kept in [0, 4q) in the
  * forward and [0, 2q) in the inverse transform); inputs and outputs are fully reduced, in [0, q).
- * Kernels (portable C, AVX-512) share the cache-blocked drivers and give identical results; the
+ * Kernels (portable C, AVX2, AVX-512) share the cache-blocked drivers and give identical results; the
  * fastest one the CPU runs is chosen at the first table's creation (ntt.c), unless the environment
  * variable ENSI_NTT_KERNEL names another. */
 #ifndef ENSI_MATH_NTT_H
@@ -27,7 +27,7 @@ void ensi_ntt_table_free(ensi_ntt_table *table);
 void ensi_ntt_forward(const ensi_ntt_table *table, uint64_t *a);
 void ensi_ntt_inverse(const ensi_ntt_table *table, uint64_t *a);
 
-/* Name of the kernel in use ("avx512", "portable"). */
+/* Name of the kernel in use ("avx512", "avx2", "portable"). */
 const char *ensi_ntt_kernel_name(void);
 
 /* Names of the kernels this CPU runs, fastest first; returns how many (at most max written). */

@@ -1,0 +1,140 @@
+/* AVX2 NTT kernel: the portable kernel's lazy butterflies four at a time, for CPUs without
+ * AVX-512 (primes up to 61 bits, as in the portable kernel: values stay below 4q < 2^63, so
+ * AVX2's signed 64-bit comparison orders them correctly).
+ *
+ * AVX2 has neither a 64-bit low multiply nor an unsigned 64-bit minimum: the low half of a b
+ * takes three 32 x 32 -> 64-bit products (vpmuludq), the high half four, and the conditional
+ * subtraction a compare and a blend. Stages with gap >= 4 read the two halves of a group
+ * straight from memory; gap 2 and gap 1 load 8 words and regroup them with vperm2i128 and
+ * vpunpck{l,h}qdq. Results are the portable kernel's, word for word. */
+#include "math/ntt_internal.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define AVX2 __attribute__((target("avx2")))
+
+/* High 64 bits of a b in each lane. */
+AVX2 static inline __m256i mulhi_u64(__m256i a, __m256i b) {
+  const __m256i low32 = _mm256_set1_epi64x(0xffffffff);
+  const __m256i a_hi = _mm256_srli_epi64(a, 32), b_hi = _mm256_srli_epi64(b, 32);
+  const __m256i ll = _mm256_mul_epu32(a, b), lh = _mm256_mul_epu32(a, b_hi);
+  const __m256i hl = _mm256_mul_epu32(a_hi, b), hh = _mm256_mul_epu32(a_hi, b_hi);
+  __m256i mid = _mm256_add_epi64(_mm256_srli_epi64(ll, 32), _mm256_and_si256(lh, low32));
+  mid = _mm256_add_epi64(mid, _mm256_and_si256(hl, low32)); /* < 3 * 2^32 */
+  __m256i hi = _mm256_add_epi64(hh, _mm256_srli_epi64(lh, 32));
+  hi = _mm256_add_epi64(hi, _mm256_srli_epi64(hl, 32));
+  return _mm256_add_epi64(hi, _mm256_srli_epi64(mid, 32));
+}
+
+/* Low 64 bits of a b in each lane. */
+AVX2 static inline __m256i mullo_u64(__m256i a, __m256i b) {
+  const __m256i cross = _mm256_add_epi64(_mm256_mul_epu32(a, _mm256_srli_epi64(b, 32)),
+                                         _mm256_mul_epu32(_mm256_srli_epi64(a, 32), b));
+  return _mm256_add_epi64(_mm256_mul_epu32(a, b), _mm256_slli_epi64(cross, 32));
+}
+
+/* a w mod q in [0, 2q) (Shoup without the final correction), per lane. */
+AVX2 static inline __m256i mul_shoup_lazy(__m256i a, __m256i w, __m256i ws, __m256i q) {
+  return _mm256_sub_epi64(mullo_u64(a, w), mullo_u64(mulhi_u64(a, ws), q));
+}
+
+/* x - m when x >= m, else x (x, m below 2^63). */
+AVX2 static inline __m256i reduce_once(__m256i x, __m256i m) {
+  const __m256i below = _mm256_cmpgt_epi64(m, x);
+  return _mm256_blendv_epi8(_mm256_sub_epi64(x, m), x, below);
+}
+
+AVX2 static inline void butterfly(__m256i *x, __m256i *y, __m256i w, __m256i ws, __m256i q,
+                                  __m256i two_q, bool forward) {
+  if (forward) { /* Cooley-Tukey: [0, 4q) -> [0, 4q) */
+    const __m256i u = reduce_once(*x, two_q), v = mul_shoup_lazy(*y, w, ws, q);
+    *x = _mm256_add_epi64(u, v);
+    *y = _mm256_sub_epi64(_mm256_add_epi64(u, two_q), v);
+  } else { /* Gentleman-Sande: [0, 2q) -> [0, 2q) */
+    const __m256i u = *x, v = *y;
+    *x = reduce_once(_mm256_add_epi64(u, v), two_q);
+    *y = mul_shoup_lazy(_mm256_sub_epi64(_mm256_add_epi64(u, two_q), v), w, ws, q);
+  }
+}
+
+AVX2 static void groups(const ensi_ntt_table *t, uint64_t *a, size_t m, size_t gap, size_t first,
+                        size_t last, bool forward) {
+  const __m256i q = _mm256_set1_epi64x((long long)t->q.value);
+  const __m256i two_q = _mm256_set1_epi64x((long long)(2 * t->q.value));
+  const uint64_t *roots = forward ? t->roots : t->inv_roots;
+  const uint64_t *roots_shoup = forward ? t->roots_shoup : t->inv_roots_shoup;
+  if (gap >= 4) {
+    for (size_t i = first; i < last; i++) {
+      const __m256i w = _mm256_set1_epi64x((long long)roots[m + i]);
+      const __m256i ws = _mm256_set1_epi64x((long long)roots_shoup[m + i]);
+      uint64_t *xs = a + 2 * i * gap, *ys = xs + gap;
+      for (size_t j = 0; j < gap; j += 4) {
+        __m256i x = _mm256_loadu_si256((const __m256i *)(xs + j));
+        __m256i y = _mm256_loadu_si256((const __m256i *)(ys + j));
+        butterfly(&x, &y, w, ws, q, two_q, forward);
+        _mm256_storeu_si256((__m256i *)(xs + j), x);
+        _mm256_storeu_si256((__m256i *)(ys + j), y);
+      }
+    }
+    return;
+  }
+  const size_t per_chunk = 4 / gap; /* groups in 8 words */
+  for (size_t i = first; i < last; i += per_chunk) {
+    uint64_t *chunk = a + 2 * i * gap;
+    const __m256i lo = _mm256_loadu_si256((const __m256i *)chunk);
+    const __m256i hi = _mm256_loadu_si256((const __m256i *)(chunk + 4));
+    __m256i x, y, w, ws;
+    if (gap == 2) { /* [x0 x1 y0 y1 | x2 x3 y2 y3]: twiddles [w0 w0 w1 w1] */
+      x = _mm256_permute2x128_si256(lo, hi, 0x20);
+      y = _mm256_permute2x128_si256(lo, hi, 0x31);
+      w = _mm256_set_epi64x((long long)roots[m + i + 1], (long long)roots[m + i + 1],
+                            (long long)roots[m + i], (long long)roots[m + i]);
+      ws = _mm256_set_epi64x((long long)roots_shoup[m + i + 1], (long long)roots_shoup[m + i + 1],
+                             (long long)roots_shoup[m + i], (long long)roots_shoup[m + i]);
+    } else { /* [x0 y0 x1 y1 | x2 y2 x3 y3] -> x = [x0 x2 x1 x3]: twiddles in that order */
+      x = _mm256_unpacklo_epi64(lo, hi);
+      y = _mm256_unpackhi_epi64(lo, hi);
+      w = _mm256_permute4x64_epi64(_mm256_loadu_si256((const __m256i *)(roots + m + i)), 0xD8);
+      ws = _mm256_permute4x64_epi64(_mm256_loadu_si256((const __m256i *)(roots_shoup + m + i)),
+                                    0xD8);
+    }
+    butterfly(&x, &y, w, ws, q, two_q, forward);
+    if (gap == 2) {
+      _mm256_storeu_si256((__m256i *)chunk, _mm256_permute2x128_si256(x, y, 0x20));
+      _mm256_storeu_si256((__m256i *)(chunk + 4), _mm256_permute2x128_si256(x, y, 0x31));
+    } else {
+      _mm256_storeu_si256((__m256i *)chunk, _mm256_unpacklo_epi64(x, y));
+      _mm256_storeu_si256((__m256i *)(chunk + 4), _mm256_unpackhi_epi64(x, y));
+    }
+  }
+}
+
+AVX2 static void forward_groups(const ensi_ntt_table *t, uint64_t *a, size_t m, size_t gap,
+                                size_t first, size_t last) {
+  groups(t, a, m, gap, first, last, true);
+}
+
+AVX2 static void inverse_groups(const ensi_ntt_table *t, uint64_t *a, size_t m, size_t gap,
+                                size_t first, size_t last) {
+  groups(t, a, m, gap, first, last, false);
+}
+
+AVX2 static void scale(const ensi_ntt_table *t, uint64_t *a, size_t count) {
+  const __m256i q = _mm256_set1_epi64x((long long)t->q.value);
+  const __m256i w = _mm256_set1_epi64x((long long)t->n_inv);
+  const __m256i ws = _mm256_set1_epi64x((long long)t->n_inv_shoup);
+  for (size_t j = 0; j < count; j += 4) {
+    const __m256i r = mul_shoup_lazy(_mm256_loadu_si256((const __m256i *)(a + j)), w, ws, q);
+    _mm256_storeu_si256((__m256i *)(a + j), reduce_once(r, q));
+  }
+}
+
+static bool supported(void) { return __builtin_cpu_supports("avx2"); }
+
+const ensi_ntt_kernel ensi_ntt_kernel_avx2 = {"avx2", supported, forward_groups, inverse_groups,
+                                              scale};
+#else
+static bool supported(void) { return false; }
+const ensi_ntt_kernel ensi_ntt_kernel_avx2 = {"avx2", supported, NULL, NULL, NULL};
+#endif
