@@ -33,13 +33,26 @@ static size_t bitrev(size_t x, int bits) {
   return r;
 }
 
-static void check_convolution(size_t n, int bits) {
-  uint64_t q;
+/* A table for N = n and an NTT-friendly prime of about `bits` bits (written to m). */
+static ensi_ntt_table *table_for(size_t n, int bits, ensi_modulus *m) {
+  uint64_t q = 0;
   CHECK(ensi_primes_near(&q, 1, bits, 2 * n, NULL, 0) == ENSI_OK);
+  ensi_modulus_init(m, q);
+  ensi_ntt_table *t = NULL;
+  CHECK(ensi_ntt_table_create(&t, m, n) == ENSI_OK);
+  return t;
+}
+
+/* a = b = random words below q, the first three at the top of the range. */
+static void random_pair(uint64_t *a, uint64_t *b, size_t n, uint64_t q) {
+  for (size_t i = 0; i < n; i++)
+    a[i] = b[i] = i < 3 ? q - 1 - i : test_rng_below(&rng, q);
+}
+
+static void check_convolution(size_t n, int bits) {
   ensi_modulus m;
-  ensi_modulus_init(&m, q);
-  ensi_ntt_table *t;
-  CHECK(ensi_ntt_table_create(&t, &m, n) == ENSI_OK);
+  ensi_ntt_table *t = table_for(n, bits, &m);
+  const uint64_t q = m.value;
   uint64_t *a = malloc(n * 8), *b = malloc(n * 8), *want = malloc(n * 8), *fa = malloc(n * 8),
            *fb = malloc(n * 8);
   for (size_t i = 0; i < n; i++) {
@@ -81,15 +94,11 @@ static void check_convolution(size_t n, int bits) {
 }
 
 static void check_round_trip(size_t n, int bits) {
-  uint64_t q;
-  CHECK(ensi_primes_near(&q, 1, bits, 2 * n, NULL, 0) == ENSI_OK);
   ensi_modulus m;
-  ensi_modulus_init(&m, q);
-  ensi_ntt_table *t;
-  CHECK(ensi_ntt_table_create(&t, &m, n) == ENSI_OK);
+  ensi_ntt_table *t = table_for(n, bits, &m);
+  const uint64_t q = m.value;
   uint64_t *a = malloc(n * 8), *b = malloc(n * 8);
-  for (size_t i = 0; i < n; i++)
-    a[i] = b[i] = i < 3 ? q - 1 - i : test_rng_below(&rng, q);
+  random_pair(a, b, n, q);
   ensi_ntt_forward(t, b);
   ensi_ntt_inverse(t, b);
   int bad = 0;
@@ -103,15 +112,11 @@ static void check_round_trip(size_t n, int bits) {
 
 /* Every kernel this CPU runs gives the portable kernel's words exactly, forward and inverse. */
 static void check_same_as_portable(const char *kernel, size_t n, int bits) {
-  uint64_t q;
-  CHECK(ensi_primes_near(&q, 1, bits, 2 * n, NULL, 0) == ENSI_OK);
   ensi_modulus m;
-  ensi_modulus_init(&m, q);
-  ensi_ntt_table *t;
-  CHECK(ensi_ntt_table_create(&t, &m, n) == ENSI_OK);
+  ensi_ntt_table *t = table_for(n, bits, &m);
+  const uint64_t q = m.value;
   uint64_t *a = malloc(n * 8), *b = malloc(n * 8);
-  for (size_t i = 0; i < n; i++)
-    a[i] = b[i] = i < 3 ? q - 1 - i : test_rng_below(&rng, q);
+  random_pair(a, b, n, q);
   int bad = 0;
   for (int direction = 0; direction < 2; direction++) {
     CHECK(ensi_ntt_use_kernel("portable") == ENSI_OK);
