@@ -179,8 +179,10 @@ static void test_rotations(size_t count) {
   ensi_ciphertext_free(a);
 }
 
-/* y = M x with a random matrix of `count` nonzero diagonals, against the direct product. */
-static void test_linear_transform(size_t count_slots, size_t diagonals, ensi_secret_key *key) {
+/* y = M x with a random matrix of `count` nonzero diagonals at multiples of `stride`, against the
+ * direct product; at most max_rotations rotations (0: no bound). */
+static void test_linear_transform(size_t count_slots, size_t diagonals, size_t stride,
+                                  size_t max_rotations, ensi_secret_key *key) {
   const size_t L = ensi_context_max_level(ctx);
   double re[1024], im[1024], w_re[1024] = {0}, w_im[1024] = {0};
   random_vector(re, im, count_slots);
@@ -189,7 +191,7 @@ static void test_linear_transform(size_t count_slots, size_t diagonals, ensi_sec
   for (size_t d = 0; d < diagonals; d++) {
     bool fresh;
     do { /* distinct random diagonal indices */
-      idx[d] = (size_t)test_rng_below(&rng, count_slots);
+      idx[d] = stride * (size_t)test_rng_below(&rng, count_slots / stride);
       fresh = true;
       for (size_t e = 0; e < d; e++)
         fresh &= idx[e] != idx[d];
@@ -221,6 +223,9 @@ static void test_linear_transform(size_t count_slots, size_t diagonals, ensi_sec
   double bits = decrypt_bits(y, w_re, w_im, count_slots);
   CHECK_MSG(bits >= 20, "linear transform, %zu diagonals, %zu slots, %zu rotations: %.1f bits",
             diagonals, count_slots, step_count, bits);
+  CHECK_MSG(max_rotations == 0 || step_count <= max_rotations,
+            "linear transform, %zu diagonals at multiples of %zu: %zu rotations, expected at most %zu",
+            diagonals, stride, step_count, max_rotations);
   ensi_linear_transform_free(lt);
   ensi_ciphertext_free(x);
   ensi_ciphertext_free(y);
@@ -317,8 +322,11 @@ int main(void) {
   test_rotations(slots);
   test_rotations(16);
   test_sparse_slots();
-  test_linear_transform(slots, 20, sk);
-  test_linear_transform(64, 64, sk);
+  test_linear_transform(slots, 20, 1, 0, sk);
+  test_linear_transform(64, 64, 1, 0, sk);
+  /* a radix stage's diagonals: 15 of the 16 multiples of slots / 16, split 4 x 4 (3 baby steps,
+   * at most 3 giant steps) instead of one rotation each */
+  test_linear_transform(slots, 15, slots / 16, 6, sk);
   ensi_eval_keys_free(keys);
   ensi_public_key_free(pk);
   ensi_secret_key_free(sk);

@@ -4,7 +4,9 @@
  * Diagonal k of an s x s matrix (s = slot count) is d_k[j] = M[j][(j + k) mod s], so that
  * M x = sum_k d_k * rot(x, k). With n1 baby steps, k = g n1 + b and
  *   M x = sum_g rot( sum_b rot(d_{g n1 + b}, -g n1) * rot(x, b), g n1 ),
- * which costs about n1 + (number of giant steps) rotations instead of one per diagonal. The
+ * which costs about n1 + (number of giant steps) rotations instead of one per diagonal. When every
+ * index is a multiple of a stride t (the diagonals of a DFT's radix stage), the split is made in
+ * units of t: k = t (g n1 + b), baby steps t b and giant steps t g n1. The
  * plaintext diagonals are pre-rotated and encoded once at creation. The output scale is the input
  * scale times the diagonals' scale (rescale afterwards). */
 #ifndef ENSI_LINEAR_TRANSFORM_H
@@ -20,7 +22,8 @@ typedef struct ensi_linear_transform ensi_linear_transform;
 
 /* indices[i] in [0, slots) names diagonal i, whose slots complex values are re[i][0..slots) and
  * im[i][0..slots) (im may be NULL for real diagonals). The transform is encoded for inputs at
- * `level`, with diagonals at `scale`. baby_steps = 0 picks about sqrt(number of diagonals). */
+ * `level`, with diagonals at `scale`. baby_steps = 0 picks about sqrt(number of diagonals); it
+ * counts in units of the indices' common power-of-two stride. */
 ensi_status ensi_linear_transform_create(ensi_linear_transform **out, const ensi_context *ctx,
                                          size_t slots, const size_t *indices,
                                          const double *const *re, const double *const *im,

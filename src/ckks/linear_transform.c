@@ -16,10 +16,31 @@ typedef struct {
 } giant_group;
 
 struct ensi_linear_transform {
-  size_t slots, level, n1;
+  size_t slots, level;
+  size_t stride; /* every diagonal index is a multiple of it (a DFT stage's are) */
+  size_t n1;     /* baby steps, in units of stride */
   giant_group *groups;
   size_t group_count;
 };
+
+static size_t gcd(size_t a, size_t b) {
+  while (b) {
+    const size_t r = a % b;
+    a = b;
+    b = r;
+  }
+  return a;
+}
+
+/* The largest power of two dividing `slots` and every index: the diagonals of a radix stage of a
+ * DFT sit at multiples of a large stride, and a baby-step giant-step split in units of 1 would make
+ * every diagonal a giant step of its own (one full rotation each). */
+static size_t common_stride(size_t slots, const size_t *indices, size_t count) {
+  size_t stride = slots;
+  for (size_t d = 0; d < count; d++)
+    stride = gcd(stride, indices[d]);
+  return stride;
+}
 
 static size_t pick_baby_steps(size_t count) {
   size_t n1 = 1;
@@ -71,6 +92,7 @@ ensi_status ensi_linear_transform_create(ensi_linear_transform **out, const ensi
     return ENSI_ERR_NOMEM;
   lt->slots = slots;
   lt->level = level;
+  lt->stride = common_stride(slots, indices, count);
   lt->n1 = baby_steps ? baby_steps : pick_baby_steps(count);
   lt->groups = calloc(count, sizeof *lt->groups);
   ensi_status s = lt->groups ? ENSI_OK : ENSI_ERR_NOMEM;
@@ -79,7 +101,8 @@ ensi_status ensi_linear_transform_create(ensi_linear_transform **out, const ensi
       s = ensi_fail(ENSI_ERR_ARG, "linear transform: diagonal %zu beyond %zu slots", indices[d], slots);
       break;
     }
-    const size_t g = indices[d] / lt->n1 * lt->n1, b = indices[d] - g;
+    const size_t units = indices[d] / lt->stride;
+    const size_t g = units / lt->n1 * lt->n1 * lt->stride, b = indices[d] - g;
     giant_group *grp = group_for(lt, g, count);
     if (!grp) {
       s = ENSI_ERR_NOMEM;
@@ -114,7 +137,7 @@ void ensi_linear_transform_free(ensi_linear_transform *lt) {
 /* The distinct nonzero baby steps, in increasing order. */
 static size_t baby_steps_used(const ensi_linear_transform *lt, long long *steps) {
   size_t count = 0;
-  for (size_t b = 1; b < lt->n1; b++)
+  for (size_t b = lt->stride; b < lt->n1 * lt->stride; b += lt->stride)
     for (size_t i = 0; i < lt->group_count; i++) {
       bool used = false;
       for (size_t k = 0; k < lt->groups[i].baby_count; k++)
