@@ -24,21 +24,48 @@
 #define LARGE_USE_HEAP 0
 #endif
 
-enum { HEADER = 64, POOL_SLOTS = 128 };
+enum { HEADER = 64, POOL_SLOTS = 1024 };
 #define LARGE_MIN ((size_t)1 << 20)   /* below this, the heap */
 #define HUGE_PAGE ((size_t)2 << 20)   /* transparent huge page size on x86-64 */
-#define POOL_BYTES ((size_t)2 << 30)  /* the most freed memory the pool keeps */
+#define POOL_BYTES ((size_t)2 << 30)  /* the pool may always keep this much freed memory */
 
 typedef struct {
   size_t mapped;   /* bytes of the mapping (header included); 0 from the heap */
   size_t capacity; /* usable bytes after the header */
 } large_header;
 
+/* The pool keeps freed buffers up to POOL_BYTES, or more while the buffers in use plus the pool
+ * stay below the most that was ever in use: memory the process has already held (and the kernel
+ * has already zeroed) is reused instead of being returned and faulted in again, without raising
+ * the peak. */
 static struct {
   pthread_mutex_t lock;
   large_header *slot[POOL_SLOTS];
   size_t count, bytes;
-} pool = {PTHREAD_MUTEX_INITIALIZER, {0}, 0, 0};
+  size_t in_use, most_in_use; /* mapped bytes handed out now, and at most so far */
+} pool = {PTHREAD_MUTEX_INITIALIZER, {0}, 0, 0, 0, 0};
+
+/* The pool's allowance now (lock held). */
+static size_t pool_allowance(void) {
+  const size_t room = pool.most_in_use - pool.in_use;
+  return room > POOL_BYTES ? room : POOL_BYTES;
+}
+
+/* Moves the oldest entries into evicted[] until the pool holds at most `limit` bytes and has a
+ * free slot (lock held); returns the new count of evicted[]. */
+static size_t pool_shrink(size_t limit, large_header **evicted, size_t evicted_count) {
+  while (pool.count > 0 && (pool.count == POOL_SLOTS || pool.bytes > limit)) {
+    evicted[evicted_count++] = pool.slot[0];
+    pool.bytes -= pool.slot[0]->mapped;
+    memmove(&pool.slot[0], &pool.slot[1], (--pool.count) * sizeof *pool.slot);
+  }
+  return evicted_count;
+}
+
+static void unmap_all(large_header **evicted, size_t count) {
+  for (size_t i = 0; i < count; i++)
+    munmap(evicted[i], evicted[i]->mapped);
+}
 
 static void *user_pointer(large_header *h) { return (unsigned char *)h + HEADER; }
 static large_header *header_of(void *p) { return (large_header *)((unsigned char *)p - HEADER); }
@@ -59,6 +86,7 @@ static large_header *pool_take(size_t bytes) {
     memmove(&pool.slot[best], &pool.slot[best + 1], (pool.count - best - 1) * sizeof *pool.slot);
     pool.count--;
     pool.bytes -= h->mapped;
+    pool.in_use += h->mapped;
   }
   pthread_mutex_unlock(&pool.lock);
   return h;
@@ -67,23 +95,32 @@ static large_header *pool_take(size_t bytes) {
 /* Keeps h as the newest entry; the oldest entries make room (the pool follows the sizes in use
  * now: a burst of one size must not lock out the temporaries that come back every operation). */
 static void pool_give(large_header *h) {
-  large_header *evicted[POOL_SLOTS];
+  large_header *evicted[POOL_SLOTS + 1];
   size_t evicted_count = 0;
   pthread_mutex_lock(&pool.lock);
-  if (h->mapped > POOL_BYTES) {
+  pool.in_use -= h->mapped;
+  const size_t allowance = pool_allowance();
+  if (h->mapped > allowance) {
     evicted[evicted_count++] = h;
   } else {
-    while (pool.count == POOL_SLOTS || pool.bytes + h->mapped > POOL_BYTES) {
-      evicted[evicted_count++] = pool.slot[0];
-      pool.bytes -= pool.slot[0]->mapped;
-      memmove(&pool.slot[0], &pool.slot[1], (--pool.count) * sizeof *pool.slot);
-    }
+    evicted_count = pool_shrink(allowance - h->mapped, evicted, evicted_count);
     pool.slot[pool.count++] = h;
     pool.bytes += h->mapped;
   }
   pthread_mutex_unlock(&pool.lock);
-  for (size_t i = 0; i < evicted_count; i++)
-    munmap(evicted[i], evicted[i]->mapped);
+  unmap_all(evicted, evicted_count);
+}
+
+/* Counts a fresh mapping as in use; the pool gives back what would now exceed its allowance. */
+static void count_fresh(size_t mapped) {
+  large_header *evicted[POOL_SLOTS];
+  pthread_mutex_lock(&pool.lock);
+  pool.in_use += mapped;
+  if (pool.in_use > pool.most_in_use)
+    pool.most_in_use = pool.in_use;
+  const size_t evicted_count = pool_shrink(pool_allowance(), evicted, 0);
+  pthread_mutex_unlock(&pool.lock);
+  unmap_all(evicted, evicted_count);
 }
 
 /* A fresh anonymous mapping (zero-filled by the kernel), aligned to a huge page. */
@@ -122,7 +159,10 @@ static void *allocate(size_t bytes, bool zero) {
     return user_pointer(h);
   }
   h = map_fresh(bytes);
-  return h ? user_pointer(h) : NULL;
+  if (!h)
+    return NULL;
+  count_fresh(h->mapped);
+  return user_pointer(h);
 }
 
 static bool total_bytes(size_t count, size_t size, size_t *bytes) {

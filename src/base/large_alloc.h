@@ -3,9 +3,10 @@
  * Fresh memory costs a page fault and the kernel's zeroing of every 4 KiB page on first touch; for
  * the 50-150 MB of temporaries of one key switch at N = 2^16 that was a fifth of the time of a
  * bootstrap (docs/BENCHMARKS.md, "Large buffers"). Buffers from ensi_large_alloc are mapped with
- * transparent huge pages requested, and freed ones are kept in a small pool, bounded in count and
- * bytes (the oldest leave first), from which later requests of a similar size are served without
- * touching the kernel. */
+ * transparent huge pages requested, and freed ones are kept in a pool (the oldest leave first),
+ * from which later requests of a similar size are served without touching the kernel. The pool
+ * holds 2 GiB, or more while the buffers in use plus the pool stay below the most ever in use, so
+ * that it never raises the peak by more than 2 GiB. */
 #ifndef ENSI_BASE_LARGE_ALLOC_H
 #define ENSI_BASE_LARGE_ALLOC_H
 
