@@ -140,8 +140,9 @@ double ensi_henn_input_scale(const ensi_henn_setup *setup);
 
 /* The rotation steps the layers use for `slots`-slot ciphertexts and `rows` tokens
  * (bootstrapping's not included), for a token block of b slots and C = slots / b columns per
- * pack: the shifts -1 .. -(b - 1) of the attention's diagonals, -2^k b for packing (2^k < C), and
- * unpacking's baby steps -j b (0 < j < B, B about sqrt(C)) and giant steps -g B b. steps has room
+ * pack: the attention's shifts t = g B' + j in baby steps -j (0 < j < B', B' about sqrt(b)) and
+ * giant steps -g B' and +g B', -2^k b for packing (2^k < C), and unpacking's baby steps -j b
+ * (0 < j < B, B about sqrt(C)) and giant steps -g B b. steps has room
  * for ENSI_HENN_MAX_ROTATIONS entries; returns the count. */
 size_t ensi_henn_rotation_steps(size_t slots, size_t rows, long long *steps);
 

@@ -4,15 +4,18 @@
  *     the token positions, no rotation (the betas and 1/sqrt(dh) ride on those vectors);
  *   scores by diagonals: D_t[i] = S[i, i - t] = sum_c q_c[i] k_c[i - t], the sum over the head's
  *     columns of q_c times k_c shifted down by t slots (the slots shifted in are zero, so D_t holds
- *     exactly the causal entries i >= t): t = 0 .. s-1, s - 1 hoisted rotations per column of k;
+ *     exactly the causal entries i >= t): t = 0 .. s-1 in baby-step giant-step form (about
+ *     2 sqrt(s) hoisted rotations per column instead of s - 1);
  *   sigmoid(D_t - ln s) by the reference's Chebyshev polynomial (the -ln s moves the interval);
  *   out_c[i] = sum_t sigmoid(D_t)[i] v_c[i - t], with the causal mask (t <= i < s) multiplied
  *     onto sigmoid(D_t) as a 0/1 plaintext after the sigmoid, never added before it: it is the
- *     mask that unpacking the sigmoid's packs multiplies by anyway, so it costs nothing.
+ *     mask that unpacking the sigmoid's packs multiplies by anyway, so it costs nothing; also in
+ *     baby-step giant-step form.
  * Levels: RoPE 1, Q K^T 1, sigmoid G, unpacking 1 (with the mask), S V 1. The
  * scores form a matrix of heads x s columns; the sigmoid runs on their packs (n / b diagonals per
  * ciphertext), bootstrapped first when they have fewer than G + 2 levels. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "base/error.h"
@@ -103,27 +106,49 @@ static ensi_status rope(henn_eval *ev, const ensi_model_config *c, const ensi_en
   return s;
 }
 
-/* The score diagonals of head h: scores->column[h T + t] = sum_c q_c * (k_c shifted by t). */
+/* The attention's shifts t = g B + b (0 <= b < B): B baby steps, G giant steps for `rows` tokens. */
+static size_t shift_baby(const henn_eval *ev) { return henn_baby_steps(ev->block); }
+static size_t shift_giants(const henn_eval *ev) {
+  return (ev->rows + shift_baby(ev) - 1) / shift_baby(ev);
+}
+
+/* Adds q * k (tensor product, degree 2) into acc, or sets acc to it when `first`. */
+static ensi_status add_product(const henn_eval *ev, ensi_ciphertext *acc, ensi_ciphertext *term,
+                               const ensi_ciphertext *q, const ensi_ciphertext *k, bool first) {
+  ENSI_TRY(ensi_mul(ev->ctx, first ? acc : term, q, k));
+  return first ? ENSI_OK : ensi_add(ev->ctx, acc, acc, term);
+}
+
+/* The score diagonals of head h, scores->column[h T + t] = sum_c q_c * (k_c shifted down by t),
+ * in baby-step giant-step form: with t = g B + b,
+ *   D_t = shift_{g B}( sum_c (q_c shifted up by g B) * (k_c shifted down by b) ),
+ * so each column costs B - 1 + G - 1 hoisted rotations instead of T - 1, and each diagonal with
+ * g > 0 one more rotation after the sum. Shifting q up wraps its first g B slots to the top of the
+ * slot array, where the shifted k is zero. */
 static ensi_status head_scores(henn_eval *ev, const ensi_model_config *c, int h,
                                const ensi_enc_matrix *q, const ensi_enc_matrix *k,
                                ensi_enc_matrix *scores) {
   const size_t dh = (size_t)c->head_dim, diagonals = ev->rows, level = henn_level(k);
-  ensi_ciphertext **shift = NULL, **term = NULL;
-  ensi_status s = new_all(ev, &shift, diagonals, level);
+  const size_t baby = shift_baby(ev), giants = shift_giants(ev);
+  const size_t babies = baby < diagonals ? baby : diagonals;
+  ensi_ciphertext **k_down = NULL, **q_up = NULL, **term = NULL;
+  ensi_status s = new_all(ev, &k_down, babies, level);
+  if (s == ENSI_OK)
+    s = new_all(ev, &q_up, giants, henn_level(q));
   if (s == ENSI_OK)
     s = new_all(ev, &term, diagonals, level);
   ensi_ciphertext **acc = scores->column + (size_t)h * diagonals;
   for (size_t d = 0; s == ENSI_OK && d < dh; d++) {
     const size_t col = (size_t)h * dh + d;
-    s = henn_shifts(ev, shift, k->column[col], diagonals);
+    s = henn_rotations(ev, k_down, k->column[col], babies, -1);
+    if (s == ENSI_OK)
+      s = henn_rotations(ev, q_up, q->column[col], giants, (long long)baby);
     ensi_status status = s;
 #pragma omp parallel for schedule(dynamic)
     for (size_t t = 0; t < diagonals; t++) {
       if (status != ENSI_OK)
         continue;
-      ensi_status r = ensi_mul(ev->ctx, d == 0 ? acc[t] : term[t], q->column[col], shift[t]);
-      if (r == ENSI_OK && d > 0)
-        r = ensi_add(ev->ctx, acc[t], acc[t], term[t]);
+      const ensi_status r = add_product(ev, acc[t], term[t], q_up[t / baby], k_down[t % baby], d == 0);
       if (r != ENSI_OK) {
 #pragma omp critical
         status = r;
@@ -139,12 +164,15 @@ static ensi_status head_scores(henn_eval *ev, const ensi_model_config *c, int h,
     ensi_status r = ensi_relinearize(ev->ctx, acc[t], acc[t], ev->keys);
     if (r == ENSI_OK)
       r = ensi_rescale(ev->ctx, acc[t], acc[t]);
+    if (r == ENSI_OK && t >= baby)
+      r = ensi_rotate(ev->ctx, acc[t], acc[t], -(long long)(t / baby * baby), ev->keys);
     if (r != ENSI_OK) {
 #pragma omp critical
       status = r;
     }
   }
-  free_all(shift, diagonals);
+  free_all(k_down, babies);
+  free_all(q_up, giants);
   free_all(term, diagonals);
   return status;
 }
@@ -172,21 +200,42 @@ static void causal_mask(const henn_eval *ev, size_t column, double *values) {
     values[i] = (double)ev->rows / (double)(i + 1);
 }
 
-/* out_c = sum_t sig_t (v_c shifted by t) for the columns c of head h (sig_t masked already). */
+/* out_c = sum_t sig_t (v_c shifted down by t) for the columns c of head h (sig_t masked
+ * already), in baby-step giant-step form: with t = g B + b,
+ *   out_c = sum_g shift_{g B}( sum_b (sig_t shifted up by g B) * (v_c shifted down by b) ),
+ * the weights shifted once per head, each column B - 1 hoisted rotations, G relinearizations and
+ * G - 1 rotations instead of T - 1 rotations and one relinearization. */
 static ensi_status head_values(henn_eval *ev, const ensi_model_config *c, int h,
                                const ensi_enc_matrix *sig, const ensi_enc_matrix *v,
                                ensi_enc_matrix *out) {
   const size_t dh = (size_t)c->head_dim, diagonals = ev->rows, level = henn_level(v);
-  ensi_ciphertext **shift = NULL;
-  ensi_status s = new_all(ev, &shift, diagonals, level);
+  const size_t baby = shift_baby(ev), giants = shift_giants(ev);
+  const size_t babies = baby < diagonals ? baby : diagonals;
   ensi_ciphertext *const *weights = sig->column + (size_t)h * diagonals;
+  ensi_ciphertext **v_down = NULL, **w_up = NULL, *part = NULL;
+  ensi_status s = new_all(ev, &v_down, babies, level);
+  if (s == ENSI_OK)
+    s = new_all(ev, &w_up, diagonals, henn_level(sig));
+  if (s == ENSI_OK)
+    s = ensi_ciphertext_create(&part, ev->ctx, level);
+  for (size_t t = 0; s == ENSI_OK && t < diagonals; t++)
+    s = ensi_rotate(ev->ctx, w_up[t], weights[t], (long long)(t / baby * baby), ev->keys);
   for (size_t d = 0; s == ENSI_OK && d < dh; d++) {
     const size_t col = (size_t)h * dh + d;
-    s = henn_shifts(ev, shift, v->column[col], diagonals);
-    if (s == ENSI_OK)
-      s = henn_dot(ev, out->column[col], weights, shift, diagonals);
+    s = henn_rotations(ev, v_down, v->column[col], babies, -1);
+    for (size_t g = 0; s == ENSI_OK && g < giants; g++) {
+      const size_t first = g * baby, count = diagonals - first < baby ? diagonals - first : baby;
+      ensi_ciphertext *target = g == 0 ? out->column[col] : part;
+      s = henn_dot(ev, target, w_up + first, v_down, count);
+      if (s == ENSI_OK && g > 0)
+        s = ensi_rotate(ev->ctx, part, part, -(long long)first, ev->keys);
+      if (s == ENSI_OK && g > 0)
+        s = ensi_add(ev->ctx, out->column[col], out->column[col], part);
+    }
   }
-  free_all(shift, diagonals);
+  free_all(v_down, babies);
+  free_all(w_up, diagonals);
+  ensi_ciphertext_free(part);
   return s;
 }
 

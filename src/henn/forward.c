@@ -61,10 +61,15 @@ static void add_step(long long *steps, size_t *count, long long step) {
 
 size_t ensi_henn_rotation_steps(size_t slots, size_t rows, long long *steps) {
   const size_t block = ensi_henn_block(rows), per = slots / block;
-  const size_t baby = henn_unpack_baby(per);
+  const size_t baby = henn_baby_steps(per), shift_baby = henn_baby_steps(block);
   size_t count = 0;
-  for (size_t j = 1; j < block; j++) /* the attention's diagonals */
-    add_step(steps, &count, -(long long)j);
+  /* the attention's shifts t = g B + b (attention.c): -b, and -g B and +g B */
+  for (size_t b = 1; b < shift_baby && b < block; b++)
+    add_step(steps, &count, -(long long)b);
+  for (size_t g = shift_baby; g < block; g += shift_baby) {
+    add_step(steps, &count, -(long long)g);
+    add_step(steps, &count, (long long)g);
+  }
   /* unpacking's baby and giant steps; B being a power of two, they include every -2^i b of the
    * packing tree */
   for (size_t b = 1; b < baby && b < per; b++)

@@ -1,5 +1,5 @@
-/* The small tools of the encrypted layers (see henn_eval.h): timing, plaintext vectors, shifts by
- * doubling, new matrices and accumulated dot products. */
+/* The small tools of the encrypted layers (see henn_eval.h): timing, plaintext vectors, hoisted
+ * rotations, new matrices and accumulated dot products. */
 #include "henn/henn_eval.h"
 
 #include <stdlib.h>
@@ -69,15 +69,24 @@ void henn_token_vector(const henn_eval *ev, double *values, size_t first, double
     values[i] = i >= first && i < ev->rows ? value : 0.0;
 }
 
-ensi_status henn_shifts(const henn_eval *ev, ensi_ciphertext **outs, const ensi_ciphertext *in,
-                        size_t count) {
+ensi_status henn_rotations(const henn_eval *ev, ensi_ciphertext **outs, const ensi_ciphertext *in,
+                           size_t count, long long step) {
   if (count == 0)
     return ENSI_OK;
+  if (count > ENSI_HENN_MAX_BLOCK)
+    return ensi_fail(ENSI_ERR_ARG, "henn rotations: %zu rotations", count);
   ENSI_TRY(ensi_ciphertext_copy(outs[0], in));
   long long steps[ENSI_HENN_MAX_BLOCK];
   for (size_t j = 1; j < count; j++)
-    steps[j - 1] = -(long long)j;
+    steps[j - 1] = (long long)j * step;
   return count > 1 ? ensi_rotate_hoisted(ev->ctx, outs + 1, in, steps, count - 1, ev->keys) : ENSI_OK;
+}
+
+size_t henn_baby_steps(size_t count) {
+  size_t baby = 1;
+  while (baby * baby < count)
+    baby *= 2;
+  return baby;
 }
 
 ensi_status henn_matrix_new(const henn_eval *ev, ensi_enc_matrix **out, size_t cols, size_t level) {

@@ -58,10 +58,14 @@ ensi_status henn_plain(const henn_eval *ev, ensi_plaintext **out, const double *
 /* A slot vector: `value` on token slots first .. rows - 1, zero elsewhere. */
 void henn_token_vector(const henn_eval *ev, double *values, size_t first, double value);
 
-/* outs[j] = in shifted down by j slots (rotated by -j) for j < count (< b), hoisted: the
+/* outs[j] = in rotated by j * step slots for j < count (step -1: shifted down by j), hoisted: the
  * rotations share one decomposition of in. outs[0] is a copy. */
-ensi_status henn_shifts(const henn_eval *ev, ensi_ciphertext **outs, const ensi_ciphertext *in,
-                        size_t count);
+ensi_status henn_rotations(const henn_eval *ev, ensi_ciphertext **outs, const ensi_ciphertext *in,
+                           size_t count, long long step);
+
+/* The baby-step size B of a baby-step giant-step split of `count` shifts (j = g B + b): the
+ * smallest power of two with B^2 >= count. */
+size_t henn_baby_steps(size_t count);
 
 /* A new matrix of `cols` columns shaped like the layout (zero ciphertexts at `level`). */
 ensi_status henn_matrix_new(const henn_eval *ev, ensi_enc_matrix **out, size_t cols, size_t level);
@@ -98,10 +102,6 @@ typedef struct {
 /* Packs m's columns (n / b per ciphertext: rotations and additions, no level), bootstraps the
  * packs if asked, runs fn on each, and unpacks them back into m (rotations and a mask: 1 level). */
 ensi_status henn_repack(henn_eval *ev, ensi_enc_matrix *m, const henn_repack_plan *plan);
-
-/* The baby-step size B of unpacking C = per columns (shift j = g B + b): a power of two near
- * sqrt(C). Unpacking rotates by -b blocks for 0 < b < B and by -g B blocks. */
-size_t henn_unpack_baby(size_t per);
 
 /* Makes sure m has at least levels.need levels, refreshing it (henn_repack) when it has fewer;
  * a refreshed matrix keeps up to levels.ideal. */

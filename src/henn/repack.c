@@ -40,13 +40,6 @@ static size_t unpack_shift(size_t per, size_t used, size_t k) {
   return (per - k - (per - used)) % per;
 }
 
-size_t henn_unpack_baby(size_t per) {
-  size_t baby = 1;
-  while (baby * baby < per)
-    baby *= 2;
-  return baby;
-}
-
 /* Rotates `in` by -steps[i] blocks into outs[i] (created at in's level), hoisted: one key-switching
  * decomposition of `in` for all of them. */
 static ensi_status shifts_of(const henn_eval *ev, ensi_ciphertext **outs, const size_t *blocks,
@@ -73,7 +66,7 @@ static ensi_status shifts_of(const henn_eval *ev, ensi_ciphertext **outs, const 
  * rotations of it, hoisted together: one decomposition per giant instead of one per rotation. */
 static ensi_status build_shifts(const henn_eval *ev, ensi_ciphertext **shift, const bool *needed,
                                 const ensi_ciphertext *packed) {
-  const size_t per = ev->slots / ev->block, baby = henn_unpack_baby(per);
+  const size_t per = ev->slots / ev->block, baby = henn_baby_steps(per);
   size_t *blocks = malloc(per * sizeof *blocks), count = 0;
   ensi_status s = blocks ? ensi_ciphertext_create(&shift[0], ev->ctx, ensi_ciphertext_level(packed))
                          : ENSI_ERR_NOMEM;
