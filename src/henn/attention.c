@@ -193,7 +193,8 @@ static ensi_status sigmoid_pack(henn_eval *ev, ensi_ciphertext *pack, void *unus
  * sees key i - t). Query i's slot also divides by its i + 1 attended keys over s (the reference
  * does the same): the inner RMSNorm that follows does not see the factor, but its polynomial sees
  * a much narrower range of mean squares. */
-static void causal_mask(const henn_eval *ev, size_t column, double *values) {
+static void causal_mask(const henn_eval *ev, size_t column, double *values, void *unused) {
+  (void)unused;
   const size_t t = column % ev->rows;
   henn_token_vector(ev, values, t, 1.0);
   for (size_t i = t; i < ev->rows; i++)

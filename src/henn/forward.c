@@ -151,12 +151,13 @@ static ensi_status residual(henn_eval *ev, ensi_enc_matrix *x, const ensi_enc_ma
   return s;
 }
 
-/* x += W (RMSNorm(a) * gamma * beta_W): a norm followed by one projection and the residual. */
-static ensi_status norm_project_add(henn_eval *ev, ensi_enc_matrix *x, ensi_enc_matrix *a,
+/* x += W (RMSNorm(a) * gamma * beta_W): a norm followed by one projection and the residual (a is
+ * consumed: the norm may turn it into its output). */
+static ensi_status norm_project_add(henn_eval *ev, ensi_enc_matrix *x, ensi_enc_matrix **a,
                                     ensi_norm_kind kind, const float *gamma,
                                     const ensi_ternary *w) {
   ensi_enc_matrix *y = NULL, *p = NULL;
-  ensi_status s = henn_rmsnorm(ev, a, kind, gamma, &w->beta, 1, (henn_levels){0, 0}, &y);
+  ensi_status s = henn_rmsnorm_consume(ev, a, kind, gamma, w->beta, (henn_levels){0, 0}, &y);
   if (s == ENSI_OK)
     s = henn_pcmm(ev, y, w, &p);
   if (s == ENSI_OK)
@@ -174,7 +175,7 @@ static ensi_status attention_block(henn_eval *ev, const ensi_model *m, const ens
   if (s == ENSI_OK)
     s = henn_attention(ev, &m->config, l, y, &a);
   if (s == ENSI_OK)
-    s = norm_project_add(ev, x, a, ENSI_NORM_INNER, l->inner_attn_norm, &l->o);
+    s = norm_project_add(ev, x, &a, ENSI_NORM_INNER, l->inner_attn_norm, &l->o);
   ensi_enc_matrix_free(y);
   ensi_enc_matrix_free(a);
   return s;
@@ -192,7 +193,7 @@ static ensi_status ffn_block(henn_eval *ev, const ensi_layer *l, ensi_enc_matrix
   if (s == ENSI_OK)
     s = henn_swiglu(ev, g, u, &h);
   if (s == ENSI_OK)
-    s = norm_project_add(ev, x, h, ENSI_NORM_FFN, l->ffn_norm, &l->down);
+    s = norm_project_add(ev, x, &h, ENSI_NORM_FFN, l->ffn_norm, &l->down);
   ensi_enc_matrix_free(y[0]);
   ensi_enc_matrix_free(y[1]);
   ensi_enc_matrix_free(g);

@@ -83,12 +83,12 @@ typedef ensi_status (*henn_pack_fn)(henn_eval *ev, ensi_ciphertext *pack, void *
 /* The values (ev->slots of them) that unpacking multiplies column `column` of the matrix by, in
  * place of the plain token mask (which keeps the token slots at 1): a free place for a per-column
  * plaintext factor, since unpacking spends the level anyway. */
-typedef void (*henn_unpack_mask_fn)(const henn_eval *ev, size_t column, double *values);
+typedef void (*henn_unpack_mask_fn)(const henn_eval *ev, size_t column, double *values, void *arg);
 
 typedef struct {
   bool bootstrap;        /* refresh the packs */
   henn_pack_fn fn;       /* NULL: none */
-  void *arg;
+  void *arg;             /* for fn and mask */
   size_t depth;          /* levels fn consumes */
   size_t keep;           /* levels the unpacked columns must keep (the packs are dropped to
                             keep + 1 + depth first: fewer primes, cheaper rotations) */
@@ -116,6 +116,14 @@ ensi_status henn_drop_to(const henn_eval *ev, ensi_enc_matrix *m, size_t level);
  * refreshed in place when it has too few, and dropped in place when it has more than ideal). */
 ensi_status henn_rmsnorm(henn_eval *ev, ensi_enc_matrix *x, ensi_norm_kind kind, const float *gamma,
                          const double *folds, size_t nfold, henn_levels after, ensi_enc_matrix **y);
+
+/* *y = RMSNorm(*x) * gamma * fold for an x the caller no longer needs: when x must be refreshed
+ * and fits one pack, the norm runs on the bootstrapped pack (one relinearization and log2(n / b)
+ * rotations for all columns, gamma in the unpacking masks) and x's columns become y's (*x is set
+ * to NULL); otherwise as henn_rmsnorm. */
+ensi_status henn_rmsnorm_consume(henn_eval *ev, ensi_enc_matrix **x, ensi_norm_kind kind,
+                                 const float *gamma, double fold, henn_levels after,
+                                 ensi_enc_matrix **y);
 
 /* Levels henn_attention needs in its input, and the levels that spare it refreshing the scores. */
 henn_levels henn_attention_input_levels(const henn_eval *ev);

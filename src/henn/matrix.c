@@ -49,6 +49,36 @@ ensi_status ensi_enc_matrix_encrypt(ensi_enc_matrix **out, const ensi_context *c
   return ensi_enc_matrix_encrypt_block(out, ctx, x, rows, cols, 0, slots, level, scale, pk);
 }
 
+/* Encrypts column j of the row-major rows x cols matrix x into m->column[j], for j in the share of
+ * this thread (the columns are independent: each has its own randomness). */
+static ensi_status encrypt_columns(ensi_enc_matrix *m, const ensi_context *ctx, const double *x,
+                                   size_t level, double scale, const ensi_public_key *pk) {
+  ensi_status status = ENSI_OK;
+#pragma omp parallel
+  {
+    double *column = calloc(m->slots, sizeof *column);
+    ensi_plaintext *pt = NULL;
+    ensi_status s = column ? ensi_plaintext_create(&pt, ctx, level) : ENSI_ERR_NOMEM;
+#pragma omp for schedule(dynamic)
+    for (size_t j = 0; j < m->cols; j++) {
+      if (s != ENSI_OK)
+        continue;
+      for (size_t i = 0; i < m->rows; i++)
+        column[i] = x[i * m->cols + j];
+      s = ensi_encode_real(ctx, pt, column, m->slots, scale);
+      if (s == ENSI_OK)
+        s = ensi_encrypt_pk(ctx, m->column[j], pt, pk, NULL);
+    }
+    if (s != ENSI_OK) {
+#pragma omp critical
+      status = s;
+    }
+    ensi_plaintext_free(pt);
+    free(column);
+  }
+  return status;
+}
+
 ensi_status ensi_enc_matrix_encrypt_block(ensi_enc_matrix **out, const ensi_context *ctx,
                                           const double *x, size_t rows, size_t cols, size_t block,
                                           size_t slots, size_t level, double scale,
@@ -57,18 +87,7 @@ ensi_status ensi_enc_matrix_encrypt_block(ensi_enc_matrix **out, const ensi_cont
     return ensi_fail(ENSI_ERR_ARG, "encrypted matrix: null argument");
   ensi_enc_matrix *m;
   ENSI_TRY(ensi_enc_matrix_create(&m, ctx, rows, cols, block, slots, level));
-  double *column = calloc(m->slots, sizeof *column);
-  ensi_plaintext *pt = NULL;
-  ensi_status s = column ? ensi_plaintext_create(&pt, ctx, level) : ENSI_ERR_NOMEM;
-  for (size_t j = 0; s == ENSI_OK && j < cols; j++) {
-    for (size_t i = 0; i < rows; i++)
-      column[i] = x[i * cols + j];
-    s = ensi_encode_real(ctx, pt, column, m->slots, scale);
-    if (s == ENSI_OK)
-      s = ensi_encrypt_pk(ctx, m->column[j], pt, pk, NULL);
-  }
-  ensi_plaintext_free(pt);
-  free(column);
+  const ensi_status s = encrypt_columns(m, ctx, x, level, scale, pk);
   if (s != ENSI_OK) {
     ensi_enc_matrix_free(m);
     return s;

@@ -98,7 +98,7 @@ static ensi_status build_shifts(const henn_eval *ev, ensi_ciphertext **shift, co
 static ensi_status unpack_mask(const henn_eval *ev, const henn_repack_plan *plan, size_t column,
                                size_t level, double scale, double *values, ensi_plaintext **out) {
   if (plan->mask)
-    plan->mask(ev, column, values);
+    plan->mask(ev, column, values, plan->arg);
   else
     henn_token_vector(ev, values, 0, 1.0);
   return henn_plain(ev, out, values, level, scale);
