@@ -1,8 +1,9 @@
 /* The SwiGLU nonlinearity on column-encoded ciphertexts: h = SiLU(g) * u with SiLU(g) = g s(g),
  * s the reference's Chebyshev polynomial of the logistic function on its interval (no -ln s bias:
- * that belongs to the attention only). g and u arrive with their betas already applied (the post
- * attention RMSNorm produced one input per projection). SiLU is slot-wise, so it runs once per
- * pack of gate columns (bootstrapped first when the levels are short), not once per column.
+ * that belongs to the attention only). g arrives with its beta applied; u comes from the same
+ * normed input, so it carries the gate's beta, and the ratio of the betas rides on the mask that
+ * unpacking SiLU(g) multiplies by anyway. SiLU is slot-wise, so it runs once per pack of gate
+ * columns (bootstrapped first when the levels are short), not once per column.
  * Levels of g: the polynomial F, the product with g 1, unpacking 1, the product with u 1. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -38,14 +39,21 @@ static ensi_status silu_pack(henn_eval *ev, ensi_ciphertext *pack, void *unused)
   return s;
 }
 
-ensi_status henn_swiglu(henn_eval *ev, ensi_enc_matrix *g, ensi_enc_matrix *u,
+/* Unpacking's mask: the token slots times u's correction. */
+static void ratio_mask(const henn_eval *ev, size_t column, double *values, void *arg) {
+  (void)column;
+  henn_token_vector(ev, values, 0, *(const double *)arg);
+}
+
+ensi_status henn_swiglu(henn_eval *ev, ensi_enc_matrix *g, ensi_enc_matrix *u, double u_ratio,
                         ensi_enc_matrix **h) {
   const size_t depth = silu_depth(ev);
   *h = NULL;
   ENSI_TRY(henn_ensure_levels(ev, u, (henn_levels){1, 1}, ENSI_STAGE_FFN_ACT));
   henn_progress(ev, "SiLU(gate) * up");
   const henn_repack_plan plan = {.bootstrap = henn_level(g) < depth + 3, .fn = silu_pack,
-                                 .depth = depth + 1, .keep = 1, .partner_level = henn_level(u),
+                                 .arg = &u_ratio, .depth = depth + 1, .keep = 1,
+                                 .partner_level = henn_level(u), .mask = ratio_mask,
                                  .who = ENSI_STAGE_FFN_ACT};
   ENSI_TRY(henn_repack(ev, g, &plan)); /* g now holds SiLU(g), at the product's prime */
   henn_mark mark;

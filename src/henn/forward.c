@@ -181,21 +181,22 @@ static ensi_status attention_block(henn_eval *ev, const ensi_model *m, const ens
   return s;
 }
 
+/* The post-attention norm carries the gate's beta for both projections; the up projection's
+ * correction beta_up / beta_gate rides on SiLU's unpacking (henn_swiglu; a zero gate beta makes
+ * g and so h zero, whatever u). */
 static ensi_status ffn_block(henn_eval *ev, const ensi_layer *l, ensi_enc_matrix *x) {
-  ensi_enc_matrix *y[2] = {NULL, NULL}, *g = NULL, *u = NULL, *h = NULL;
-  const double folds[2] = {l->gate.beta, l->up.beta};
-  ensi_status s = henn_rmsnorm(ev, x, ENSI_NORM_POST, l->post_attn_norm, folds, 2,
-                               henn_swiglu_input_levels(ev), y);
+  ensi_enc_matrix *y = NULL, *g = NULL, *u = NULL, *h = NULL;
+  ensi_status s = henn_rmsnorm(ev, x, ENSI_NORM_POST, l->post_attn_norm, &l->gate.beta, 1,
+                               henn_swiglu_input_levels(ev), &y);
   if (s == ENSI_OK)
-    s = henn_pcmm(ev, y[0], &l->gate, &g);
+    s = henn_pcmm(ev, y, &l->gate, &g);
   if (s == ENSI_OK)
-    s = henn_pcmm(ev, y[1], &l->up, &u);
+    s = henn_pcmm(ev, y, &l->up, &u);
   if (s == ENSI_OK)
-    s = henn_swiglu(ev, g, u, &h);
+    s = henn_swiglu(ev, g, u, l->gate.beta != 0 ? l->up.beta / l->gate.beta : 0, &h);
   if (s == ENSI_OK)
     s = norm_project_add(ev, x, &h, ENSI_NORM_FFN, l->ffn_norm, &l->down);
-  ensi_enc_matrix_free(y[0]);
-  ensi_enc_matrix_free(y[1]);
+  ensi_enc_matrix_free(y);
   ensi_enc_matrix_free(g);
   ensi_enc_matrix_free(u);
   ensi_enc_matrix_free(h);

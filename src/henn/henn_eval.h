@@ -136,8 +136,10 @@ ensi_status henn_attention(henn_eval *ev, const ensi_model_config *c, const ensi
 /* Levels the gate projection's input would like (SiLU(g) * u without a refresh). */
 henn_levels henn_swiglu_input_levels(const henn_eval *ev);
 
-/* h = SiLU(g) * u on the gate and up projections (refreshed when needed). ffn.c */
-ensi_status henn_swiglu(henn_eval *ev, ensi_enc_matrix *g, ensi_enc_matrix *u, ensi_enc_matrix **h);
+/* h = SiLU(g) * u * u_ratio on the gate and up projections (refreshed when needed; u_ratio rides
+ * on the unpacking of SiLU(g)). ffn.c */
+ensi_status henn_swiglu(henn_eval *ev, ensi_enc_matrix *g, ensi_enc_matrix *u, double u_ratio,
+                        ensi_enc_matrix **h);
 
 /* Ternary product of the layer's weight, charged to the PCMM component. */
 ensi_status henn_pcmm(henn_eval *ev, const ensi_enc_matrix *x, const ensi_ternary *w,
