@@ -10,6 +10,25 @@
 
 /* Large buffers: zeroed when asked for, also when served again from the pool after being
  * dirtied; every byte writable; overflowing sizes refused. */
+/* A buffer taken back from the pool counts as in use again: in use never exceeds the most ever in
+ * use, and the pool stays within its allowance (the larger of 2 GiB and most minus in use). */
+static void test_pool_accounting(void) {
+  const size_t mib = (size_t)1 << 20;
+  void *a = ensi_large_alloc(8 * mib, 1);
+  ensi_large_free(a);                         /* pooled */
+  void *b = ensi_large_alloc(64 * mib, 1);    /* too large for a's buffer: fresh */
+  void *c = ensi_large_alloc(8 * mib, 1);     /* a's buffer again */
+  CHECK(a && b && c);
+  size_t pooled, in_use, most;
+  ensi_large_pool_stats(&pooled, &in_use, &most);
+  CHECK_MSG(in_use <= most, "in use %zu above the most ever in use %zu", in_use, most);
+  ensi_large_free(b);
+  ensi_large_free(c);
+  ensi_large_pool_stats(&pooled, &in_use, &most);
+  CHECK(in_use == 0);
+  CHECK(pooled <= ((size_t)2 << 30) || pooled <= most);
+}
+
 static void test_large_buffers(void) {
   const size_t sizes[] = {100, (size_t)1 << 20, (size_t)5 << 20, ((size_t)5 << 20) + 3};
   for (int round = 0; round < 3; round++)
@@ -37,6 +56,7 @@ static void test_large_buffers(void) {
 
 int main(void) {
   test_large_buffers();
+  test_pool_accounting();
   for (int s = 0; s >= ENSI_ERR_INTERNAL; s--) {
     const char *text = ensi_strerror((ensi_status)s);
     CHECK(text != NULL && strcmp(text, "unknown status") != 0);

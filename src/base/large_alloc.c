@@ -87,6 +87,8 @@ static large_header *pool_take(size_t bytes) {
     pool.count--;
     pool.bytes -= h->mapped;
     pool.in_use += h->mapped;
+    if (pool.in_use > pool.most_in_use)
+      pool.most_in_use = pool.in_use;
   }
   pthread_mutex_unlock(&pool.lock);
   return h;
@@ -190,4 +192,12 @@ void ensi_large_free(void *buffer) {
     free(h);
   else
     pool_give(h);
+}
+
+void ensi_large_pool_stats(size_t *pooled, size_t *in_use, size_t *most_in_use) {
+  pthread_mutex_lock(&pool.lock);
+  *pooled = pool.bytes;
+  *in_use = pool.in_use;
+  *most_in_use = pool.most_in_use;
+  pthread_mutex_unlock(&pool.lock);
 }

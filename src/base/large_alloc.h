@@ -21,4 +21,7 @@ void *ensi_large_calloc(size_t count, size_t size);
 /* Returns a buffer from either function to the pool, or to the system; NULL is ignored. */
 void ensi_large_free(void *buffer);
 
+/* The pool's accounting (mapped bytes): kept in the pool, handed out now, most ever handed out. */
+void ensi_large_pool_stats(size_t *pooled, size_t *in_use, size_t *most_in_use);
+
 #endif
