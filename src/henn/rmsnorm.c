@@ -10,7 +10,7 @@
  * A norm whose input is not needed afterwards (the inner and FFN norms) and must be refreshed
  * runs on the bootstrapped pack instead: the pack squared and summed over its blocks is the sum of
  * squares in every block, one product scales all columns at once, and gamma rides on unpacking's
- * masks; about 2 C key switches fewer for C columns (docs/LAYERS.md).
+ * masks; about C key switches fewer for C columns (docs/LAYERS.md).
  *
  * Levels: square 1, polynomial R, scaling 1 (the gamma multiplication runs in parallel); on the
  * pack: square 1, polynomial R, product 1, unpacking 1 (the refresh's own unpacking). */
