@@ -13,6 +13,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/error.h"
 #include "ckks/ciphertext.h"
@@ -94,14 +95,22 @@ static ensi_status build_shifts(const henn_eval *ev, ensi_ciphertext **shift, co
   return s;
 }
 
-/* The unpacking mask of column `column` at `level` and `scale`: the plan's, or the token mask. */
-static ensi_status unpack_mask(const henn_eval *ev, const henn_repack_plan *plan, size_t column,
-                               size_t level, double scale, double *values, ensi_plaintext **out) {
+/* *mask = the unpacking mask of column `column` (the plan's, or the token mask) at `level` and
+ * `scale`, encoded again only when its values differ from those of the mask it holds (kept in
+ * `encoded`): a mask that is the same for every column is encoded once. */
+static ensi_status update_mask(const henn_eval *ev, const henn_repack_plan *plan, size_t column,
+                               size_t level, double scale, double *values, double *encoded,
+                               ensi_plaintext **mask) {
   if (plan->mask)
     plan->mask(ev, column, values, plan->arg);
   else
     henn_token_vector(ev, values, 0, 1.0);
-  return henn_plain(ev, out, values, level, scale);
+  if (*mask && !memcmp(values, encoded, ev->slots * sizeof *values))
+    return ENSI_OK;
+  ensi_plaintext_free(*mask);
+  *mask = NULL;
+  memcpy(encoded, values, ev->slots * sizeof *values);
+  return henn_plain(ev, mask, values, level, scale);
 }
 
 /* columns[k] = packed shifted back to block 0, times its mask (column first + k of the matrix),
@@ -113,21 +122,16 @@ static ensi_status unpack(const henn_eval *ev, ensi_ciphertext **columns, size_t
   const double mask_scale = target * henn_prime(ev, level) / ensi_ciphertext_scale(packed);
   ensi_ciphertext **shift = calloc(per, sizeof *shift);
   bool *needed = calloc(per, sizeof *needed);
-  double *mask_values = malloc(ev->slots * sizeof *mask_values);
+  double *mask_values = malloc(2 * ev->slots * sizeof *mask_values);
   ensi_plaintext *mask = NULL;
   ensi_status s = shift && needed && mask_values ? ENSI_OK : ENSI_ERR_NOMEM;
   for (size_t k = 0; s == ENSI_OK && k < used; k++)
     needed[unpack_shift(per, used, k)] = true;
-  if (s == ENSI_OK && !plan->mask) /* one token mask for all columns */
-    s = unpack_mask(ev, plan, first, level, mask_scale, mask_values, &mask);
   if (s == ENSI_OK)
     s = build_shifts(ev, shift, needed, packed);
   for (size_t k = 0; s == ENSI_OK && k < used; k++) {
-    if (plan->mask) {
-      ensi_plaintext_free(mask);
-      mask = NULL;
-      s = unpack_mask(ev, plan, first + k, level, mask_scale, mask_values, &mask);
-    }
+    s = update_mask(ev, plan, first + k, level, mask_scale, mask_values, mask_values + ev->slots,
+                    &mask);
     if (s == ENSI_OK)
       s = ensi_mul_plain(ev->ctx, columns[k], shift[unpack_shift(per, used, k)], mask);
     if (s == ENSI_OK)
