@@ -21,6 +21,7 @@ int ensi_bench_boot(int argc, char **argv, const bench_options *opt);
 int ensi_bench_forward(int argc, char **argv, const bench_options *opt);
 int ensi_bench_layer(int argc, char **argv, const bench_options *opt);
 int ensi_bench_paper(int argc, char **argv, const bench_options *opt);
+int ensi_bench_pcmm(int argc, char **argv, const bench_options *opt);
 
 static const benchmark benchmarks[] = {
     {"version", ensi_bench_version, "timer self-check: prints the library version and clock overhead", true},
@@ -32,6 +33,9 @@ static const benchmark benchmarks[] = {
     /* minutes and gigabytes at n16-boot: run by name */
     {"layer", ensi_bench_layer, "one encrypted layer (--shape S, default large; --seq S, default 128; "
                                 "--preset P, default n16-boot)", false},
+    /* a minute or more and 10 GiB at the default 1536 x 1536: run by name */
+    {"pcmm", ensi_bench_pcmm, "ternary PCMM, plain against lookup sums (--d D, --outputs O, "
+                              "--seq S, --level L)", false},
     /* minutes at n16-boot: run by name */
     {"paper", ensi_bench_paper, "the paper's claims: ENSI kernels against NEXUS baselines "
                                 "(--shape bert|large, --seq S, --plot FILE.svg)", false},

@@ -24,7 +24,7 @@
 #define LARGE_USE_HEAP 0
 #endif
 
-enum { HEADER = 64, POOL_SLOTS = 1024 };
+enum { HEADER = 64, POOL_SLOTS = 4096 };
 #define LARGE_MIN ((size_t)1 << 20)   /* below this, the heap */
 #define HUGE_PAGE ((size_t)2 << 20)   /* transparent huge page size on x86-64 */
 #define POOL_BYTES ((size_t)2 << 30)  /* the pool may always keep this much freed memory */

@@ -22,9 +22,8 @@ typedef struct {
 
 /* Compiled for the same instruction sets as the ternary kernel (pcmm.c), for a fair ratio. */
 __attribute__((target_clones("avx512f", "avx2", "default")))
-static void weighted_tile(const void *arg, size_t k, size_t limb, const ensi_modulus *m,
-                          const uint64_t *const *x, size_t offset, size_t count, uint64_t *out) {
-  const weight_constants *c = arg;
+static void weighted_column(const weight_constants *c, size_t k, size_t limb, const ensi_modulus *m,
+                            const uint64_t *const *x, size_t offset, size_t count, uint64_t *out) {
   const uint64_t q = m->value;
   const uint64_t *w = c->w + k * c->cols * c->limbs + limb, *ws = c->w_shoup + k * c->cols * c->limbs + limb;
   for (size_t t = 0; t < count; t++)
@@ -45,6 +44,12 @@ static void weighted_tile(const void *arg, size_t k, size_t limb, const ensi_mod
                                         ensi_mul_shoup_lazy(v[2][t], wj[2], sj[2], q),
                                     q);
   }
+}
+
+static void weighted_tile(const void *arg, const henn_tile *tile, ensi_enc_matrix *y) {
+  for (size_t k = 0; k < y->cols; k++)
+    weighted_column(arg, k, tile->limb, tile->q, tile->x, tile->offset, tile->count,
+                    henn_tile_output(tile, y, k));
 }
 
 static ensi_status make_constants(weight_constants *c, const ensi_context *ctx, const double *w,
@@ -98,8 +103,9 @@ ensi_status ensi_nexus_pcmm(const ensi_context *ctx, ensi_enc_matrix **out,
   }
   ensi_op_count(OP_COUNT_MUL_PLAIN, rows * cols);
   ensi_op_count(OP_COUNT_ADD, rows * cols);
+  const henn_tile_kernel kernel = {.fn = weighted_tile, .arg = &c, .cached_rows = cols};
   if (s == ENSI_OK)
-    s = henn_column_tiles(ctx, x, y, weighted_tile, &c);
+    s = henn_column_tiles(ctx, x, y, &kernel);
   if (s == ENSI_OK)
     s = rescale_all(ctx, y);
   free(c.w);

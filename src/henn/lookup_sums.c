@@ -1,0 +1,167 @@
+/* Lookup sums for the ternary PCMM (see lookup_sums.h). Row c + 13 of a group's table holds the
+ * signed sum of code c = t0 + 3 t1 + 9 t2; a tile is one row of TILE coefficients. */
+#include "henn/lookup_sums.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+
+enum {
+  GROUP = 3,                /* inputs per group */
+  ENTRIES = 27,             /* 3^GROUP signed sums per group */
+  ZERO = 13,                /* the row of code 0 */
+  TILE = 8,                 /* coefficients per tile */
+  TABLE_ADDITIONS = 10      /* the rows of positive codes that are not an input */
+};
+
+static const uint64_t zero_row[TILE];
+
+/* The code of output k's weights on group m (inputs past the last weigh 0). */
+static int group_code(const ensi_ternary *w, size_t k, size_t m) {
+  int code = 0, power = 1;
+  for (size_t i = 0; i < GROUP; i++, power *= 3) {
+    const size_t j = m * GROUP + i;
+    code += j < (size_t)w->cols ? power * ensi_ternary_at(w, k, j) : 0;
+  }
+  return code;
+}
+
+ensi_status henn_lookup_plan_create(henn_lookup_plan *plan, const ensi_ternary *w) {
+  memset(plan, 0, sizeof *plan);
+  plan->outputs = (size_t)w->rows;
+  plan->inputs = (size_t)w->cols;
+  plan->groups = (plan->inputs + GROUP - 1) / GROUP;
+  plan->blocks = (plan->groups + HENN_LOOKUP_BLOCK - 1) / HENN_LOOKUP_BLOCK;
+  plan->codes = calloc(plan->blocks * plan->outputs * HENN_LOOKUP_BLOCK, 1);
+  if (!plan->codes)
+    return ENSI_ERR_NOMEM;
+  plan->additions = (uint64_t)plan->groups * TABLE_ADDITIONS;
+  for (size_t k = 0; k < plan->outputs; k++)
+    for (size_t m = 0; m < plan->groups; m++) {
+      const size_t block = m / HENN_LOOKUP_BLOCK, i = m % HENN_LOOKUP_BLOCK;
+      const int code = group_code(w, k, m);
+      plan->codes[(block * plan->outputs + k) * HENN_LOOKUP_BLOCK + i] = (int8_t)code;
+      plan->additions += code != 0;
+    }
+  return ENSI_OK;
+}
+
+void henn_lookup_plan_free(henn_lookup_plan *plan) {
+  free(plan->codes);
+  memset(plan, 0, sizeof *plan);
+}
+
+/* A tile of residues as one vector (GCC vector extensions: one AVX-512 register, two AVX2
+ * registers, or scalar code, as the clone's target allows), read and written unaligned. The
+ * helpers below are static and always inlined, so no vector crosses a call (hence no psabi note). */
+#pragma GCC diagnostic ignored "-Wpsabi"
+typedef uint64_t tile_vector __attribute__((vector_size(TILE * sizeof(uint64_t)), aligned(8)));
+
+static inline __attribute__((always_inline)) tile_vector load(const uint64_t *p) {
+  tile_vector v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+
+static inline __attribute__((always_inline)) void store(uint64_t *p, tile_vector v) { memcpy(p, &v, sizeof v); }
+
+/* Where a vector comparison holds, m; else 0. */
+static inline __attribute__((always_inline)) tile_vector when(tile_vector condition_mask, tile_vector m) { return condition_mask & m; }
+
+static inline __attribute__((always_inline)) tile_vector add_mod(tile_vector a, tile_vector b, tile_vector q) {
+  const tile_vector s = a + b;
+  return s - when((tile_vector)(s >= q), q);
+}
+
+static inline __attribute__((always_inline)) tile_vector sub_mod(tile_vector a, tile_vector b, tile_vector q) {
+  return a - b + when((tile_vector)(a < b), q);
+}
+
+/* One group's table: row ZERO + c for every code c. The codes 3^i are the inputs; 3^i + c and
+ * 3^i - c (0 < c < 3^i / 2) are input i plus and minus the row of c; negative codes negate. Every
+ * row's residues stay below q. */
+__attribute__((target_clones("avx512f", "avx2", "default")))
+static void build_group(uint64_t *table, const uint64_t *const in[GROUP], uint64_t modulus) {
+  const tile_vector zero = {0}, q = zero + modulus;
+  tile_vector row[ENTRIES]; /* row[ZERO + c] */
+  row[ZERO] = zero;
+  for (int i = 0, power = 1; i < GROUP; i++, power *= 3) {
+    const tile_vector x = load(in[i]);
+    row[ZERO + power] = x;
+    for (int c = 1; 2 * c < power; c++) {
+      row[ZERO + power + c] = add_mod(x, row[ZERO + c], q);
+      row[ZERO + power - c] = sub_mod(x, row[ZERO + c], q);
+    }
+  }
+  for (int c = 1; c <= ZERO; c++)
+    row[ZERO - c] = sub_mod(zero, row[ZERO + c], q);
+  for (int c = 0; c < ENTRIES; c++)
+    store(table + (size_t)c * TILE, row[c]);
+}
+
+/* v mod q for v below q times henn_lazy_terms(q): conditional subtractions of q 2^k. */
+static inline __attribute__((always_inline)) tile_vector reduce(tile_vector v, uint64_t q,
+                                                                unsigned steps) {
+  for (unsigned s = steps; s-- > 0;) {
+    const tile_vector m = (tile_vector){0} + (q << s);
+    v -= when((tile_vector)(v >= m), m);
+  }
+  return v;
+}
+
+/* acc[k] (+)= the rows of output k's codes in one block, for every output: `first` starts from
+ * zero, later blocks add to what the earlier ones left, reduced first when reduce_steps > 0. One
+ * call runs all outputs, so that the out-of-order core overlaps their dependency chains. */
+__attribute__((target_clones("avx512f", "avx2", "default")))
+static void add_block(uint64_t *acc, const uint64_t *table, const int8_t *codes, size_t outputs,
+                      bool first, unsigned reduce_steps, uint64_t q) {
+  for (size_t k = 0; k < outputs; k++, acc += TILE, codes += HENN_LOOKUP_BLOCK) {
+    tile_vector sum = first ? (tile_vector){0} : reduce(load(acc), q, reduce_steps);
+    for (size_t i = 0; i < HENN_LOOKUP_BLOCK; i++)
+      sum += load(table + (i * ENTRIES + (size_t)(ZERO + codes[i])) * TILE);
+    store(acc, sum);
+  }
+}
+
+/* Each output's tile, acc[k] mod q, written to the output ciphertexts. */
+__attribute__((target_clones("avx512f", "avx2", "default")))
+static void write_outputs(const henn_tile *tile, ensi_enc_matrix *y, const uint64_t *acc,
+                          unsigned steps, uint64_t q) {
+  for (size_t k = 0; k < y->cols; k++)
+    store(henn_tile_output(tile, y, k), reduce(load(acc + k * TILE), q, steps));
+}
+
+/* Block by block: build the block's tables, then add each output column's rows of them into its
+ * accumulator, reducing only when the next block could overflow 64 bits. The accumulators are
+ * contiguous scratch, written to the output ciphertexts at the end: the outputs' tiles lie a
+ * multiple of 4 KiB apart and would share a few cache sets. */
+static void lookup_tile(const void *arg, const henn_tile *tile, ensi_enc_matrix *y) {
+  const henn_lookup_plan *plan = arg;
+  const uint64_t q = tile->q->value, budget = henn_lazy_terms(q);
+  const unsigned steps = henn_reduce_steps(q);
+  uint64_t *table = tile->scratch, *acc = table + HENN_LOOKUP_BLOCK * ENTRIES * TILE;
+  uint64_t terms = 1; /* in each accumulator, which starts reduced */
+  for (size_t j = 0; j < plan->inputs; j++) /* each input is a stream of its own: fetch ahead */
+    __builtin_prefetch(tile->x[j] + tile->offset + 2 * TILE); /* (never faults, even past the end) */
+  for (size_t block = 0; block < plan->blocks; block++) {
+    for (size_t i = 0; i < HENN_LOOKUP_BLOCK; i++) {
+      const uint64_t *in[GROUP];
+      for (size_t g = 0; g < GROUP; g++) {
+        const size_t j = (block * HENN_LOOKUP_BLOCK + i) * GROUP + g;
+        in[g] = j < plan->inputs ? tile->x[j] + tile->offset : zero_row;
+      }
+      build_group(table + i * ENTRIES * TILE, in, q);
+    }
+    const bool full = terms + HENN_LOOKUP_BLOCK > budget;
+    add_block(acc, table, plan->codes + block * plan->outputs * HENN_LOOKUP_BLOCK, plan->outputs,
+              block == 0, full ? steps : 0, q);
+    terms = (full ? 1 : terms) + HENN_LOOKUP_BLOCK;
+  }
+  write_outputs(tile, y, acc, steps, q);
+}
+
+henn_tile_kernel henn_lookup_kernel(const henn_lookup_plan *plan) {
+  return (henn_tile_kernel){.fn = lookup_tile, .arg = plan, .tile = TILE,
+                            .scratch_rows = HENN_LOOKUP_BLOCK * ENTRIES + plan->outputs};
+}
