@@ -10,8 +10,8 @@
  * (2 n <= N/2 for n slots) both parts share one ciphertext of 2 n slots, [re | im], so EvalMod
  * runs once: the last CoeffsToSlots and first SlotsToCoeffs transforms work on 2 n slots
  * (src/boot/dft.h). The message must satisfy |m| << q0: the slot values times the input scale
- * should stay below about q0 / 2^12, which keeps sin(2 pi x) / (2 pi) within 2^-21 of x even when
- * the whole message sits in one coefficient (a constant vector).
+ * should stay below about q0 / 2^11, which keeps sin(2 pi x) / (2 pi) within 2^-19.3 of x even
+ * when the whole message sits in one coefficient (a constant vector).
  *
  * K bounds the integer part I after ModRaise and depends on the secret's Hamming weight h
  * (about 4-5 sqrt(h / 12) + 1 with high probability); sparse secrets keep it small. A dense
@@ -42,7 +42,7 @@ typedef struct ensi_bootstrapper ensi_bootstrapper;
 
 /* A configuration for the context's parameters and slot count (level budgets 3 and 3, K from the
  * secret's Hamming weight, degree and double angles for about 2^-30 EvalMod error, input scale
- * q0 / 2^12 for messages in [-1, 1]). */
+ * q0 / 2^11 for messages in [-1, 1]). */
 ensi_status ensi_bootstrap_config_default(ensi_bootstrap_config *out, const ensi_context *ctx,
                                           size_t slots);
 

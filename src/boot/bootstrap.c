@@ -63,12 +63,13 @@ ensi_status ensi_bootstrap_config_default(ensi_bootstrap_config *out, const ensi
   if (out->double_angles < 0)
     out->double_angles = 0;
   out->cos_degree = cosine_degree(2.0 * M_PI * (out->k_bound + 0.25) / ldexp(1.0, out->double_angles));
-  /* |m| <= 1 at q0 / 2^12. EvalMod reads sin(2 pi x) / (2 pi) for x = coefficient / q0, off by
-   * (2 pi)^2 x^3 / 6: at worst (a constant vector, whose one coefficient is m) 2^-21.3 relative;
+  /* |m| <= 1 at q0 / 2^11. EvalMod reads sin(2 pi x) / (2 pi) for x = coefficient / q0, off by
+   * (2 pi)^2 x^3 / 6: at worst (a constant vector, whose one coefficient is m) 2^-19.3 relative;
    * random vectors spread over many smaller coefficients and lose far less. The other error,
-   * EvalMod's noise in units of q0, is magnified by q0 / scale = 2^12. n16-boot, 128 slots,
-   * uniform inputs: gap 2^15 17.2 / 19.1 bits (min / mean), 2^12 20.3 / 22.1, 2^9 22.3 / 24.0. */
-  out->input_scale = ensi_context_prime(ctx, 0) / 0x1p12;
+   * EvalMod's noise in units of q0, is magnified by q0 / scale = 2^11, and by SlotsToCoeffs by
+   * up to sqrt(2 slots). n16-boot, uniform inputs (min / mean bits): 2^15 slots 18.1 / 20.6 at
+   * 2^11 (17.2 / 19.6 at 2^12); 1024 slots 23.1 / 25.2; 128 slots 26.2 / 27.6. */
+  out->input_scale = ensi_context_prime(ctx, 0) / 0x1p11;
   return ENSI_OK;
 }
 

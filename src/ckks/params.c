@@ -34,13 +34,14 @@ static const char *const preset_names[] = {"test-n10", "test-n12", "test-boot", 
 
 /* 128-bit bootstrapping preset, dense ternary secret (bootstrapped with sparse-secret
  * encapsulation): N = 2^16, q0 = 60 bits, scale 2^40, 27 levels: 10 for the application x 40
- * bits, 3 SlotsToCoeffs x 45, 11 EvalMod x 55, 3 CoeffsToSlots x 56; P = 6 x 61, dnum 5.
- * log2 QP = 1734 <= 1747. */
+ * bits, 3 SlotsToCoeffs x 45, 11 EvalMod x 60 (the cosine's own noise needs the large scales
+ * for 20 bits at full slots), 3 CoeffsToSlots x 56; P = 5 x 61, dnum 6 (digits of at most 5
+ * primes, 300 bits, below P). log2 QP = 1728 <= 1747. */
 static void preset_n16_boot(ensi_params_literal *out) {
   *out = (ensi_params_literal){.log_n = 16, .first_bits = 60, .levels = 27, .scale_bits = 40,
-                               .special_count = 6, .special_bits = 61, .dnum = 5};
+                               .special_count = 5, .special_bits = 61, .dnum = 6};
   for (size_t level = 1; level <= out->levels; level++)
-    out->level_bits[level - 1] = level <= 10 ? 40 : level <= 13 ? 45 : level <= 24 ? 55 : 56;
+    out->level_bits[level - 1] = level <= 10 ? 40 : level <= 13 ? 45 : level <= 24 ? 60 : 56;
 }
 
 /* Insecure preset for the encrypted-layer tests: test-boot's bootstrapping levels with the
