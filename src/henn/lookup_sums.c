@@ -53,61 +53,49 @@ void henn_lookup_plan_free(henn_lookup_plan *plan) {
 }
 
 /* A tile of residues as one vector (GCC vector extensions: one AVX-512 register, two AVX2
- * registers, or scalar code, as the clone's target allows), read and written unaligned. The
- * helpers below are static and always inlined, so no vector crosses a call (hence no psabi note). */
-#pragma GCC diagnostic ignored "-Wpsabi"
+ * registers, or scalar code, as the clone's target allows), read and written with memcpy
+ * (unaligned). Vectors never cross a function call, only these macros: passing or returning a
+ * 64-byte vector would change the calling convention on targets without AVX-512. */
 typedef uint64_t tile_vector __attribute__((vector_size(TILE * sizeof(uint64_t)), aligned(8)));
 
-static inline __attribute__((always_inline)) tile_vector load(const uint64_t *p) {
-  tile_vector v;
-  memcpy(&v, p, sizeof v);
-  return v;
-}
-
-static inline __attribute__((always_inline)) void store(uint64_t *p, tile_vector v) { memcpy(p, &v, sizeof v); }
-
-/* Where a vector comparison holds, m; else 0. */
-static inline __attribute__((always_inline)) tile_vector when(tile_vector condition_mask, tile_vector m) { return condition_mask & m; }
-
-static inline __attribute__((always_inline)) tile_vector add_mod(tile_vector a, tile_vector b, tile_vector q) {
-  const tile_vector s = a + b;
-  return s - when((tile_vector)(s >= q), q);
-}
-
-static inline __attribute__((always_inline)) tile_vector sub_mod(tile_vector a, tile_vector b, tile_vector q) {
-  return a - b + when((tile_vector)(a < b), q);
-}
+#define LOAD(v, p) memcpy(&(v), (p), sizeof(tile_vector))
+#define STORE(p, v) memcpy((p), &(v), sizeof(tile_vector))
+/* v -= m in the lanes where v >= m. */
+#define SUBTRACT_WHERE_AT_LEAST(v, m) ((v) -= (tile_vector)((v) >= (m)) & (m))
+/* v mod q for v below q times henn_lazy_terms(q): conditional subtractions of q 2^k. */
+#define REDUCE(v, q, steps)                                                                  \
+  for (unsigned step_ = (steps); step_-- > 0;) {                                             \
+    const tile_vector multiple_ = (tile_vector){0} + ((q) << step_);                         \
+    SUBTRACT_WHERE_AT_LEAST(v, multiple_);                                                   \
+  }
 
 /* One group's table: row ZERO + c for every code c. The codes 3^i are the inputs; 3^i + c and
  * 3^i - c (0 < c < 3^i / 2) are input i plus and minus the row of c; negative codes negate. Every
- * row's residues stay below q. */
+ * row's residues stay below q (a difference a - b is taken as a + q - b, in (0, 2q)). */
 __attribute__((target_clones("avx512f", "avx2", "default")))
 static void build_group(uint64_t *table, const uint64_t *const in[GROUP], uint64_t modulus) {
   const tile_vector zero = {0}, q = zero + modulus;
   tile_vector row[ENTRIES]; /* row[ZERO + c] */
   row[ZERO] = zero;
   for (int i = 0, power = 1; i < GROUP; i++, power *= 3) {
-    const tile_vector x = load(in[i]);
+    tile_vector x;
+    LOAD(x, in[i]);
     row[ZERO + power] = x;
     for (int c = 1; 2 * c < power; c++) {
-      row[ZERO + power + c] = add_mod(x, row[ZERO + c], q);
-      row[ZERO + power - c] = sub_mod(x, row[ZERO + c], q);
+      tile_vector sum = x + row[ZERO + c], difference = x + q - row[ZERO + c];
+      SUBTRACT_WHERE_AT_LEAST(sum, q);
+      SUBTRACT_WHERE_AT_LEAST(difference, q);
+      row[ZERO + power + c] = sum;
+      row[ZERO + power - c] = difference;
     }
   }
-  for (int c = 1; c <= ZERO; c++)
-    row[ZERO - c] = sub_mod(zero, row[ZERO + c], q);
-  for (int c = 0; c < ENTRIES; c++)
-    store(table + (size_t)c * TILE, row[c]);
-}
-
-/* v mod q for v below q times henn_lazy_terms(q): conditional subtractions of q 2^k. */
-static inline __attribute__((always_inline)) tile_vector reduce(tile_vector v, uint64_t q,
-                                                                unsigned steps) {
-  for (unsigned s = steps; s-- > 0;) {
-    const tile_vector m = (tile_vector){0} + (q << s);
-    v -= when((tile_vector)(v >= m), m);
+  for (int c = 1; c <= ZERO; c++) {
+    tile_vector negative = q - row[ZERO + c];
+    SUBTRACT_WHERE_AT_LEAST(negative, q); /* q - 0 is 0 */
+    row[ZERO - c] = negative;
   }
-  return v;
+  for (int c = 0; c < ENTRIES; c++)
+    STORE(table + (size_t)c * TILE, row[c]);
 }
 
 /* acc[k] (+)= the rows of output k's codes in one block, for every output: `first` starts from
@@ -117,10 +105,17 @@ __attribute__((target_clones("avx512f", "avx2", "default")))
 static void add_block(uint64_t *acc, const uint64_t *table, const int8_t *codes, size_t outputs,
                       bool first, unsigned reduce_steps, uint64_t q) {
   for (size_t k = 0; k < outputs; k++, acc += TILE, codes += HENN_LOOKUP_BLOCK) {
-    tile_vector sum = first ? (tile_vector){0} : reduce(load(acc), q, reduce_steps);
-    for (size_t i = 0; i < HENN_LOOKUP_BLOCK; i++)
-      sum += load(table + (i * ENTRIES + (size_t)(ZERO + codes[i])) * TILE);
-    store(acc, sum);
+    tile_vector sum = {0};
+    if (!first) {
+      LOAD(sum, acc);
+      REDUCE(sum, q, reduce_steps);
+    }
+    for (size_t i = 0; i < HENN_LOOKUP_BLOCK; i++) {
+      tile_vector row;
+      LOAD(row, table + (i * ENTRIES + (size_t)(ZERO + codes[i])) * TILE);
+      sum += row;
+    }
+    STORE(acc, sum);
   }
 }
 
@@ -128,8 +123,12 @@ static void add_block(uint64_t *acc, const uint64_t *table, const int8_t *codes,
 __attribute__((target_clones("avx512f", "avx2", "default")))
 static void write_outputs(const henn_tile *tile, ensi_enc_matrix *y, const uint64_t *acc,
                           unsigned steps, uint64_t q) {
-  for (size_t k = 0; k < y->cols; k++)
-    store(henn_tile_output(tile, y, k), reduce(load(acc + k * TILE), q, steps));
+  for (size_t k = 0; k < y->cols; k++) {
+    tile_vector v;
+    LOAD(v, acc + k * TILE);
+    REDUCE(v, q, steps);
+    STORE(henn_tile_output(tile, y, k), v);
+  }
 }
 
 /* Block by block: build the block's tables, then add each output column's rows of them into its
