@@ -49,8 +49,9 @@ ensi_status ensi_ternary_pcmm(const ensi_context *ctx, ensi_enc_matrix **out,
 typedef enum {
   ENSI_PCMM_AUTO,        /* whichever of the two below needs fewer ciphertext additions */
   ENSI_PCMM_PLAIN_SUMS,  /* every nonzero weight one addition or subtraction (the paper's) */
-  ENSI_PCMM_LOOKUP_SUMS  /* per group of three inputs, the 13 signed sums computed once and one
-                            of them added per output column: about 2x fewer additions */
+  ENSI_PCMM_LOOKUP_SUMS  /* per group of three inputs, its 27 signed sums (13 and their
+                            negations) built once per tile and one of them added per output
+                            column: about 2x fewer additions */
 } ensi_pcmm_sums;
 
 /* ensi_ternary_pcmm with the sums chosen (ensi_ternary_pcmm is ENSI_PCMM_AUTO). */
