@@ -133,8 +133,8 @@ AVX2 static void scale(const ensi_ntt_table *t, uint64_t *a, size_t count) {
 static bool supported(void) { return __builtin_cpu_supports("avx2"); }
 
 const ensi_ntt_kernel ensi_ntt_kernel_avx2 = {"avx2", supported, forward_groups, inverse_groups,
-                                              scale};
+                                              scale, NULL, NULL};
 #else
 static bool supported(void) { return false; }
-const ensi_ntt_kernel ensi_ntt_kernel_avx2 = {"avx2", supported, NULL, NULL, NULL};
+const ensi_ntt_kernel ensi_ntt_kernel_avx2 = {"avx2", supported, NULL, NULL, NULL, NULL, NULL};
 #endif

@@ -151,8 +151,8 @@ static bool supported(void) {
 }
 
 const ensi_ntt_kernel ensi_ntt_kernel_avx512 = {"avx512", supported, forward_groups,
-                                                inverse_groups, scale};
+                                                inverse_groups, scale, NULL, NULL};
 #else
 static bool supported(void) { return false; }
-const ensi_ntt_kernel ensi_ntt_kernel_avx512 = {"avx512", supported, NULL, NULL, NULL};
+const ensi_ntt_kernel ensi_ntt_kernel_avx512 = {"avx512", supported, NULL, NULL, NULL, NULL, NULL};
 #endif

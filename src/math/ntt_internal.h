@@ -32,6 +32,10 @@ typedef struct {
   ensi_ntt_groups_fn *forward_groups;
   ensi_ntt_groups_fn *inverse_groups;
   ensi_ntt_scale_fn *scale;
+  /* Optional (NULL: the drivers run single stages): stages m and 2m in one pass over groups
+   * [first, last) of stage m, with the same value ranges as a single stage. */
+  ensi_ntt_groups_fn *forward_pairs;
+  ensi_ntt_groups_fn *inverse_pairs;
 } ensi_ntt_kernel;
 
 void ensi_ntt_forward_blocked(const ensi_ntt_kernel *k, const ensi_ntt_table *t, uint64_t *a);
