@@ -4,6 +4,7 @@
 #include <gmp.h>
 #include <stdlib.h>
 
+#include "math/ntt.h"
 #include "math/primes.h"
 #include "math/rns.h"
 #include "testutil.h"
@@ -31,11 +32,11 @@ static void crt(mpz_t x, const uint64_t *residues, size_t stride, const ensi_mod
   mpz_clears(Q, qhat, inv, q, term, NULL);
 }
 
-static void test_base_conversion(size_t from_count, size_t to_count) {
-  const size_t n = 64;
-  uint64_t primes[16];
-  CHECK(ensi_primes_near(primes, from_count + to_count, 50, 2 * n, NULL, 0) == ENSI_OK);
-  ensi_modulus m[16];
+static void test_base_conversion(size_t from_count, size_t to_count, size_t n, int bits) {
+  uint64_t primes[24];
+  CHECK(from_count + to_count <= 24);
+  CHECK(ensi_primes_near(primes, from_count + to_count, bits, 128, NULL, 0) == ENSI_OK);
+  ensi_modulus m[24];
   for (size_t i = 0; i < from_count + to_count; i++)
     ensi_modulus_init(&m[i], primes[i]);
   ensi_base_converter *bc;
@@ -65,11 +66,46 @@ static void test_base_conversion(size_t from_count, size_t to_count) {
     }
     bad += !found;
   }
-  CHECK_MSG(bad == 0, "base conversion %zu -> %zu primes: %d coefficients outside x + [0, k) Q",
-            from_count, to_count, bad);
+  CHECK_MSG(bad == 0,
+            "base conversion %zu -> %zu primes of %d bits, n = %zu, kernel %s: %d coefficients "
+            "outside x + [0, k) Q",
+            from_count, to_count, bits, n, ensi_ntt_kernel_name(), bad);
   mpz_clears(x, Q, candidate, NULL);
   free(in);
   free(out);
+  ensi_base_converter_free(bc);
+}
+
+/* The kernel in use gives the portable kernel's words exactly (inputs anywhere in [0, q_i)). */
+static void test_same_as_portable(size_t from_count, size_t to_count, size_t n, int bits) {
+  uint64_t primes[24];
+  CHECK(from_count + to_count <= 24);
+  CHECK(ensi_primes_near(primes, from_count + to_count, bits, 128, NULL, 0) == ENSI_OK);
+  ensi_modulus m[24];
+  for (size_t i = 0; i < from_count + to_count; i++)
+    ensi_modulus_init(&m[i], primes[i]);
+  ensi_base_converter *bc;
+  CHECK(ensi_base_converter_create(&bc, m, from_count, m + from_count, to_count) == ENSI_OK);
+  uint64_t *in = malloc(from_count * n * 8), *want = malloc(to_count * n * 8),
+           *got = malloc(to_count * n * 8);
+  for (size_t i = 0; i < from_count; i++)
+    for (size_t t = 0; t < n; t++) /* the extremes too */
+      in[i * n + t] = t % 7 == 0    ? m[i].value - 1
+                      : t % 11 == 0 ? 0
+                                    : test_rng_below(&rng, m[i].value);
+  const char *kernel = ensi_ntt_kernel_name();
+  CHECK(ensi_ntt_use_kernel("portable") == ENSI_OK);
+  ensi_base_convert(bc, want, in, n);
+  CHECK(ensi_ntt_use_kernel(kernel) == ENSI_OK);
+  ensi_base_convert(bc, got, in, n);
+  int bad = 0;
+  for (size_t w = 0; w < to_count * n; w++)
+    bad += want[w] != got[w];
+  CHECK_MSG(bad == 0, "base conversion kernel %s differs from portable: %zu -> %zu primes of %d "
+            "bits, n = %zu, %d words", kernel, from_count, to_count, bits, n, bad);
+  free(in);
+  free(want);
+  free(got);
   ensi_base_converter_free(bc);
 }
 
@@ -164,8 +200,24 @@ static void test_arithmetic(void) {
 
 int main(void) {
   test_rng_seed(&rng, test_seed_from_env());
-  for (size_t k = 1; k <= 8; k++)
-    test_base_conversion(k, 9 - k);
+  const char *kernels[8];
+  const size_t kernel_count = ensi_ntt_kernel_names(kernels, 8);
+  for (size_t c = 0; c < kernel_count; c++) { /* the NTT's kernel choice selects the conversion's */
+    CHECK(ensi_ntt_use_kernel(kernels[c]) == ENSI_OK);
+    for (size_t k = 1; k <= 8; k++) {
+      test_base_conversion(k, 9 - k, 64, 50);
+      test_base_conversion(k, 9 - k, 200, 61);
+    }
+    test_base_conversion(12, 12, 136, 60);
+    const size_t sizes[] = {8, 24, 64, 72, 1024, 1020};
+    for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++)
+      for (size_t k = 1; k <= 13; k += 4) {
+        test_same_as_portable(k, 11, sizes[z], 61);
+        test_same_as_portable(k, 6, sizes[z], 50);
+      }
+    printf("base conversion kernel %s: CRT bound and agreement with portable checked\n",
+           kernels[c]);
+  }
   for (size_t limbs = 2; limbs <= 12; limbs += 2)
     test_rescale(limbs);
   test_arithmetic();

@@ -9,6 +9,7 @@
 #include "base/large_alloc.h"
 #include "ckks/ciphertext.h"
 #include "ckks/op_counts.h"
+#include "math/dot.h"
 
 /* Modulus index in ctx->moduli of limb i of an extended polynomial at level l. */
 static size_t ext_modulus(const ensi_context *ctx, size_t level, size_t i) {
@@ -56,8 +57,7 @@ ensi_status ensi_ks_decompose(const ensi_context *ctx, uint64_t *decomposition, 
   return ENSI_OK;
 }
 
-/* acc0/acc1 (extended, NTT) = sum over digits of perm(D_j) * (b_j, a_j), reduced once per
- * coefficient: each product is below 2^122 and there are at most a few digits (< 2^6). */
+/* acc0/acc1 (extended, NTT) = sum over digits of perm(D_j) * (b_j, a_j), limb by limb. */
 static void inner_product(const ensi_context *ctx, uint64_t *acc0, uint64_t *acc1,
                           const uint64_t *decomposition, size_t level,
                           const ensi_switching_key *key, const uint32_t *perm) {
@@ -66,18 +66,13 @@ static void inner_product(const ensi_context *ctx, uint64_t *acc0, uint64_t *acc
 #pragma omp parallel for schedule(static)
   for (size_t i = 0; i < ext; i++) {
     const size_t m = ext_modulus(ctx, level, i), k = ensi_switching_key_limb(ctx, key, m);
-    const ensi_modulus *q = &ctx->moduli[m];
-    for (size_t t = 0; t < n; t++) {
-      unsigned __int128 s0 = 0, s1 = 0;
-      const size_t src = perm ? perm[t] : t;
-      for (size_t j = 0; j < digits; j++) {
-        const uint64_t d = decomposition[(j * ext + i) * n + src];
-        s0 += (unsigned __int128)d * key->b[(j * key_limbs + k) * n + t];
-        s1 += (unsigned __int128)d * key->a[(j * key_limbs + k) * n + t];
-      }
-      acc0[i * n + t] = ensi_reduce_u128(s0, q);
-      acc1[i * n + t] = ensi_reduce_u128(s1, q);
+    const uint64_t *d[ENSI_MAX_PRIMES], *b[ENSI_MAX_PRIMES], *a[ENSI_MAX_PRIMES];
+    for (size_t j = 0; j < digits; j++) {
+      d[j] = decomposition + (j * ext + i) * n;
+      b[j] = key->b + (j * key_limbs + k) * n;
+      a[j] = key->a + (j * key_limbs + k) * n;
     }
+    ensi_dot2_mod(acc0 + i * n, acc1 + i * n, d, b, a, digits, perm, n, &ctx->moduli[m]);
   }
 }
 

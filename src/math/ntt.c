@@ -118,3 +118,8 @@ const char *ensi_ntt_kernel_name(void) {
   choose_kernel();
   return active->name;
 }
+
+bool ensi_ntt_kernel_is_avx512(void) {
+  choose_kernel();
+  return active == &ensi_ntt_kernel_avx512;
+}

@@ -14,6 +14,7 @@
 #ifndef ENSI_MATH_NTT_H
 #define ENSI_MATH_NTT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +33,11 @@ const char *ensi_ntt_kernel_name(void);
 
 /* Names of the kernels this CPU runs, fastest first; returns how many (at most max written). */
 size_t ensi_ntt_kernel_names(const char **names, size_t max);
+
+/* Whether the AVX-512 kernel is in use: the fast base conversion (rns.h) and the sums of products
+ * of key switching (dot.h) follow the NTT's choice, so that ENSI_NTT_KERNEL and
+ * ensi_ntt_use_kernel select all three. */
+bool ensi_ntt_kernel_is_avx512(void);
 
 /* Switches every later transform to the named kernel (tests and benchmarks compare them); call
  * it between transforms, never during one. */

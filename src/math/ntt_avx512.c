@@ -1,47 +1,19 @@
 /* AVX-512 NTT kernel (AVX-512F + AVX-512DQ): the portable kernel's lazy butterflies eight at a
  * time, for primes up to 61 bits (values stay below 4q < 2^64 as in the portable kernel).
- *
- * There is no 64 x 64 -> 128-bit vector multiply below IFMA's 52 bits, so the high half of the
- * Shoup quotient a * w' comes from four 32 x 32 -> 64-bit products (vpmuludq); the two low halves
- * (a w and hi q, modulo 2^64) are vpmullq. Stages with gap >= 8 take the two halves of a group
+ * The Shoup products are math/avx512_mod.h's. Stages with gap >= 8 take the two halves of a group
  * straight from memory; the last three stages (gap 4, 2, 1) load 16 words, gather the x and y
  * halves into two vectors with vpermt2q, and scatter them back the same way. Results are the
  * portable kernel's, word for word. */
 #include "math/ntt_internal.h"
 
 #if defined(__x86_64__)
-#include <immintrin.h>
-
-#define AVX512 __attribute__((target("avx512f,avx512dq")))
-
-/* High 64 bits of a b in each lane. */
-AVX512 static inline __m512i mulhi_u64(__m512i a, __m512i b) {
-  const __m512i low32 = _mm512_set1_epi64(0xffffffff);
-  const __m512i a_hi = _mm512_srli_epi64(a, 32), b_hi = _mm512_srli_epi64(b, 32);
-  const __m512i ll = _mm512_mul_epu32(a, b), lh = _mm512_mul_epu32(a, b_hi);
-  const __m512i hl = _mm512_mul_epu32(a_hi, b), hh = _mm512_mul_epu32(a_hi, b_hi);
-  __m512i mid = _mm512_add_epi64(_mm512_srli_epi64(ll, 32), _mm512_and_si512(lh, low32));
-  mid = _mm512_add_epi64(mid, _mm512_and_si512(hl, low32)); /* < 3 * 2^32 */
-  __m512i hi = _mm512_add_epi64(hh, _mm512_srli_epi64(lh, 32));
-  hi = _mm512_add_epi64(hi, _mm512_srli_epi64(hl, 32));
-  return _mm512_add_epi64(hi, _mm512_srli_epi64(mid, 32));
-}
-
-/* a w mod q in [0, 2q) (Shoup without the final correction), per lane. */
-AVX512 static inline __m512i mul_shoup_lazy(__m512i a, __m512i w, __m512i ws, __m512i q) {
-  const __m512i hi = mulhi_u64(a, ws);
-  return _mm512_sub_epi64(_mm512_mullo_epi64(a, w), _mm512_mullo_epi64(hi, q));
-}
-
-/* x - m when x >= m, else x (unsigned): the wrapped difference is larger than x. */
-AVX512 static inline __m512i reduce_once(__m512i x, __m512i m) {
-  return _mm512_min_epu64(x, _mm512_sub_epi64(x, m));
-}
+#include "math/avx512_mod.h"
 
 /* Forward (Cooley-Tukey) butterfly: x, y in [0, 4q) -> [0, 4q). */
 AVX512 static inline void forward_butterfly(__m512i *x, __m512i *y, __m512i w, __m512i ws,
                                             __m512i q, __m512i two_q) {
-  const __m512i u = reduce_once(*x, two_q), v = mul_shoup_lazy(*y, w, ws, q);
+  const __m512i u = ensi_avx512_reduce_once(*x, two_q);
+  const __m512i v = ensi_avx512_mul_shoup_lazy(*y, w, ws, q);
   *x = _mm512_add_epi64(u, v);
   *y = _mm512_sub_epi64(_mm512_add_epi64(u, two_q), v);
 }
@@ -50,8 +22,8 @@ AVX512 static inline void forward_butterfly(__m512i *x, __m512i *y, __m512i w, _
 AVX512 static inline void inverse_butterfly(__m512i *x, __m512i *y, __m512i w, __m512i ws,
                                             __m512i q, __m512i two_q) {
   const __m512i u = *x, v = *y;
-  *x = reduce_once(_mm512_add_epi64(u, v), two_q);
-  *y = mul_shoup_lazy(_mm512_sub_epi64(_mm512_add_epi64(u, two_q), v), w, ws, q);
+  *x = ensi_avx512_reduce_once(_mm512_add_epi64(u, v), two_q);
+  *y = ensi_avx512_mul_shoup_lazy(_mm512_sub_epi64(_mm512_add_epi64(u, two_q), v), w, ws, q);
 }
 
 /* Permutations for a stage with gap g < 8 over a chunk of 16 words (A = words 0-7, B = 8-15,
@@ -141,14 +113,12 @@ AVX512 static void scale(const ensi_ntt_table *t, uint64_t *a, size_t count) {
   const __m512i w = _mm512_set1_epi64((long long)t->n_inv);
   const __m512i ws = _mm512_set1_epi64((long long)t->n_inv_shoup);
   for (size_t j = 0; j < count; j += 8) {
-    const __m512i r = mul_shoup_lazy(_mm512_loadu_si512(a + j), w, ws, q);
-    _mm512_storeu_si512(a + j, reduce_once(r, q));
+    const __m512i r = ensi_avx512_mul_shoup_lazy(_mm512_loadu_si512(a + j), w, ws, q);
+    _mm512_storeu_si512(a + j, ensi_avx512_reduce_once(r, q));
   }
 }
 
-static bool supported(void) {
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
-}
+static bool supported(void) { return ensi_avx512_supported(); }
 
 const ensi_ntt_kernel ensi_ntt_kernel_avx512 = {"avx512", supported, forward_groups,
                                                 inverse_groups, scale, NULL, NULL};

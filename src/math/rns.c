@@ -6,6 +6,7 @@
 
 #include "base/error.h"
 #include "base/large_alloc.h"
+#include "math/rns_internal.h"
 
 ensi_status ensi_rns_basis_create(ensi_rns_basis **out, const uint64_t *primes, size_t count,
                                   size_t n) {
@@ -139,16 +140,10 @@ void ensi_rns_from_signed(const ensi_rns_basis *b, ensi_rns_poly *p, const int64
   p->ntt_form = false;
 }
 
-struct ensi_base_converter {
-  size_t from_count, to_count;
-  ensi_modulus *from, *to;
-  uint64_t *qhat_inv, *qhat_inv_shoup; /* [i]: (Q / q_i)^{-1} mod q_i */
-  uint64_t *qhat_mod_to;               /* [j * from_count + i]: (Q / q_i) mod p_j */
-};
-
 ensi_status ensi_base_converter_create(ensi_base_converter **out, const ensi_modulus *from,
                                        size_t from_count, const ensi_modulus *to, size_t to_count) {
-  if (!out || !from || !to || from_count == 0 || to_count == 0 || from_count > 64)
+  if (!out || !from || !to || from_count == 0 || to_count == 0 ||
+      from_count > ENSI_CONVERT_MAX_FROM)
     return ensi_fail(ENSI_ERR_ARG, "base converter: bad bases");
   ensi_base_converter *bc = calloc(1, sizeof *bc);
   if (!bc)
@@ -160,7 +155,9 @@ ensi_status ensi_base_converter_create(ensi_base_converter **out, const ensi_mod
   bc->qhat_inv = malloc(from_count * sizeof *bc->qhat_inv);
   bc->qhat_inv_shoup = malloc(from_count * sizeof *bc->qhat_inv_shoup);
   bc->qhat_mod_to = malloc(from_count * to_count * sizeof *bc->qhat_mod_to);
-  if (!bc->from || !bc->to || !bc->qhat_inv || !bc->qhat_inv_shoup || !bc->qhat_mod_to) {
+  bc->qhat_mod_to_shoup = malloc(from_count * to_count * sizeof *bc->qhat_mod_to_shoup);
+  if (!bc->from || !bc->to || !bc->qhat_inv || !bc->qhat_inv_shoup || !bc->qhat_mod_to ||
+      !bc->qhat_mod_to_shoup) {
     ensi_base_converter_free(bc);
     return ENSI_ERR_NOMEM;
   }
@@ -179,6 +176,7 @@ ensi_status ensi_base_converter_create(ensi_base_converter **out, const ensi_mod
         if (k != i)
           h = ensi_mul_mod(h, ensi_reduce_u64(from[k].value, &to[j]), &to[j]);
       bc->qhat_mod_to[j * from_count + i] = h;
+      bc->qhat_mod_to_shoup[j * from_count + i] = ensi_shoup_precompute(h, to[j].value);
     }
   }
   *out = bc;
@@ -193,31 +191,48 @@ void ensi_base_converter_free(ensi_base_converter *bc) {
   free(bc->qhat_inv);
   free(bc->qhat_inv_shoup);
   free(bc->qhat_mod_to);
+  free(bc->qhat_mod_to_shoup);
   free(bc);
 }
 
-/* Coefficients are processed in blocks so that y = [x_i qhat_i^{-1}] stays in cache. */
-enum { CONVERT_BLOCK = 64 };
+/* The portable block kernel: k products below 2^122 each summed in 128 bits (k <= 64 fits),
+ * reduced once per coefficient. */
+static void convert_block_portable(const ensi_base_converter *bc, uint64_t *out, const uint64_t *in,
+                                   size_t n, size_t start, size_t len, uint64_t *y) {
+  const size_t k = bc->from_count;
+  for (size_t i = 0; i < k; i++)
+    for (size_t t = 0; t < len; t++)
+      y[i * ENSI_CONVERT_BLOCK + t] = ensi_mul_shoup(in[i * n + start + t], bc->qhat_inv[i],
+                                                     bc->qhat_inv_shoup[i], bc->from[i].value);
+  for (size_t j = 0; j < bc->to_count; j++) {
+    const uint64_t *h = bc->qhat_mod_to + j * k;
+    for (size_t t = 0; t < len; t++) {
+      ensi_u128 acc = 0;
+      for (size_t i = 0; i < k; i++)
+        acc += (ensi_u128)y[i * ENSI_CONVERT_BLOCK + t] * h[i];
+      out[j * n + start + t] = ensi_reduce_u128(acc, &bc->to[j]);
+    }
+  }
+}
+
+typedef void convert_block_fn(const ensi_base_converter *bc, uint64_t *out, const uint64_t *in,
+                              size_t n, size_t start, size_t len, uint64_t *y);
+
+static convert_block_fn *block_kernel(size_t n) {
+#if defined(__x86_64__)
+  if (n % 8 == 0 && ensi_ntt_kernel_is_avx512())
+    return ensi_base_convert_block_avx512;
+#endif
+  return convert_block_portable;
+}
 
 void ensi_base_convert(const ensi_base_converter *bc, uint64_t *out, const uint64_t *in, size_t n) {
-  const size_t k = bc->from_count;
+  convert_block_fn *const kernel = block_kernel(n);
 #pragma omp parallel for schedule(static)
-  for (size_t start = 0; start < n; start += CONVERT_BLOCK) {
-    uint64_t y[64 * CONVERT_BLOCK];
-    const size_t len = n - start < CONVERT_BLOCK ? n - start : CONVERT_BLOCK;
-    for (size_t i = 0; i < k; i++)
-      for (size_t t = 0; t < len; t++)
-        y[i * CONVERT_BLOCK + t] = ensi_mul_shoup(in[i * n + start + t], bc->qhat_inv[i],
-                                                  bc->qhat_inv_shoup[i], bc->from[i].value);
-    for (size_t j = 0; j < bc->to_count; j++) {
-      const uint64_t *h = bc->qhat_mod_to + j * k;
-      for (size_t t = 0; t < len; t++) { /* k products below 2^122 each: k <= 64 fits 2^128 */
-        ensi_u128 acc = 0;
-        for (size_t i = 0; i < k; i++)
-          acc += (ensi_u128)y[i * CONVERT_BLOCK + t] * h[i];
-        out[j * n + start + t] = ensi_reduce_u128(acc, &bc->to[j]);
-      }
-    }
+  for (size_t start = 0; start < n; start += ENSI_CONVERT_BLOCK) {
+    uint64_t y[ENSI_CONVERT_MAX_FROM * ENSI_CONVERT_BLOCK];
+    const size_t len = n - start < ENSI_CONVERT_BLOCK ? n - start : ENSI_CONVERT_BLOCK;
+    kernel(bc, out, in, n, start, len, y);
   }
 }
 

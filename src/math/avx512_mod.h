@@ -1,0 +1,44 @@
+/* Modular arithmetic on eight 64-bit lanes with AVX-512F + AVX-512DQ, for moduli below 2^62:
+ * the helpers the vector kernels (NTT, base conversion) share. Include only from files compiled
+ * for x86-64; every function carries the target attribute, so callers must too (AVX512), and
+ * must run only where ensi_avx512_supported() holds. */
+#ifndef ENSI_MATH_AVX512_MOD_H
+#define ENSI_MATH_AVX512_MOD_H
+
+#include <immintrin.h>
+#include <stdbool.h>
+
+#define AVX512 __attribute__((target("avx512f,avx512dq")))
+
+static inline bool ensi_avx512_supported(void) {
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+}
+
+/* High 64 bits of a b in each lane: there is no 64 x 64 -> 128-bit vector multiply below IFMA's
+ * 52 bits, so it comes from four 32 x 32 -> 64-bit products (vpmuludq). */
+AVX512 static inline __m512i ensi_avx512_mulhi(__m512i a, __m512i b) {
+  const __m512i low32 = _mm512_set1_epi64(0xffffffff);
+  const __m512i a_hi = _mm512_srli_epi64(a, 32), b_hi = _mm512_srli_epi64(b, 32);
+  const __m512i ll = _mm512_mul_epu32(a, b), lh = _mm512_mul_epu32(a, b_hi);
+  const __m512i hl = _mm512_mul_epu32(a_hi, b), hh = _mm512_mul_epu32(a_hi, b_hi);
+  __m512i mid = _mm512_add_epi64(_mm512_srli_epi64(ll, 32), _mm512_and_si512(lh, low32));
+  mid = _mm512_add_epi64(mid, _mm512_and_si512(hl, low32)); /* < 3 * 2^32 */
+  __m512i hi = _mm512_add_epi64(hh, _mm512_srli_epi64(lh, 32));
+  hi = _mm512_add_epi64(hi, _mm512_srli_epi64(hl, 32));
+  return _mm512_add_epi64(hi, _mm512_srli_epi64(mid, 32));
+}
+
+/* a w mod q in [0, 2q) for any 64-bit a (Shoup without the final correction; ws = floor(w 2^64 /
+ * q)); the two low halves (a w and hi q, modulo 2^64) are vpmullq. */
+AVX512 static inline __m512i ensi_avx512_mul_shoup_lazy(__m512i a, __m512i w, __m512i ws,
+                                                        __m512i q) {
+  const __m512i hi = ensi_avx512_mulhi(a, ws);
+  return _mm512_sub_epi64(_mm512_mullo_epi64(a, w), _mm512_mullo_epi64(hi, q));
+}
+
+/* x - m when x >= m, else x (unsigned): the wrapped difference is larger than x. */
+AVX512 static inline __m512i ensi_avx512_reduce_once(__m512i x, __m512i m) {
+  return _mm512_min_epu64(x, _mm512_sub_epi64(x, m));
+}
+
+#endif

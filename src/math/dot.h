@@ -1,0 +1,22 @@
+/* Sums of products modulo q over a few vectors, two sums at once: the inner product of key
+ * switching (a decomposition's digits times a key's two halves), where it spends most of its time.
+ *
+ *   out0[t] = sum_j x_j[src(t)] y0_j[t] mod q,   out1[t] = sum_j x_j[src(t)] y1_j[t] mod q,
+ *
+ * for t < n, src(t) = perm[t] (an automorphism applied on the fly) or t when perm is NULL. Inputs
+ * must be below q < 2^61; any count. The portable kernel sums 128-bit products and reduces once
+ * per 64 terms; the AVX-512 one (dot_avx512.c, chosen with the NTT's kernel, ntt.h) splits
+ * products into 32-bit halves, reduces once per 7 terms and gives the same words. */
+#ifndef ENSI_MATH_DOT_H
+#define ENSI_MATH_DOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "math/modarith.h"
+
+void ensi_dot2_mod(uint64_t *out0, uint64_t *out1, const uint64_t *const *x,
+                   const uint64_t *const *y0, const uint64_t *const *y1, size_t count,
+                   const uint32_t *perm, size_t n, const ensi_modulus *q);
+
+#endif
