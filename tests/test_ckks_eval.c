@@ -9,6 +9,8 @@
 #include <ensi/ckks.h>
 #include <ensi/linear_transform.h>
 
+#include "ckks/ciphertext.h"
+#include "ckks/context.h"
 #include "testutil.h"
 
 static test_rng rng;
@@ -298,6 +300,57 @@ static void test_degree_two_aliasing(void) {
   free(want);
 }
 
+/* A fused plaintext sum gives the words of ensi_mul_plain then ensi_mul_plain_add (one term a
+ * level lower: the sum drops to it), and refuses malformed terms. */
+static void test_plain_sum(void) {
+  enum { TERMS = 9 };
+  const size_t L = ensi_context_max_level(ctx), n = ctx->n;
+  const double scale = ensi_params_scale(ensi_context_params(ctx));
+  double *re = malloc(slots * sizeof *re), *im = malloc(slots * sizeof *im);
+  ensi_ciphertext *cts[TERMS], *chain = NULL, *fused = NULL, *square = NULL;
+  ensi_plaintext *pts[TERMS];
+  for (size_t k = 0; k < TERMS; k++) {
+    random_vector(re, im, slots);
+    cts[k] = encrypt(re, im, slots, k == 4 ? L - 1 : L, false);
+    random_vector(re, im, slots);
+    CHECK(ensi_plaintext_create(&pts[k], ctx, L) == ENSI_OK);
+    CHECK(ensi_encode_complex(ctx, pts[k], re, im, slots, scale) == ENSI_OK);
+  }
+  CHECK(ensi_ciphertext_create(&chain, ctx, L) == ENSI_OK);
+  CHECK(ensi_ciphertext_create(&fused, ctx, L) == ENSI_OK);
+  CHECK(ensi_mul_plain(ctx, chain, cts[0], pts[0]) == ENSI_OK);
+  for (size_t k = 1; k < TERMS; k++)
+    CHECK(ensi_mul_plain_add(ctx, chain, cts[k], pts[k]) == ENSI_OK);
+  const ensi_ciphertext *const *terms = (const ensi_ciphertext *const *)cts;
+  const ensi_plaintext *const *plains = (const ensi_plaintext *const *)pts;
+  CHECK(ensi_mul_plain_sum(ctx, fused, terms, plains, TERMS) == ENSI_OK);
+  CHECK(ensi_ciphertext_level(fused) == L - 1 && ensi_ciphertext_level(chain) == L - 1);
+  int bad = 0;
+  for (size_t p = 0; p < 2; p++)
+    for (size_t i = 0; i < L; i++)
+      for (size_t t = 0; t < n; t++)
+        bad += ensi_ct_limb(fused, p, i)[t] != ensi_ct_limb(chain, p, i)[t];
+  CHECK_MSG(bad == 0, "mul_plain_sum differs from mul_plain + mul_plain_add in %d words", bad);
+  CHECK(ensi_mul_plain_sum(ctx, cts[2], terms, plains, TERMS) != ENSI_OK); /* out is a term */
+  CHECK(ensi_mul_plain_sum(ctx, fused, terms, plains, 0) != ENSI_OK);
+  CHECK(ensi_ciphertext_create(&square, ctx, L) == ENSI_OK);
+  CHECK(ensi_mul(ctx, square, cts[0], cts[1]) == ENSI_OK);
+  const ensi_ciphertext *with_degree_two[2] = {cts[0], square};
+  CHECK(ensi_mul_plain_sum(ctx, fused, with_degree_two, plains, 2) != ENSI_OK);
+  CHECK(ensi_mul_const(ctx, square, cts[1], 0.5) == ENSI_OK); /* another scale */
+  const ensi_ciphertext *mixed_scales[2] = {cts[0], square};
+  CHECK(ensi_mul_plain_sum(ctx, fused, mixed_scales, plains, 2) != ENSI_OK);
+  for (size_t k = 0; k < TERMS; k++) {
+    ensi_ciphertext_free(cts[k]);
+    ensi_plaintext_free(pts[k]);
+  }
+  ensi_ciphertext_free(chain);
+  ensi_ciphertext_free(fused);
+  ensi_ciphertext_free(square);
+  free(re);
+  free(im);
+}
+
 int main(void) {
   test_rng_seed(&rng, test_seed_from_env());
   ensi_params *params;
@@ -319,6 +372,7 @@ int main(void) {
   test_arithmetic();
   test_multiplication_chain();
   test_degree_two_aliasing();
+  test_plain_sum();
   test_rotations(slots);
   test_rotations(16);
   test_sparse_slots();

@@ -132,6 +132,13 @@ ensi_status ensi_mul_plain(const ensi_context *ctx, ensi_ciphertext *out, const 
  * a's scale times b's; the result is at the lowest of the three levels. */
 ensi_status ensi_mul_plain_add(const ensi_context *ctx, ensi_ciphertext *acc,
                                const ensi_ciphertext *a, const ensi_plaintext *b);
+/* out = a[0] * b[0] + ... + a[count - 1] * b[count - 1] in one pass over out, reduced once per
+ * group of products (the sum of a baby-step giant-step group): the same words as ensi_mul_plain
+ * followed by ensi_mul_plain_add, faster. All a[k] of degree 1 and one scale, all b[k] of one
+ * scale; out (at the lowest level of the inputs) must be none of the a[k]. */
+ensi_status ensi_mul_plain_sum(const ensi_context *ctx, ensi_ciphertext *out,
+                               const ensi_ciphertext *const *a, const ensi_plaintext *const *b,
+                               size_t count);
 /* out = a * c for a real constant, encoded at a scale equal to the current top prime so that a
  * following rescale returns exactly to a's scale. */
 ensi_status ensi_mul_const(const ensi_context *ctx, ensi_ciphertext *out, const ensi_ciphertext *a,

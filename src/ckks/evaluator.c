@@ -12,6 +12,7 @@
 #include "ckks/galois.h"
 #include "ckks/keyswitch.h"
 #include "ckks/op_counts.h"
+#include "math/dot.h"
 
 /* Scales are equal when they agree to 2^-32 relative: anything coarser would silently cost
  * precision, so the caller must match scales first. */
@@ -243,6 +244,51 @@ ensi_status ensi_mul_plain_add(const ensi_context *ctx, ensi_ciphertext *acc,
         o[t] = ensi_add_mod(o[t], ensi_mul_mod(x[t], w[t], &ctx->moduli[i]), q);
     }
   acc->slots = max_size(acc->slots, a->slots);
+  return ENSI_OK;
+}
+
+/* The common level of a plaintext sum's terms, or an error for a malformed one. */
+static ensi_status plain_sum_level(const ensi_ciphertext *out, const ensi_ciphertext *const *a,
+                                   const ensi_plaintext *const *b, size_t count, size_t *level) {
+  *level = SIZE_MAX;
+  for (size_t k = 0; k < count; k++) {
+    if (!a[k] || !b[k] || a[k] == out || a[k]->degree != 1)
+      return ensi_fail(ENSI_ERR_ARG, "mul_plain_sum: term %zu missing, of degree 2 or aliasing out", k);
+    if (!scales_match(a[k]->scale, a[0]->scale) || !scales_match(b[k]->scale, b[0]->scale))
+      return ensi_fail(ENSI_ERR_LEVEL, "mul_plain_sum: term %zu at another scale", k);
+    *level = min_size(*level, min_size(a[k]->level, b[k]->level));
+  }
+  return ENSI_OK;
+}
+
+ensi_status ensi_mul_plain_sum(const ensi_context *ctx, ensi_ciphertext *out,
+                               const ensi_ciphertext *const *a, const ensi_plaintext *const *b,
+                               size_t count) {
+  if (!ctx || !out || !a || !b || count == 0)
+    return ensi_fail(ENSI_ERR_ARG, "mul_plain_sum: bad argument");
+  ensi_op_count(OP_COUNT_MUL_PLAIN, count);
+  ensi_op_count(OP_COUNT_ADD, count - 1);
+  size_t level, slots = 0;
+  ENSI_TRY(plain_sum_level(out, a, b, count, &level));
+  for (size_t k = 0; k < count; k++)
+    slots = max_size(slots, a[k]->slots);
+  ENSI_TRY(shape_output(out, level, 1, a[0]->scale * b[0]->scale, slots));
+  const uint64_t **rows = malloc(3 * count * (level + 1) * sizeof *rows);
+  if (!rows)
+    return ENSI_ERR_NOMEM;
+  const size_t n = ctx->n;
+#pragma omp parallel for schedule(static)
+  for (size_t i = 0; i <= level; i++) {
+    const uint64_t **w = rows + 3 * count * i, **c0 = w + count, **c1 = c0 + count;
+    for (size_t k = 0; k < count; k++) {
+      w[k] = b[k]->data + i * n;
+      c0[k] = ensi_ct_limb(a[k], 0, i);
+      c1[k] = ensi_ct_limb(a[k], 1, i);
+    }
+    ensi_dot2_mod(ensi_ct_limb(out, 0, i), ensi_ct_limb(out, 1, i), w, c0, c1, count, NULL, n,
+                  &ctx->moduli[i]);
+  }
+  free(rows);
   return ENSI_OK;
 }
 

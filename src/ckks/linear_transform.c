@@ -177,8 +177,9 @@ ensi_status ensi_linear_transform_apply(const ensi_context *ctx, ensi_ciphertext
                      ensi_ciphertext_level(in), lt->level);
   long long *steps = malloc(lt->n1 * sizeof *steps);
   ensi_ciphertext **rotated = calloc(lt->n1, sizeof *rotated);
+  const ensi_ciphertext **terms = malloc(lt->n1 * sizeof *terms);
   ensi_ciphertext *x = NULL, *inner = NULL;
-  ensi_status s = steps && rotated ? ENSI_OK : ENSI_ERR_NOMEM;
+  ensi_status s = steps && rotated && terms ? ENSI_OK : ENSI_ERR_NOMEM;
   size_t baby_count = s == ENSI_OK ? baby_steps_used(lt, steps) : 0;
   if (s == ENSI_OK)
     s = ensi_ciphertext_create(&x, ctx, lt->level);
@@ -193,12 +194,10 @@ ensi_status ensi_linear_transform_apply(const ensi_context *ctx, ensi_ciphertext
   bool have_out = false;
   for (size_t gi = 0; s == ENSI_OK && gi < lt->group_count; gi++) {
     const giant_group *grp = &lt->groups[gi];
-    for (size_t k = 0; s == ENSI_OK && k < grp->baby_count; k++) {
-      const size_t idx = find_step(steps, baby_count, grp->baby[k]);
-      const ensi_ciphertext *src = grp->baby[k] == 0 ? x : rotated[idx];
-      s = k == 0 ? ensi_mul_plain(ctx, inner, src, grp->pt[k])
-                 : ensi_mul_plain_add(ctx, inner, src, grp->pt[k]);
-    }
+    for (size_t k = 0; k < grp->baby_count; k++)
+      terms[k] = grp->baby[k] == 0 ? x : rotated[find_step(steps, baby_count, grp->baby[k])];
+    s = ensi_mul_plain_sum(ctx, inner, terms, (const ensi_plaintext *const *)grp->pt,
+                           grp->baby_count);
     if (s == ENSI_OK && grp->giant)
       s = ensi_rotate(ctx, inner, inner, (long long)grp->giant, keys);
     if (s == ENSI_OK)
@@ -208,6 +207,7 @@ ensi_status ensi_linear_transform_apply(const ensi_context *ctx, ensi_ciphertext
   for (size_t i = 0; rotated && i < baby_count; i++)
     ensi_ciphertext_free(rotated[i]);
   free(rotated);
+  free(terms);
   free(steps);
   ensi_ciphertext_free(x);
   ensi_ciphertext_free(inner);
