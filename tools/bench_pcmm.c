@@ -1,10 +1,12 @@
-/* ensi bench pcmm [--preset P] [--d D] [--outputs O] [--seq S] [--level L]: the ternary PCMM in
- * the column layout, s x D inputs times a random O x D ternary weight (a third each of -1, 0, +1),
- * with plain sums (one ciphertext addition per nonzero weight, the paper's) against lookup sums
- * (lookup_sums.h), measured side by side in one run: time (median over --reps, alternating),
- * ciphertext additions, and whether the two give the same ciphertexts bit for bit; the error of a
- * few decrypted output columns against the plaintext product. Whole products, no scaling: the
- * lookup table's cost is shared by the output columns, so timing a few of them would mislead. */
+/* ensi bench pcmm [--preset P] [--d D] [--outputs O] [--seq S] [--level L]: the ternary PCMM,
+ * s x D inputs times a random O x D ternary weight (a third each of -1, 0, +1), in the column
+ * layout with plain sums (one ciphertext addition per nonzero weight, the paper's) against lookup
+ * sums (lookup_sums.h), measured side by side in one run: time (median over --reps, alternating),
+ * ciphertext additions, and whether the two give the same ciphertexts bit for bit; then the same
+ * product in the packed layout (ensi/packed.h: one level, rotations, masked diagonals). For each,
+ * the error of a few decrypted output columns against the plaintext product. Whole products, no
+ * scaling: the lookup table's cost is shared by the output columns, so timing a few of them would
+ * mislead. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 
 #include <ensi/ensi.h>
 
+#include "bench_pcmm_packed.h"
 #include "bench_util.h"
 
 int ensi_bench_pcmm(int argc, char **argv, const bench_options *opt);
@@ -152,6 +155,32 @@ static void report(const bench_options *opt, const pcmm_options *o, const char *
   bench_report(opt, bench, o->preset, reps, median, extra);
 }
 
+/* The packed layout on the same inputs (x repeated as the column copies are) and weights. */
+static ensi_status run_packed(const bench_options *opt, const pcmm_options *o,
+                              const pcmm_bench *b, int reps, double plain_median,
+                              double lookup_median) {
+  double *x = malloc(o->seq * o->d * sizeof *x);
+  if (!x)
+    return ENSI_ERR_NOMEM;
+  for (size_t t = 0; t < o->seq; t++)
+    for (size_t j = 0; j < o->d; j++)
+      x[t * o->d + j] = b->x[t * DISTINCT_COLUMNS + j % DISTINCT_COLUMNS];
+  packed_result r = {0};
+  const ensi_status s = bench_pcmm_packed(b->ctx, b->sk, b->pk, &b->w, x, o->seq, o->level, reps,
+                                          CHECKED_OUTPUTS, &r);
+  free(x);
+  if (s != ENSI_OK)
+    return s;
+  char extra[320];
+  snprintf(extra, sizeof extra, "\"d\":%zu,\"outputs\":%zu,\"seq\":%zu,\"level\":%zu,"
+           "\"rotations\":%zu,\"speedup_vs_plain\":%.3f,\"speedup_vs_lookup\":%.3f,"
+           "\"prepare_s\":%.3f,\"error\":%.3g",
+           o->d, o->outputs, o->seq, o->level, r.rotations, plain_median / r.median_s,
+           lookup_median / r.median_s, r.prepare_s, r.error);
+  bench_report(opt, "pcmm/packed", o->preset, reps, r.median_s, extra);
+  return ENSI_OK;
+}
+
 static ensi_status run(const bench_options *opt, const pcmm_options *o, pcmm_bench *b) {
   const int reps = opt->reps ? opt->reps : 1;
   const ensi_enc_matrix x = {.rows = o->seq, .cols = o->d, .block = b->pool->block,
@@ -175,6 +204,7 @@ static ensi_status run(const bench_options *opt, const pcmm_options *o, pcmm_ben
     report(opt, o, "plain", reps, plain_median, plain_adds, 1.0, same, relative_error(b, o, plain));
     report(opt, o, "lookup", reps, lookup_median, lookup_adds, plain_median / lookup_median, same,
            relative_error(b, o, lookup));
+    s = run_packed(opt, o, b, reps, plain_median, lookup_median);
   }
   ensi_enc_matrix_free(plain);
   ensi_enc_matrix_free(lookup);

@@ -13,6 +13,7 @@
 #include <ensi/model.h>
 #include <ensi/tokenizer.h>
 #include <ensi/henn.h>
+#include <ensi/packed.h>
 #include <ensi/protocol.h>
 #include <ensi/baselines.h>
 

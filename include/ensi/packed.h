@@ -1,0 +1,53 @@
+/* Packed layout (docs/PACKED_LAYOUT.md): an s x d activation matrix in ceil(d / C) full-slot
+ * ciphertexts ("packs") of C = N / (2 b) columns each (b: s rounded up to a power of two),
+ * interleaved: column c of pack m sits at slots c + C t for the tokens t < s (the other slots
+ * are zero). Against the paper's column layout it holds C times fewer ciphertexts, and its
+ * ternary product is a masked-diagonal baby-step giant-step product instead of one ciphertext
+ * addition per weight. */
+#ifndef ENSI_PACKED_H
+#define ENSI_PACKED_H
+
+#include <ensi/ckks.h>
+#include <ensi/model.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+  size_t rows, cols;      /* s tokens x d features */
+  size_t per_pack;        /* C: columns per pack */
+  size_t pack_count;      /* ceil(cols / C) */
+  ensi_ciphertext **pack; /* all at one level and scale */
+} ensi_packed_matrix;
+
+/* Encrypts x (rows x cols, row-major) into packs at `level` and `scale`. */
+ensi_status ensi_packed_matrix_encrypt(ensi_packed_matrix **out, const ensi_context *ctx,
+                                       const double *x, size_t rows, size_t cols, size_t level,
+                                       double scale, const ensi_public_key *pk);
+/* Decrypts into x (rows x cols, row-major). */
+ensi_status ensi_packed_matrix_decrypt(const ensi_context *ctx, double *x,
+                                       const ensi_packed_matrix *m, const ensi_secret_key *sk);
+void ensi_packed_matrix_free(ensi_packed_matrix *m);
+
+/* A ternary weight T (outputs x inputs, Y = X T^T) prepared for packed inputs of `rows` tokens at
+ * `level` (>= 1): its diagonals in the compact form of docs/PACKED_LAYOUT.md. baby_steps: B, a
+ * power of two dividing C (0: about sqrt(C)). */
+typedef struct ensi_packed_pcmm ensi_packed_pcmm;
+ensi_status ensi_packed_pcmm_create(ensi_packed_pcmm **out, const ensi_context *ctx,
+                                    const ensi_ternary *w, size_t rows, size_t level,
+                                    size_t baby_steps);
+void ensi_packed_pcmm_free(ensi_packed_pcmm *p);
+/* The rotation steps the product needs keys for (at most 2 sqrt(C) + 2 of them). */
+size_t ensi_packed_pcmm_rotations(const ensi_packed_pcmm *p, long long *steps, size_t max);
+/* Y = X T^T on packs: one rescale (the output is one level below x, at x's scale); the scale
+ * beta of the BitLinear is not applied. */
+ensi_status ensi_packed_pcmm_apply(const ensi_context *ctx, ensi_packed_matrix **out,
+                                   const ensi_packed_pcmm *p, const ensi_packed_matrix *x,
+                                   const ensi_eval_keys *keys);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,368 @@
+/* The ternary product in the packed layout (ensi/packed.h; docs/PACKED_LAYOUT.md): masked
+ * diagonals, baby-step giant-step rotations, and the diagonals kept in their compact NTT form.
+ *
+ * Output pack k: Y_k = sum_m sum_{r < C} D+_{k,m,r} (.) rot(X_m, r) + D-_{k,m,r} (.) rot(X-_m, r)
+ * with X-_m = rot(X_m, -C): D+ holds T[k C + c][m C + c + r] on the columns c < C - r, D- holds
+ * T[k C + c][m C + c + r - C] on the others (the rotation by r - C keeps the token where r alone
+ * would move it by one). With r = g B + b the sum over g is of rotations by g B of sums over
+ * (m, b, +-) of rot(D, -g B) (.) rot(X_m or X-_m, b): the baby rotations are hoisted per pack.
+ * A diagonal is C-periodic in the slots, so its encoding (C slots) is, per limb, 2C values each
+ * repeated over a run of N / (2C) coefficients: only those are kept, and the products are
+ * run-constant sums (math/run_sums.h), all giant steps' sums range by range so that the rotated
+ * inputs are read from memory once. */
+#include <ensi/packed.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "ckks/ciphertext.h"
+#include "ckks/context.h"
+#include "math/run_sums.h"
+
+typedef struct {
+  size_t pack, baby; /* input pack m and baby step b */
+  bool wrapped;      /* a D- term: it multiplies rot(X-_m, b) */
+} diagonal_term;
+
+/* The terms of one output pack and one giant step, and their diagonals' run values: per limb, run
+ * by run, the terms side by side (the order the product reads them), then the same for their
+ * Shoup constants. */
+typedef struct {
+  diagonal_term *terms;
+  size_t count;
+  uint64_t *constants; /* 2 x limbs x 2C x count */
+} giant_sum;
+
+struct ensi_packed_pcmm {
+  size_t rows, inputs, outputs, level, limbs;
+  size_t per_pack, run;       /* C, and N / (2C) */
+  size_t in_packs, out_packs;
+  size_t baby, giant;         /* B, G = C / B */
+  bool any_wrapped;           /* whether X-_m is needed */
+  giant_sum *sums;            /* out_packs x giant */
+};
+
+static size_t power_of_two_at_least(size_t x) {
+  size_t p = 1;
+  while (p < x)
+    p *= 2;
+  return p;
+}
+
+/* D (.) rot(X, r) for r = g B + b, pre-rotated by -g B: values[c] = D[(c - g B) mod C]. Returns
+ * whether any is nonzero. */
+static bool diagonal_values(const ensi_packed_pcmm *p, const ensi_ternary *w, size_t k, size_t m,
+                            size_t r, size_t shift, bool wrapped, double *values) {
+  const size_t C = p->per_pack;
+  bool any = false;
+  for (size_t c = 0; c < C; c++) {
+    const size_t source = (c + C - shift) % C; /* D's column whose value lands on c */
+    const size_t row = k * C + source, moved = source + r;
+    double v = 0.0;
+    if ((moved >= C) == wrapped) {
+      const size_t col = m * C + moved - (wrapped ? C : 0);
+      if (row < p->outputs && col < p->inputs)
+        v = ensi_ternary_at(w, row, col);
+    }
+    values[c] = v;
+    any |= v != 0.0;
+  }
+  return any;
+}
+
+/* Term k's run values: the C-slot encoding of values at p->level, its run values and their
+ * Shoup constants placed into sum->constants. */
+static ensi_status place_encoding(const ensi_context *ctx, const ensi_packed_pcmm *p,
+                                  ensi_plaintext *pt, const double *values, giant_sum *sum,
+                                  size_t k) {
+  const size_t runs = 2 * p->per_pack, n = ctx->n, stride = runs * sum->count;
+  ENSI_TRY(ensi_encode_real(ctx, pt, values, p->per_pack, ensi_context_prime(ctx, p->level)));
+  for (size_t i = 0; i < p->limbs; i++)
+    for (size_t u = 0; u < runs; u++) {
+      const uint64_t v = pt->data[i * n + u * p->run];
+      sum->constants[i * stride + u * sum->count + k] = v;
+      sum->constants[(p->limbs + i) * stride + u * sum->count + k] =
+          ensi_shoup_precompute(v, ctx->moduli[i].value);
+    }
+  return ENSI_OK;
+}
+
+/* The terms of output pack k, giant step g: the nonzero diagonals first, then their encodings. */
+static ensi_status build_giant_sum(const ensi_context *ctx, const ensi_packed_pcmm *p,
+                                   const ensi_ternary *w, size_t k, size_t g, ensi_plaintext *pt,
+                                   double *values, giant_sum *sum) {
+  sum->terms = calloc(2 * p->in_packs * p->baby, sizeof *sum->terms);
+  if (!sum->terms)
+    return ENSI_ERR_NOMEM;
+  for (size_t m = 0; m < p->in_packs; m++)
+    for (size_t b = 0; b < p->baby; b++)
+      for (int wrapped = 0; wrapped < 2; wrapped++)
+        if (diagonal_values(p, w, k, m, g * p->baby + b, g * p->baby, wrapped, values))
+          sum->terms[sum->count++] = (diagonal_term){m, b, wrapped};
+  sum->constants = malloc(2 * p->limbs * 2 * p->per_pack * sum->count * sizeof *sum->constants);
+  if (!sum->constants && sum->count)
+    return ENSI_ERR_NOMEM;
+  for (size_t t = 0; t < sum->count; t++) {
+    const diagonal_term *term = &sum->terms[t];
+    diagonal_values(p, w, k, term->pack, g * p->baby + term->baby, g * p->baby, term->wrapped,
+                    values);
+    ENSI_TRY(place_encoding(ctx, p, pt, values, sum, t));
+  }
+  return ENSI_OK;
+}
+
+static ensi_status build_all(const ensi_context *ctx, ensi_packed_pcmm *p, const ensi_ternary *w) {
+  ensi_status status = ENSI_OK;
+#pragma omp parallel
+  {
+    double *values = malloc(p->per_pack * sizeof *values);
+    ensi_plaintext *pt = NULL;
+    ensi_status s = values ? ensi_plaintext_create(&pt, ctx, p->level) : ENSI_ERR_NOMEM;
+#pragma omp for schedule(dynamic)
+    for (size_t kg = 0; kg < p->out_packs * p->giant; kg++)
+      if (s == ENSI_OK)
+        s = build_giant_sum(ctx, p, w, kg / p->giant, kg % p->giant, pt, values, &p->sums[kg]);
+    if (s != ENSI_OK) {
+#pragma omp critical
+      status = s;
+    }
+    ensi_plaintext_free(pt);
+    free(values);
+  }
+  for (size_t kg = 0; status == ENSI_OK && kg < p->out_packs * p->giant; kg++)
+    for (size_t i = 0; i < p->sums[kg].count; i++)
+      p->any_wrapped |= p->sums[kg].terms[i].wrapped;
+  return status;
+}
+
+/* The smallest power of two B with B^2 >= C: about as many baby as giant steps. */
+static size_t default_baby_steps(size_t C) {
+  size_t b = 1;
+  while (b * b < C)
+    b *= 2;
+  return b;
+}
+
+ensi_status ensi_packed_pcmm_create(ensi_packed_pcmm **out, const ensi_context *ctx,
+                                    const ensi_ternary *w, size_t rows, size_t level,
+                                    size_t baby_steps) {
+  const size_t slots = ctx ? ensi_params_slots(ensi_context_params(ctx)) : 0;
+  if (!out || !ctx || !w || w->rows <= 0 || w->cols <= 0 || rows == 0 ||
+      power_of_two_at_least(rows) > slots || level == 0 || level > ensi_context_max_level(ctx))
+    return ensi_fail(ENSI_ERR_ARG, "packed pcmm: bad weights, %zu rows or level %zu", rows, level);
+  const size_t C = slots / power_of_two_at_least(rows);
+  if (baby_steps && (baby_steps > C || C % baby_steps || (baby_steps & (baby_steps - 1))))
+    return ensi_fail(ENSI_ERR_ARG, "packed pcmm: %zu baby steps do not divide %zu columns",
+                     baby_steps, C);
+  ensi_packed_pcmm *p = calloc(1, sizeof *p);
+  if (!p)
+    return ENSI_ERR_NOMEM;
+  p->rows = rows;
+  p->inputs = (size_t)w->cols;
+  p->outputs = (size_t)w->rows;
+  p->level = level;
+  p->limbs = level + 1;
+  p->per_pack = C;
+  p->run = ctx->n / (2 * C);
+  p->in_packs = (p->inputs + C - 1) / C;
+  p->out_packs = (p->outputs + C - 1) / C;
+  p->baby = baby_steps ? baby_steps : default_baby_steps(C);
+  p->giant = C / p->baby;
+  p->sums = calloc(p->out_packs * p->giant, sizeof *p->sums);
+  const ensi_status s = p->sums ? build_all(ctx, p, w) : ENSI_ERR_NOMEM;
+  if (s != ENSI_OK) {
+    ensi_packed_pcmm_free(p);
+    return s;
+  }
+  *out = p;
+  return ENSI_OK;
+}
+
+void ensi_packed_pcmm_free(ensi_packed_pcmm *p) {
+  if (!p)
+    return;
+  for (size_t kg = 0; p->sums && kg < p->out_packs * p->giant; kg++) {
+    free(p->sums[kg].terms);
+    free(p->sums[kg].constants);
+  }
+  free(p->sums);
+  free(p);
+}
+
+size_t ensi_packed_pcmm_rotations(const ensi_packed_pcmm *p, long long *steps, size_t max) {
+  size_t count = 0;
+  for (size_t b = 1; b < p->baby && count < max; b++)
+    steps[count++] = (long long)b;
+  for (size_t g = 1; g < p->giant && count < max; g++)
+    steps[count++] = (long long)(g * p->baby);
+  if (p->any_wrapped && count < max)
+    steps[count++] = -(long long)p->per_pack;
+  return count;
+}
+
+/* babies[(2 m + wrapped) B + b] = rot(X_m, b) or rot(X-_m, b), X-_m = rot(X_m, -C), at p->level;
+ * the baby rotations of each are hoisted (one decomposition). */
+static ensi_status rotate_inputs(const ensi_context *ctx, const ensi_packed_pcmm *p,
+                                 const ensi_packed_matrix *x, const ensi_eval_keys *keys,
+                                 ensi_ciphertext **babies) {
+  long long *steps = malloc(p->baby * sizeof *steps);
+  if (!steps)
+    return ENSI_ERR_NOMEM;
+  for (size_t b = 1; b < p->baby; b++)
+    steps[b - 1] = (long long)b;
+  ensi_status s = ENSI_OK;
+  for (size_t m = 0; s == ENSI_OK && m < p->in_packs; m++)
+    for (int wrapped = 0; s == ENSI_OK && wrapped < 1 + p->any_wrapped; wrapped++) {
+      ensi_ciphertext **row = babies + (2 * m + (size_t)wrapped) * p->baby;
+      for (size_t b = 0; s == ENSI_OK && b < p->baby; b++)
+        s = ensi_ciphertext_create(&row[b], ctx, p->level);
+      if (s == ENSI_OK)
+        s = ensi_drop_level(ctx, row[0], x->pack[m], p->level);
+      if (s == ENSI_OK && wrapped)
+        s = ensi_rotate(ctx, row[0], row[0], -(long long)p->per_pack, keys);
+      if (s == ENSI_OK && p->baby > 1)
+        s = ensi_rotate_hoisted(ctx, row + 1, row[0], steps, p->baby - 1, keys);
+    }
+  free(steps);
+  return s;
+}
+
+/* One giant step's operands on limb i: the run values, their Shoup constants, and the two
+ * polynomials of the rotated input each term multiplies. */
+typedef struct {
+  const uint64_t *c, *c_shoup;
+  const uint64_t **y0, **y1;
+} term_rows;
+
+static void fill_term_rows(const ensi_packed_pcmm *p, const giant_sum *sum,
+                           ensi_ciphertext *const *babies, size_t i, term_rows *r) {
+  const size_t stride = 2 * p->per_pack * sum->count;
+  r->c = sum->constants + i * stride;
+  r->c_shoup = sum->constants + (p->limbs + i) * stride;
+  for (size_t k = 0; k < sum->count; k++) {
+    const diagonal_term *t = &sum->terms[k];
+    const ensi_ciphertext *in = babies[(2 * t->pack + t->wrapped) * p->baby + t->baby];
+    r->y0[k] = ensi_ct_limb(in, 0, i);
+    r->y1[k] = ensi_ct_limb(in, 1, i);
+  }
+}
+
+/* Coefficients per range: the rotated inputs' share of a range (every term reads it) stays in a
+ * 1 MiB level-2 cache while all giant steps' sums take it. */
+static size_t range_length(const ensi_packed_pcmm *p, size_t n) {
+  const size_t inputs = 2 * p->in_packs * p->baby, budget = (size_t)512 << 10;
+  size_t length = p->run;
+  while (2 * length <= n && 2 * length * inputs * 2 * sizeof(uint64_t) <= budget)
+    length *= 2;
+  return length;
+}
+
+/* sums[kg] = the run-constant sum of giant step kg's terms (all output packs and giant steps; level
+ * p->level, scale x's times the diagonals' prime), range by range over every limb. */
+static ensi_status giant_step_sums(const ensi_context *ctx, const ensi_packed_pcmm *p,
+                                   ensi_ciphertext *const *babies, double scale,
+                                   ensi_ciphertext **sums) {
+  const size_t n = ctx->n, sum_count = p->out_packs * p->giant;
+  size_t terms = 0;
+  for (size_t kg = 0; kg < sum_count; kg++) {
+    terms += p->sums[kg].count;
+    ENSI_TRY(ensi_ciphertext_create(&sums[kg], ctx, p->level));
+    sums[kg]->scale = scale;
+    sums[kg]->slots = n / 2;
+  }
+  const uint64_t **pointers = malloc(2 * terms * p->limbs * sizeof *pointers);
+  term_rows *rows = malloc(sum_count * p->limbs * sizeof *rows);
+  if (!pointers || !rows) {
+    free(pointers);
+    free(rows);
+    return ENSI_ERR_NOMEM;
+  }
+  for (size_t i = 0, used = 0; i < p->limbs; i++)
+    for (size_t kg = 0; kg < sum_count; kg++) {
+      const size_t count = p->sums[kg].count;
+      term_rows *r = &rows[i * sum_count + kg];
+      r->y0 = pointers + used;
+      r->y1 = pointers + used + count;
+      used += 2 * count;
+      fill_term_rows(p, &p->sums[kg], babies, i, r);
+    }
+  const size_t length = range_length(p, n), ranges = n / length;
+#pragma omp parallel for schedule(dynamic)
+  for (size_t task = 0; task < p->limbs * ranges; task++) {
+    const size_t i = task / ranges, first = task % ranges * length;
+    for (size_t kg = 0; kg < sum_count; kg++) {
+      const term_rows *r = &rows[i * sum_count + kg];
+      ensi_run_sums2(ensi_ct_limb(sums[kg], 0, i), ensi_ct_limb(sums[kg], 1, i), r->c, r->c_shoup,
+                     r->y0, r->y1, p->sums[kg].count, p->run, first, length, &ctx->moduli[i]);
+    }
+  }
+  free(pointers);
+  free(rows);
+  return ENSI_OK;
+}
+
+/* Output pack k: the giant steps' sums rotated into place, added, rescaled. */
+static ensi_status output_pack(const ensi_context *ctx, const ensi_packed_pcmm *p, size_t k,
+                               ensi_ciphertext *const *sums, const ensi_eval_keys *keys,
+                               ensi_ciphertext *out) {
+  ensi_ciphertext *acc = sums[k * p->giant];
+  for (size_t g = 1; g < p->giant; g++) {
+    ensi_ciphertext *sum = sums[k * p->giant + g];
+    if (p->sums[k * p->giant + g].count == 0)
+      continue;
+    ENSI_TRY(ensi_rotate(ctx, sum, sum, (long long)(g * p->baby), keys));
+    ENSI_TRY(ensi_add(ctx, acc, acc, sum));
+  }
+  return ensi_rescale(ctx, out, acc);
+}
+
+static ensi_status check_input(const ensi_packed_pcmm *p, const ensi_packed_matrix *x) {
+  if (x->rows != p->rows || x->cols != p->inputs || x->per_pack != p->per_pack)
+    return ensi_fail(ENSI_ERR_ARG, "packed pcmm: input %zu x %zu (%zu per pack), prepared for "
+                     "%zu x %zu (%zu per pack)", x->rows, x->cols, x->per_pack, p->rows,
+                     p->inputs, p->per_pack);
+  for (size_t m = 0; m < x->pack_count; m++)
+    if (ensi_ciphertext_level(x->pack[m]) < p->level)
+      return ensi_fail(ENSI_ERR_LEVEL, "packed pcmm: input at level %zu, prepared for %zu",
+                       ensi_ciphertext_level(x->pack[m]), p->level);
+  return ENSI_OK;
+}
+
+ensi_status ensi_packed_pcmm_apply(const ensi_context *ctx, ensi_packed_matrix **out,
+                                   const ensi_packed_pcmm *p, const ensi_packed_matrix *x,
+                                   const ensi_eval_keys *keys) {
+  if (!ctx || !out || !p || !x || !keys)
+    return ensi_fail(ENSI_ERR_ARG, "packed pcmm: null argument");
+  ENSI_TRY(check_input(p, x));
+  const size_t baby_count = 2 * p->in_packs * p->baby, sum_count = p->out_packs * p->giant;
+  ensi_ciphertext **babies = calloc(baby_count, sizeof *babies);
+  ensi_ciphertext **sums = calloc(sum_count, sizeof *sums);
+  ensi_packed_matrix *y = calloc(1, sizeof *y);
+  ensi_status s = babies && sums && y ? ENSI_OK : ENSI_ERR_NOMEM;
+  if (s == ENSI_OK) {
+    *y = (ensi_packed_matrix){x->rows, p->outputs, p->per_pack, p->out_packs, NULL};
+    y->pack = calloc(p->out_packs, sizeof *y->pack);
+    s = y->pack ? rotate_inputs(ctx, p, x, keys, babies) : ENSI_ERR_NOMEM;
+  }
+  if (s == ENSI_OK)
+    s = giant_step_sums(ctx, p, babies, x->pack[0]->scale * ensi_context_prime(ctx, p->level),
+                        sums);
+  for (size_t k = 0; s == ENSI_OK && k < p->out_packs; k++) {
+    s = ensi_ciphertext_create(&y->pack[k], ctx, p->level - 1);
+    if (s == ENSI_OK)
+      s = output_pack(ctx, p, k, sums, keys, y->pack[k]);
+  }
+  for (size_t i = 0; babies && i < baby_count; i++)
+    ensi_ciphertext_free(babies[i]);
+  for (size_t i = 0; sums && i < sum_count; i++)
+    ensi_ciphertext_free(sums[i]);
+  free(babies);
+  free(sums);
+  if (s != ENSI_OK) {
+    ensi_packed_matrix_free(y);
+    return s;
+  }
+  *out = y;
+  return ENSI_OK;
+}

@@ -1,0 +1,33 @@
+/* Sums of products whose first factors are constant over runs of coefficients: the packed
+ * layout's weight diagonals (docs/PACKED_LAYOUT.md), whose NTT form is 2C distinct values each
+ * repeated over a run of N / (2C) consecutive coefficients.
+ *
+ *   out0[t] = sum_k c[(t / run) count + k] y0_k[t] mod q,   out1[t] likewise with y1_k,
+ *
+ * for the coefficients t in [first, first + length) (whole runs): c holds, run by run, one value
+ * below q per term (the terms' constants of a run side by side), c_shoup their Shoup constants;
+ * y below q < 2^61. A caller with many sums
+ * over the same inputs takes them range by range, so that the inputs' ranges stay in cache.
+ * Each product is a lazy Shoup product and the sums stay below 2q until the end. The AVX-512
+ * kernel (run_sums_avx512.c, chosen with the NTT's kernel, ntt.h) needs runs of a multiple of 8
+ * coefficients and gives the same words. */
+#ifndef ENSI_MATH_RUN_SUMS_H
+#define ENSI_MATH_RUN_SUMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "math/modarith.h"
+
+void ensi_run_sums2(uint64_t *out0, uint64_t *out1, const uint64_t *c, const uint64_t *c_shoup,
+                    const uint64_t *const *y0,
+                    const uint64_t *const *y1, size_t count, size_t run, size_t first,
+                    size_t length, const ensi_modulus *q);
+
+/* The AVX-512 kernel, for run_sums.c's dispatch (run a multiple of 8). */
+void ensi_run_sums2_avx512(uint64_t *out0, uint64_t *out1, const uint64_t *c,
+                           const uint64_t *c_shoup, const uint64_t *const *y0,
+                           const uint64_t *const *y1, size_t count, size_t run, size_t first,
+                           size_t length, const ensi_modulus *q);
+
+#endif

@@ -1,0 +1,116 @@
+/* The packed layout (ensi/packed.h): encryption round trip, and the masked-diagonal ternary
+ * product against the plaintext product X T^T for several shapes (partial packs, more inputs
+ * than outputs and fewer, baby steps from 1 to C) at test-n10 (N = 2^10, 512 slots); bad inputs
+ * refused. */
+#include <math.h>
+#include <stdlib.h>
+
+#include <ensi/ensi.h>
+
+#include "testutil.h"
+
+static test_rng rng;
+static ensi_context *ctx;
+static ensi_secret_key *sk;
+static ensi_public_key *pk;
+
+static double *random_matrix(size_t rows, size_t cols) {
+  double *x = malloc(rows * cols * sizeof *x);
+  for (size_t i = 0; i < rows * cols; i++)
+    x[i] = test_rng_uniform(&rng, -1, 1);
+  return x;
+}
+
+static void random_ternary(ensi_ternary *w, size_t outputs, size_t inputs) {
+  int8_t *trits = malloc(outputs * inputs);
+  for (size_t i = 0; i < outputs * inputs; i++)
+    trits[i] = (int8_t)((int)test_rng_below(&rng, 3) - 1);
+  CHECK(ensi_ternary_from_trits(w, trits, (int)outputs, (int)inputs, 1.0) == ENSI_OK);
+  free(trits);
+}
+
+static void test_round_trip(void) {
+  const size_t rows = 5, cols = 150, level = 3; /* 8 token slots: 64 columns a pack, 3 packs */
+  double *x = random_matrix(rows, cols), *back = calloc(rows * cols, sizeof *back);
+  ensi_packed_matrix *m = NULL;
+  CHECK(ensi_packed_matrix_encrypt(&m, ctx, x, rows, cols, level, 0x1p40, pk) == ENSI_OK);
+  CHECK(m && m->per_pack == 64 && m->pack_count == 3);
+  CHECK(ensi_packed_matrix_decrypt(ctx, back, m, sk) == ENSI_OK);
+  double worst = 0;
+  for (size_t i = 0; i < rows * cols; i++)
+    worst = fmax(worst, fabs(back[i] - x[i]));
+  CHECK_MSG(worst < 1e-6, "packed round trip: error %.3g", worst);
+  ensi_packed_matrix_free(m);
+  CHECK(ensi_packed_matrix_encrypt(&m, ctx, x, 1024, 2, level, 0x1p40, pk) != ENSI_OK);
+  free(x);
+  free(back);
+}
+
+static void test_product(size_t rows, size_t inputs, size_t outputs, size_t baby_steps) {
+  const size_t level = 2;
+  double *x = random_matrix(rows, inputs), *y = calloc(rows * outputs, sizeof *y);
+  ensi_ternary w;
+  random_ternary(&w, outputs, inputs);
+  ensi_packed_pcmm *p = NULL;
+  CHECK(ensi_packed_pcmm_create(&p, ctx, &w, rows, level, baby_steps) == ENSI_OK);
+  long long steps[64];
+  const size_t step_count = ensi_packed_pcmm_rotations(p, steps, 64);
+  ensi_eval_keys *keys = NULL;
+  CHECK(ensi_eval_keys_generate(&keys, ctx, sk, false, steps, step_count, false, NULL) == ENSI_OK);
+  ensi_packed_matrix *in = NULL, *out = NULL;
+  CHECK(ensi_packed_matrix_encrypt(&in, ctx, x, rows, inputs, level + 1, 0x1p40, pk) == ENSI_OK);
+  CHECK(ensi_packed_pcmm_apply(ctx, &out, p, in, keys) == ENSI_OK);
+  CHECK(out && ensi_ciphertext_level(out->pack[0]) == level - 1);
+  CHECK(ensi_packed_matrix_decrypt(ctx, y, out, sk) == ENSI_OK);
+  double worst = 0;
+  for (size_t t = 0; t < rows; t++)
+    for (size_t k = 0; k < outputs; k++) {
+      double want = 0;
+      for (size_t j = 0; j < inputs; j++)
+        want += ensi_ternary_at(&w, k, j) * x[t * inputs + j];
+      worst = fmax(worst, fabs(y[t * outputs + k] - want));
+    }
+  CHECK_MSG(worst < 1e-5, "packed product %zu x %zu times %zu x %zu (B = %zu): error %.3g", rows,
+            inputs, outputs, inputs, baby_steps, worst);
+  ensi_packed_matrix *wrong = NULL;
+  CHECK(ensi_packed_matrix_encrypt(&wrong, ctx, x, rows, inputs - 1, level + 1, 0x1p40, pk) ==
+        ENSI_OK);
+  CHECK(ensi_packed_pcmm_apply(ctx, &out, p, wrong, keys) != ENSI_OK);
+  ensi_packed_matrix_free(wrong);
+  ensi_packed_matrix_free(in);
+  ensi_packed_matrix_free(out);
+  ensi_packed_pcmm_free(p);
+  ensi_eval_keys_free(keys);
+  ensi_ternary_free(&w);
+  free(x);
+  free(y);
+}
+
+int main(void) {
+  test_rng_seed(&rng, test_seed_from_env());
+  ensi_params_literal literal;
+  ensi_params *params;
+  CHECK(ensi_params_preset("test-n10", &literal) == ENSI_OK);
+  CHECK(ensi_params_create(&params, &literal) == ENSI_OK);
+  CHECK(ensi_context_create(&ctx, params) == ENSI_OK);
+  CHECK(ensi_secret_key_generate(&sk, ctx, NULL) == ENSI_OK);
+  CHECK(ensi_public_key_generate(&pk, ctx, sk, NULL) == ENSI_OK);
+  test_round_trip();
+  test_product(8, 64, 64, 0);   /* one pack each way, C = 64, B = 8 */
+  test_product(7, 150, 70, 0);  /* partial packs, 7 tokens in 8 */
+  test_product(5, 40, 130, 1);  /* one baby step: 64 giant steps */
+  test_product(8, 100, 90, 64); /* all baby steps: one giant step */
+  test_product(32, 50, 40, 4);  /* 16 columns a pack */
+  ensi_packed_pcmm *p = NULL;
+  ensi_ternary w;
+  random_ternary(&w, 4, 4);
+  CHECK(ensi_packed_pcmm_create(&p, ctx, &w, 8, 0, 0) != ENSI_OK);   /* level 0: no rescale */
+  CHECK(ensi_packed_pcmm_create(&p, ctx, &w, 8, 2, 3) != ENSI_OK);   /* B must divide C */
+  CHECK(ensi_packed_pcmm_create(&p, ctx, &w, 600, 2, 0) != ENSI_OK); /* beyond 512 slots */
+  ensi_ternary_free(&w);
+  ensi_public_key_free(pk);
+  ensi_secret_key_free(sk);
+  ensi_context_free(ctx);
+  ensi_params_free(params);
+  return test_finish("test_henn_packed");
+}
