@@ -13,7 +13,6 @@
 #include <ensi/packed.h>
 
 #include <stdlib.h>
-#include <string.h>
 
 #include "base/error.h"
 #include "ckks/ciphertext.h"
