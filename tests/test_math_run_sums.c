@@ -60,7 +60,7 @@ int main(void) {
   test_rng_seed(&rng, test_seed_from_env());
   const char *kernels[8];
   const size_t kernel_count = ensi_ntt_kernel_names(kernels, 8);
-  const int bit_sizes[] = {30, 50, 60, 61};
+  const int bit_sizes[] = {30, 40, 49, 50, 60, 61}; /* below 2^50: the IFMA products where present */
   const size_t runs[] = {1, 2, 8, 16, 128};
   for (size_t k = 0; k < kernel_count; k++) {
     CHECK(ensi_ntt_use_kernel(kernels[k]) == ENSI_OK);
