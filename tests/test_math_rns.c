@@ -32,15 +32,24 @@ static void crt(mpz_t x, const uint64_t *residues, size_t stride, const ensi_mod
   mpz_clears(Q, qhat, inv, q, term, NULL);
 }
 
-static void test_base_conversion(size_t from_count, size_t to_count, size_t n, int bits) {
-  uint64_t primes[24];
-  CHECK(from_count + to_count <= 24);
+enum { MAX_PRIMES = 24 };
+
+/* A converter from from_count to to_count distinct primes near 2^bits (m: all of them). */
+static ensi_base_converter *converter(size_t from_count, size_t to_count, int bits,
+                                      ensi_modulus *m) {
+  uint64_t primes[MAX_PRIMES];
+  CHECK(from_count + to_count <= MAX_PRIMES);
   CHECK(ensi_primes_near(primes, from_count + to_count, bits, 128, NULL, 0) == ENSI_OK);
-  ensi_modulus m[24];
   for (size_t i = 0; i < from_count + to_count; i++)
     ensi_modulus_init(&m[i], primes[i]);
-  ensi_base_converter *bc;
+  ensi_base_converter *bc = NULL;
   CHECK(ensi_base_converter_create(&bc, m, from_count, m + from_count, to_count) == ENSI_OK);
+  return bc;
+}
+
+static void test_base_conversion(size_t from_count, size_t to_count, size_t n, int bits) {
+  ensi_modulus m[MAX_PRIMES];
+  ensi_base_converter *bc = converter(from_count, to_count, bits, m);
   uint64_t *in = malloc(from_count * n * 8), *out = malloc(to_count * n * 8);
   for (size_t i = 0; i < from_count; i++)
     for (size_t t = 0; t < n; t++)
@@ -78,14 +87,8 @@ static void test_base_conversion(size_t from_count, size_t to_count, size_t n, i
 
 /* The kernel in use gives the portable kernel's words exactly (inputs anywhere in [0, q_i)). */
 static void test_same_as_portable(size_t from_count, size_t to_count, size_t n, int bits) {
-  uint64_t primes[24];
-  CHECK(from_count + to_count <= 24);
-  CHECK(ensi_primes_near(primes, from_count + to_count, bits, 128, NULL, 0) == ENSI_OK);
-  ensi_modulus m[24];
-  for (size_t i = 0; i < from_count + to_count; i++)
-    ensi_modulus_init(&m[i], primes[i]);
-  ensi_base_converter *bc;
-  CHECK(ensi_base_converter_create(&bc, m, from_count, m + from_count, to_count) == ENSI_OK);
+  ensi_modulus m[MAX_PRIMES];
+  ensi_base_converter *bc = converter(from_count, to_count, bits, m);
   uint64_t *in = malloc(from_count * n * 8), *want = malloc(to_count * n * 8),
            *got = malloc(to_count * n * 8);
   for (size_t i = 0; i < from_count; i++)

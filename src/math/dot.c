@@ -1,5 +1,5 @@
 /* Two sums of products modulo q (see dot.h): the portable kernel and the dispatch. */
-#include "math/dot_internal.h"
+#include "math/dot.h"
 
 #include "math/ntt.h"
 

@@ -19,4 +19,9 @@ void ensi_dot2_mod(uint64_t *out0, uint64_t *out1, const uint64_t *const *x,
                    const uint64_t *const *y0, const uint64_t *const *y1, size_t count,
                    const uint32_t *perm, size_t n, const ensi_modulus *q);
 
+/* The AVX-512 kernel, for dot.c's dispatch (n a multiple of 8). */
+void ensi_dot2_mod_avx512(uint64_t *out0, uint64_t *out1, const uint64_t *const *x,
+                          const uint64_t *const *y0, const uint64_t *const *y1, size_t count,
+                          const uint32_t *perm, size_t n, const ensi_modulus *q);
+
 #endif

@@ -7,7 +7,7 @@
  * a time: each group's sum becomes 128 bits, hi 2^64 + lo, is reduced as hi (2^64 mod q) + lo by
  * two lazy Shoup products, and joins the running total modulo q; the fully reduced result is the
  * portable kernel's word. */
-#include "math/dot_internal.h"
+#include "math/dot.h"
 
 #if defined(__x86_64__)
 #include "math/avx512_mod.h"

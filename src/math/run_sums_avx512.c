@@ -32,7 +32,8 @@ AVX512_IFMA static inline __m512i mul_shoup_lazy52(__m512i y, __m512i w, __m512i
     _mm512_storeu_si512(o1 + t, ensi_avx512_reduce_once(s1, two_p));                              \
   }
 
-/* The sums over [first, first + length); ifma: the 52-bit products (q below 2^50). */
+/* The sums over [first, first + length) with the lazy product MULTIPLY, whose Shoup constant is
+ * the 64-bit one shifted right by SHOUP_SHIFT. */
 #define RUN_SUMS(MULTIPLY, SHOUP_SHIFT)                                                           \
   for (size_t start = first; start < first + length; start += run) {                              \
     uint64_t *o0 = out0 + start, *o1 = out1 + start;                                              \
