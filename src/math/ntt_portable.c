@@ -11,18 +11,30 @@
 
 enum { BLOCK = 2048 }; /* words per cache block (16 KiB) */
 
+/* u - c when u >= c, else u; for u, c below 2^63 the sign of u - c decides, which compilers turn
+ * into a subtraction and a conditional move without a separate comparison. */
+static inline uint64_t subtract_if_at_least(uint64_t u, uint64_t c) {
+  const uint64_t t = u - c;
+  return (int64_t)t < 0 ? u : t;
+}
+
 /* Forward stages m, 2m, ... below m_end over groups [first, last) of stage m (stage 2m has groups
  * [2 first, 2 last)), two stages a pass where the kernel offers it. */
 static void forward_stages(const ensi_ntt_kernel *k, const ensi_ntt_table *t, uint64_t *a,
                            size_t m, size_t m_end, size_t first, size_t last) {
+  size_t stages = 0;
+  for (size_t s = m; s < m_end; s <<= 1)
+    stages++;
+  bool single_first = stages % 2 == 1; /* an odd stage runs first, while its gap is long */
   while (m < m_end) {
     const size_t gap = t->n / (2 * m);
-    if (k->forward_pairs && 2 * m < m_end) {
+    if (k->forward_pairs && 2 * m < m_end && !single_first) {
       k->forward_pairs(t, a, m, gap, first, last);
       m <<= 2, first <<= 2, last <<= 2;
     } else {
       k->forward_groups(t, a, m, gap, first, last);
       m <<= 1, first <<= 1, last <<= 1;
+      single_first = false;
     }
   }
 }
@@ -103,34 +115,42 @@ static void inverse_groups(const ensi_ntt_table *t, uint64_t *a, size_t m, size_
   }
 }
 
-/* Stages m and 2m: the four quarters of a stage-m group (x0 x1 | x2 x3), stage m pairs x0-x2 and
- * x1-x3, stage 2m pairs x0-x1 and x2-x3. */
+/* One radix-4 step of stages m and 2m on x0 x1 | x2 x3 (stage m pairs x0-x2 and x1-x3 with w,
+ * stage 2m pairs x0-x1 with w0 and x2-x3 with w1); all values in [0, 4q) -> [0, 4q). */
+typedef struct {
+  uint64_t w, ws, w0, w0s, w1, w1s;
+} forward_twiddles;
+
+static inline void forward_quad(uint64_t *x0, uint64_t *x1, uint64_t *x2, uint64_t *x3,
+                                const forward_twiddles *tw, uint64_t q) {
+  const uint64_t two_q = 2 * q;
+  const uint64_t u0 = subtract_if_at_least(*x0, two_q), u1 = subtract_if_at_least(*x1, two_q);
+  const uint64_t v2 = ensi_mul_shoup_lazy(*x2, tw->w, tw->ws, q);
+  const uint64_t v3 = ensi_mul_shoup_lazy(*x3, tw->w, tw->ws, q);
+  const uint64_t y0 = subtract_if_at_least(u0 + v2, two_q), y1 = u1 + v3;
+  const uint64_t y2 = subtract_if_at_least(u0 + two_q - v2, two_q), y3 = u1 + two_q - v3;
+  const uint64_t z1 = ensi_mul_shoup_lazy(y1, tw->w0, tw->w0s, q);
+  const uint64_t z3 = ensi_mul_shoup_lazy(y3, tw->w1, tw->w1s, q);
+  *x0 = y0 + z1;
+  *x1 = y0 + two_q - z1;
+  *x2 = y2 + z3;
+  *x3 = y2 + two_q - z3;
+}
+
+/* Stages m and 2m over groups [first, last) of stage m: each group is four quarters of gap / 2
+ * words. */
 static void forward_pairs(const ensi_ntt_table *t, uint64_t *a, size_t m, size_t gap, size_t first,
                           size_t last) {
-  const uint64_t q = t->q.value, two_q = 2 * q;
+  const uint64_t q = t->q.value;
   const size_t h = gap / 2;
   for (size_t i = first; i < last; i++) {
-    const uint64_t w = t->roots[m + i], ws = t->roots_shoup[m + i];
-    const uint64_t w0 = t->roots[2 * m + 2 * i], w0s = t->roots_shoup[2 * m + 2 * i];
-    const uint64_t w1 = t->roots[2 * m + 2 * i + 1], w1s = t->roots_shoup[2 * m + 2 * i + 1];
+    const forward_twiddles tw = {t->roots[m + i],          t->roots_shoup[m + i],
+                                 t->roots[2 * m + 2 * i],     t->roots_shoup[2 * m + 2 * i],
+                                 t->roots[2 * m + 2 * i + 1], t->roots_shoup[2 * m + 2 * i + 1]};
     uint64_t *x = a + 2 * i * gap;
 #pragma GCC unroll 2
-    for (size_t j = 0; j < h; j++) { /* all values in [0, 4q) -> [0, 4q) */
-      uint64_t u0 = x[j], u1 = x[j + h];
-      u0 -= u0 >= two_q ? two_q : 0;
-      u1 -= u1 >= two_q ? two_q : 0;
-      const uint64_t v2 = ensi_mul_shoup_lazy(x[j + gap], w, ws, q);
-      const uint64_t v3 = ensi_mul_shoup_lazy(x[j + gap + h], w, ws, q);
-      uint64_t y0 = u0 + v2, y1 = u1 + v3, y2 = u0 + two_q - v2, y3 = u1 + two_q - v3;
-      y0 -= y0 >= two_q ? two_q : 0;
-      y2 -= y2 >= two_q ? two_q : 0;
-      const uint64_t z1 = ensi_mul_shoup_lazy(y1, w0, w0s, q);
-      const uint64_t z3 = ensi_mul_shoup_lazy(y3, w1, w1s, q);
-      x[j] = y0 + z1;
-      x[j + h] = y0 + two_q - z1;
-      x[j + gap] = y2 + z3;
-      x[j + gap + h] = y2 + two_q - z3;
-    }
+    for (size_t j = 0; j < h; j++)
+      forward_quad(x + j, x + j + h, x + j + gap, x + j + gap + h, &tw, q);
   }
 }
 
