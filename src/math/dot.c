@@ -34,6 +34,10 @@ void ensi_dot2_mod(uint64_t *out0, uint64_t *out1, const uint64_t *const *x,
     ensi_dot2_mod_avx512(out0, out1, x, y0, y1, count, perm, n, q);
     return;
   }
+  if (n % 4 == 0 && ensi_ntt_kernel_is_avx2()) {
+    ensi_dot2_mod_avx2(out0, out1, x, y0, y1, count, perm, n, q);
+    return;
+  }
 #endif
   dot2_portable(out0, out1, x, y0, y1, count, perm, n, q);
 }

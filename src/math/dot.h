@@ -5,8 +5,8 @@
  *
  * for t < n, src(t) = perm[t] (an automorphism applied on the fly) or t when perm is NULL. Inputs
  * must be below q < 2^61; any count. The portable kernel sums 128-bit products and reduces once
- * per 64 terms; the AVX-512 one (dot_avx512.c, chosen with the NTT's kernel, ntt.h) splits
- * products into 32-bit halves, reduces once per 7 terms and gives the same words. */
+ * per 64 terms; the AVX-512 and AVX2 ones (dot_avx512.c, dot_avx2.c, chosen with the NTT's kernel,
+ * ntt.h) split products into 32-bit halves, reduce once per 7 terms and give the same words. */
 #ifndef ENSI_MATH_DOT_H
 #define ENSI_MATH_DOT_H
 
@@ -19,9 +19,12 @@ void ensi_dot2_mod(uint64_t *out0, uint64_t *out1, const uint64_t *const *x,
                    const uint64_t *const *y0, const uint64_t *const *y1, size_t count,
                    const uint32_t *perm, size_t n, const ensi_modulus *q);
 
-/* The AVX-512 kernel, for dot.c's dispatch (n a multiple of 8). */
+/* The AVX-512 and AVX2 kernels, for dot.c's dispatch (n a multiple of 8, of 4). */
 void ensi_dot2_mod_avx512(uint64_t *out0, uint64_t *out1, const uint64_t *const *x,
                           const uint64_t *const *y0, const uint64_t *const *y1, size_t count,
                           const uint32_t *perm, size_t n, const ensi_modulus *q);
+void ensi_dot2_mod_avx2(uint64_t *out0, uint64_t *out1, const uint64_t *const *x,
+                        const uint64_t *const *y0, const uint64_t *const *y1, size_t count,
+                        const uint32_t *perm, size_t n, const ensi_modulus *q);
 
 #endif

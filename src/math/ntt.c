@@ -43,7 +43,7 @@ static void choose_kernel(void) {
 }
 
 ensi_status ensi_ntt_table_create(ensi_ntt_table **out, const ensi_modulus *q, size_t n) {
-  if (!out || !q || n < 16 || n > ((size_t)1 << 17) || (n & (n - 1)))
+  if (!out || !q || n < ENSI_NTT_MIN || n > ((size_t)1 << 17) || (n & (n - 1)))
     return ensi_fail(ENSI_ERR_ARG, "NTT: ring dimension %zu not a power of two in 2^4..2^17", n);
   choose_kernel();
   uint64_t psi;
@@ -112,6 +112,15 @@ size_t ensi_ntt_kernel_names(const char **names, size_t max) {
 
 void ensi_ntt_forward(const ensi_ntt_table *t, uint64_t *a) { ensi_ntt_forward_blocked(active, t, a); }
 
+void ensi_ntt_forward_prefix(const ensi_ntt_table *t, uint64_t *a, size_t m) {
+  ensi_ntt_table view = *t; /* the first m roots; n_inv is not used by the forward transform */
+  view.n = m;
+  view.log_n = 0;
+  while (((size_t)1 << view.log_n) < m)
+    view.log_n++;
+  ensi_ntt_forward_blocked(active, &view, a);
+}
+
 void ensi_ntt_inverse(const ensi_ntt_table *t, uint64_t *a) { ensi_ntt_inverse_blocked(active, t, a); }
 
 const char *ensi_ntt_kernel_name(void) {
@@ -122,4 +131,9 @@ const char *ensi_ntt_kernel_name(void) {
 bool ensi_ntt_kernel_is_avx512(void) {
   choose_kernel();
   return active == &ensi_ntt_kernel_avx512;
+}
+
+bool ensi_ntt_kernel_is_avx2(void) {
+  choose_kernel();
+  return active == &ensi_ntt_kernel_avx2;
 }

@@ -22,10 +22,17 @@
 
 typedef struct ensi_ntt_table ensi_ntt_table;
 
+enum { ENSI_NTT_MIN = 16 }; /* the smallest transform */
+
 ensi_status ensi_ntt_table_create(ensi_ntt_table **out, const ensi_modulus *q, size_t n);
 void ensi_ntt_table_free(ensi_ntt_table *table);
 
 void ensi_ntt_forward(const ensi_ntt_table *table, uint64_t *a);
+/* The forward transform of size m (a power of two, ENSI_NTT_MIN <= m <= N) with root psi^(N/m),
+ * in the same ordering: bit-reversed storage makes the table's first m roots exactly its roots.
+ * For a polynomial whose coefficients sit at multiples of N/m, output i of the full transform is
+ * output i / (N/m) of this one. */
+void ensi_ntt_forward_prefix(const ensi_ntt_table *table, uint64_t *a, size_t m);
 void ensi_ntt_inverse(const ensi_ntt_table *table, uint64_t *a);
 
 /* Name of the kernel in use ("avx512", "avx2", "portable"). */
@@ -34,10 +41,11 @@ const char *ensi_ntt_kernel_name(void);
 /* Names of the kernels this CPU runs, fastest first; returns how many (at most max written). */
 size_t ensi_ntt_kernel_names(const char **names, size_t max);
 
-/* Whether the AVX-512 kernel is in use: the fast base conversion (rns.h) and the sums of products
- * of key switching (dot.h) follow the NTT's choice, so that ENSI_NTT_KERNEL and
- * ensi_ntt_use_kernel select all three. */
+/* Whether the AVX-512 (or the AVX2) kernel is in use: the fast base conversion (rns.h) and the
+ * sums of products (dot.h, run_sums.h) follow the NTT's choice, so that ENSI_NTT_KERNEL and
+ * ensi_ntt_use_kernel select them all. */
 bool ensi_ntt_kernel_is_avx512(void);
+bool ensi_ntt_kernel_is_avx2(void);
 
 /* Switches every later transform to the named kernel (tests and benchmarks compare them); call
  * it between transforms, never during one. */

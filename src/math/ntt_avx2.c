@@ -2,59 +2,25 @@
  * AVX-512 (primes up to 61 bits, as in the portable kernel: values stay below 4q < 2^63, so
  * AVX2's signed 64-bit comparison orders them correctly).
  *
- * AVX2 has neither a 64-bit low multiply nor an unsigned 64-bit minimum: the low half of a b
- * takes three 32 x 32 -> 64-bit products (vpmuludq), the high half four, and the conditional
- * subtraction a compare and a blend. Stages with gap >= 4 read the two halves of a group
- * straight from memory; gap 2 and gap 1 load 8 words and regroup them with vperm2i128 and
- * vpunpck{l,h}qdq. Results are the portable kernel's, word for word. */
+ * The arithmetic is avx2_mod.h's (the conditional subtraction is a compare and a blend). Stages
+ * with gap >= 4 read the two halves of a group straight from memory; gap 2 and gap 1 load 8 words
+ * and regroup them with vperm2i128 and vpunpck{l,h}qdq. Results are the portable kernel's, word for word. */
 #include "math/ntt_internal.h"
 
 #if defined(__x86_64__)
-#include <immintrin.h>
-
-#define AVX2 __attribute__((target("avx2")))
-
-/* High 64 bits of a b in each lane. */
-AVX2 static inline __m256i mulhi_u64(__m256i a, __m256i b) {
-  const __m256i low32 = _mm256_set1_epi64x(0xffffffff);
-  const __m256i a_hi = _mm256_srli_epi64(a, 32), b_hi = _mm256_srli_epi64(b, 32);
-  const __m256i ll = _mm256_mul_epu32(a, b), lh = _mm256_mul_epu32(a, b_hi);
-  const __m256i hl = _mm256_mul_epu32(a_hi, b), hh = _mm256_mul_epu32(a_hi, b_hi);
-  __m256i mid = _mm256_add_epi64(_mm256_srli_epi64(ll, 32), _mm256_and_si256(lh, low32));
-  mid = _mm256_add_epi64(mid, _mm256_and_si256(hl, low32)); /* < 3 * 2^32 */
-  __m256i hi = _mm256_add_epi64(hh, _mm256_srli_epi64(lh, 32));
-  hi = _mm256_add_epi64(hi, _mm256_srli_epi64(hl, 32));
-  return _mm256_add_epi64(hi, _mm256_srli_epi64(mid, 32));
-}
-
-/* Low 64 bits of a b in each lane. */
-AVX2 static inline __m256i mullo_u64(__m256i a, __m256i b) {
-  const __m256i cross = _mm256_add_epi64(_mm256_mul_epu32(a, _mm256_srli_epi64(b, 32)),
-                                         _mm256_mul_epu32(_mm256_srli_epi64(a, 32), b));
-  return _mm256_add_epi64(_mm256_mul_epu32(a, b), _mm256_slli_epi64(cross, 32));
-}
-
-/* a w mod q in [0, 2q) (Shoup without the final correction), per lane. */
-AVX2 static inline __m256i mul_shoup_lazy(__m256i a, __m256i w, __m256i ws, __m256i q) {
-  return _mm256_sub_epi64(mullo_u64(a, w), mullo_u64(mulhi_u64(a, ws), q));
-}
-
-/* x - m when x >= m, else x (x, m below 2^63). */
-AVX2 static inline __m256i reduce_once(__m256i x, __m256i m) {
-  const __m256i below = _mm256_cmpgt_epi64(m, x);
-  return _mm256_blendv_epi8(_mm256_sub_epi64(x, m), x, below);
-}
+#include "math/avx2_mod.h"
 
 AVX2 static inline void butterfly(__m256i *x, __m256i *y, __m256i w, __m256i ws, __m256i q,
                                   __m256i two_q, bool forward) {
   if (forward) { /* Cooley-Tukey: [0, 4q) -> [0, 4q) */
-    const __m256i u = reduce_once(*x, two_q), v = mul_shoup_lazy(*y, w, ws, q);
+    const __m256i u = ensi_avx2_reduce_once(*x, two_q);
+    const __m256i v = ensi_avx2_mul_shoup_lazy(*y, w, ws, q);
     *x = _mm256_add_epi64(u, v);
     *y = _mm256_sub_epi64(_mm256_add_epi64(u, two_q), v);
   } else { /* Gentleman-Sande: [0, 2q) -> [0, 2q) */
     const __m256i u = *x, v = *y;
-    *x = reduce_once(_mm256_add_epi64(u, v), two_q);
-    *y = mul_shoup_lazy(_mm256_sub_epi64(_mm256_add_epi64(u, two_q), v), w, ws, q);
+    *x = ensi_avx2_reduce_once(_mm256_add_epi64(u, v), two_q);
+    *y = ensi_avx2_mul_shoup_lazy(_mm256_sub_epi64(_mm256_add_epi64(u, two_q), v), w, ws, q);
   }
 }
 
@@ -125,12 +91,12 @@ AVX2 static void scale(const ensi_ntt_table *t, uint64_t *a, size_t count) {
   const __m256i w = _mm256_set1_epi64x((long long)t->n_inv);
   const __m256i ws = _mm256_set1_epi64x((long long)t->n_inv_shoup);
   for (size_t j = 0; j < count; j += 4) {
-    const __m256i r = mul_shoup_lazy(_mm256_loadu_si256((const __m256i *)(a + j)), w, ws, q);
-    _mm256_storeu_si256((__m256i *)(a + j), reduce_once(r, q));
+    const __m256i r = ensi_avx2_mul_shoup_lazy(_mm256_loadu_si256((const __m256i *)(a + j)), w, ws, q);
+    _mm256_storeu_si256((__m256i *)(a + j), ensi_avx2_reduce_once(r, q));
   }
 }
 
-static bool supported(void) { return __builtin_cpu_supports("avx2"); }
+static bool supported(void) { return ensi_avx2_supported(); }
 
 const ensi_ntt_kernel ensi_ntt_kernel_avx2 = {"avx2", supported, forward_groups, inverse_groups,
                                               scale, NULL, NULL};

@@ -222,6 +222,8 @@ static convert_block_fn *block_kernel(size_t n) {
 #if defined(__x86_64__)
   if (n % 8 == 0 && ensi_ntt_kernel_is_avx512())
     return ensi_base_convert_block_avx512;
+  if (n % 4 == 0 && ensi_ntt_kernel_is_avx2())
+    return ensi_base_convert_block_avx2;
 #endif
   return convert_block_portable;
 }

@@ -1,6 +1,6 @@
 /* Layout of a base converter and the block kernels of the fast base conversion (rns.h): the
- * portable one in rns.c and the AVX-512 one in rns_avx512.c, chosen together with the NTT
- * kernel. */
+ * portable one in rns.c, the AVX-512 one in rns_avx512.c and the AVX2 one in rns_avx2.c, chosen
+ * together with the NTT kernel. */
 #ifndef ENSI_MATH_RNS_INTERNAL_H
 #define ENSI_MATH_RNS_INTERNAL_H
 
@@ -18,9 +18,13 @@ struct ensi_base_converter {
 enum { ENSI_CONVERT_BLOCK = 64, ENSI_CONVERT_MAX_FROM = 64 };
 
 /* Coefficients [start, start + len) of the conversion; y: from_count * ENSI_CONVERT_BLOCK words.
- * The AVX-512 kernel needs len a multiple of 8. Both give the same words. */
+ * The AVX-512 kernel needs len a multiple of 8, the AVX2 one (rns_avx2.c) of 4. All give the
+ * same words. */
 void ensi_base_convert_block_avx512(const ensi_base_converter *bc, uint64_t *out,
                                     const uint64_t *in, size_t n, size_t start, size_t len,
                                     uint64_t *y);
+void ensi_base_convert_block_avx2(const ensi_base_converter *bc, uint64_t *out,
+                                  const uint64_t *in, size_t n, size_t start, size_t len,
+                                  uint64_t *y);
 
 #endif

@@ -44,6 +44,10 @@ void ensi_run_sums2(uint64_t *out0, uint64_t *out1, const uint64_t *c,
     ensi_run_sums2_avx512(out0, out1, c, c_shoup, y0, y1, count, run, first, length, q);
     return;
   }
+  if (run % 8 == 0 && ensi_ntt_kernel_is_avx2()) {
+    ensi_run_sums2_avx2(out0, out1, c, c_shoup, y0, y1, count, run, first, length, q);
+    return;
+  }
 #endif
   run_sums2_portable(out0, out1, c, c_shoup, y0, y1, count, run, first, length, q);
 }

@@ -6,11 +6,11 @@
  *
  * for the coefficients t in [first, first + length) (whole runs): c holds, run by run, one value
  * below q per term (the terms' constants of a run side by side), c_shoup their Shoup constants;
- * y below q < 2^61. A caller with many sums
- * over the same inputs takes them range by range, so that the inputs' ranges stay in cache.
- * Each product is a lazy Shoup product and the sums stay below 2q until the end. The AVX-512
- * kernel (run_sums_avx512.c, chosen with the NTT's kernel, ntt.h) needs runs of a multiple of 8
- * coefficients and gives the same words. */
+ * y below q < 2^61. A caller with many sums over the same inputs takes them range by range, so that
+ * the inputs' ranges stay in cache. The portable kernel sums lazy Shoup products below 2q; the
+ * AVX-512 one likewise (run_sums_avx512.c), the AVX2 one in 32-bit halves reduced once per seven
+ * terms (run_sums_avx2.c). Both vector kernels, chosen with the NTT's kernel (ntt.h), need runs of
+ * a multiple of 8 coefficients, and all give the same words. */
 #ifndef ENSI_MATH_RUN_SUMS_H
 #define ENSI_MATH_RUN_SUMS_H
 
@@ -24,10 +24,14 @@ void ensi_run_sums2(uint64_t *out0, uint64_t *out1, const uint64_t *c, const uin
                     const uint64_t *const *y1, size_t count, size_t run, size_t first,
                     size_t length, const ensi_modulus *q);
 
-/* The AVX-512 kernel, for run_sums.c's dispatch (run a multiple of 8). */
+/* The AVX-512 and AVX2 kernels, for run_sums.c's dispatch (run a multiple of 8). */
 void ensi_run_sums2_avx512(uint64_t *out0, uint64_t *out1, const uint64_t *c,
                            const uint64_t *c_shoup, const uint64_t *const *y0,
                            const uint64_t *const *y1, size_t count, size_t run, size_t first,
                            size_t length, const ensi_modulus *q);
+void ensi_run_sums2_avx2(uint64_t *out0, uint64_t *out1, const uint64_t *c,
+                         const uint64_t *c_shoup, const uint64_t *const *y0,
+                         const uint64_t *const *y1, size_t count, size_t run, size_t first,
+                         size_t length, const ensi_modulus *q);
 
 #endif

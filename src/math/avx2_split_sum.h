@@ -1,0 +1,87 @@
+/* Sums of 64 x 64-bit products modulo q on four lanes with AVX2, reduced once per seven terms:
+ * the sums of products of key switching (dot_avx2.c) and of the packed layout's diagonals
+ * (run_sums_avx2.c) share them.
+ *
+ * AVX2 has no 64 x 64 -> 128-bit multiply, so each product x y (x, y < 2^61) is taken in 32-bit
+ * halves, x y = ll + (lh + hl) 2^32 + hh 2^64, and the halves are summed without carries in four
+ * 64-bit accumulators: low (low 32 bits of ll), mid1 (ll >> 32, plus lh: below 2^61 + 2^32 a
+ * term), mid2 (hl) and high (hh). With at most seven terms none overflows (more with smaller
+ * factors); the sum then becomes 128 bits, hi 2^64 + lo, and is reduced as hi (2^64 mod q) + lo by
+ * two lazy Shoup products. */
+#ifndef ENSI_MATH_AVX2_SPLIT_SUM_H
+#define ENSI_MATH_AVX2_SPLIT_SUM_H
+
+#include "math/avx2_mod.h"
+#include "math/modarith.h"
+
+/* Terms summed before a reduction for any two factors below 2^61 (each adds below 2^32 + 2^61 to
+ * mid1, the largest accumulator). */
+enum { ENSI_AVX2_SPLIT_TERMS = 7 };
+
+/* The same for products of two values below q: each term adds below 2^32 + 2^bits(q) to mid1, so
+ * 7 terms at 61 bits, 15 at 60, about 2^24 at 40. */
+static inline size_t ensi_avx2_split_terms(const ensi_modulus *q) {
+  return (size_t)(UINT64_MAX / (((uint64_t)1 << 32) + ((uint64_t)1 << q->bits)));
+}
+
+typedef struct {
+  __m256i low, mid1, mid2, high;
+} ensi_avx2_split_sum;
+
+/* Constants of the reduction modulo q. */
+typedef struct {
+  __m256i q, two_q, r64, r64_shoup, one_shoup;
+} ensi_avx2_reducer;
+
+AVX2 static inline ensi_avx2_reducer ensi_avx2_reducer_make(const ensi_modulus *q) {
+  const uint64_t r64 = ensi_reduce_u128((ensi_u128)1 << 64, q);
+  const ensi_avx2_reducer r = {_mm256_set1_epi64x((long long)q->value),
+                               _mm256_set1_epi64x((long long)(2 * q->value)),
+                               _mm256_set1_epi64x((long long)r64),
+                               _mm256_set1_epi64x((long long)ensi_shoup_precompute(r64, q->value)),
+                               _mm256_set1_epi64x((long long)ensi_shoup_precompute(1, q->value))};
+  return r;
+}
+
+AVX2 static inline void ensi_avx2_split_sum_zero(ensi_avx2_split_sum *s) {
+  s->low = s->mid1 = s->mid2 = s->high = _mm256_setzero_si256();
+}
+
+/* s += x y, with x_high = x >> 32 given (callers reuse it over several y). */
+AVX2 static inline void ensi_avx2_split_sum_add(ensi_avx2_split_sum *s, __m256i x, __m256i x_high,
+                                                __m256i y) {
+  const __m256i low32 = _mm256_set1_epi64x(0xffffffff);
+  const __m256i y_high = _mm256_srli_epi64(y, 32);
+  const __m256i ll = _mm256_mul_epu32(x, y), lh = _mm256_mul_epu32(x, y_high);
+  const __m256i hl = _mm256_mul_epu32(x_high, y), hh = _mm256_mul_epu32(x_high, y_high);
+  s->low = _mm256_add_epi64(s->low, _mm256_and_si256(ll, low32));
+  s->mid1 = _mm256_add_epi64(s->mid1, _mm256_add_epi64(_mm256_srli_epi64(ll, 32), lh));
+  s->mid2 = _mm256_add_epi64(s->mid2, hl);
+  s->high = _mm256_add_epi64(s->high, hh);
+}
+
+/* All ones in the lanes where a < b as unsigned 64-bit numbers. */
+AVX2 static inline __m256i ensi_avx2_less_u64(__m256i a, __m256i b) {
+  const __m256i sign = _mm256_set1_epi64x((long long)(1ull << 63));
+  return _mm256_cmpgt_epi64(_mm256_xor_si256(b, sign), _mm256_xor_si256(a, sign));
+}
+
+/* The sum modulo q, in [0, q). */
+AVX2 static inline __m256i ensi_avx2_split_sum_reduce(const ensi_avx2_split_sum *s,
+                                                      const ensi_avx2_reducer *r) {
+  const __m256i mid = _mm256_add_epi64(s->mid1, s->mid2); /* wraps at most once */
+  const __m256i mid_carry = ensi_avx2_less_u64(mid, s->mid1);
+  const __m256i mid_shifted = _mm256_slli_epi64(mid, 32);
+  const __m256i lo = _mm256_add_epi64(s->low, mid_shifted);
+  const __m256i lo_carry = ensi_avx2_less_u64(lo, mid_shifted); /* all ones: subtract -1 */
+  __m256i hi = _mm256_add_epi64(s->high, _mm256_srli_epi64(mid, 32));
+  hi = _mm256_add_epi64(hi, _mm256_and_si256(mid_carry, _mm256_set1_epi64x(1ll << 32)));
+  hi = _mm256_sub_epi64(hi, lo_carry);
+  const __m256i from_hi = ensi_avx2_mul_shoup_lazy(hi, r->r64, r->r64_shoup, r->q);
+  const __m256i from_lo = /* lo 1 mod q, lazily: lo - floor(lo one_shoup / 2^64) q */
+      _mm256_sub_epi64(lo, ensi_avx2_mullo(ensi_avx2_mulhi(lo, r->one_shoup), r->q));
+  const __m256i sum = ensi_avx2_reduce_once(_mm256_add_epi64(from_hi, from_lo), r->two_q);
+  return ensi_avx2_reduce_once(sum, r->q);
+}
+
+#endif
