@@ -1,6 +1,7 @@
 /* CKKS evaluation against double-precision references on fresh random inputs: encryption with
  * both keys, additions, multiplications with relinearization and rescaling (a chain of 10),
- * constants, rotations (positive, negative, large steps, hoisted), conjugation, sparse slots. */
+ * constants, rotations (positive, negative, large steps, hoisted), conjugation, sparse slots and
+ * their run encoding. */
 #include <complex.h>
 #include <math.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 
 #include "ckks/ciphertext.h"
 #include "ckks/context.h"
+#include "ckks/encoder.h"
 #include "testutil.h"
 
 static test_rng rng;
@@ -259,6 +261,37 @@ static void test_sparse_slots(void) {
   }
 }
 
+/* A sparse encoding's NTT form is run-constant, and ensi_encode_runs gives its run values with
+ * small transforms (or the full one below 16 values): for every slot count from 1 to N/2, every limb
+ * at every level up to the top, each coefficient of ensi_encode_real's plaintext equals its run's
+ * value. */
+static void test_run_encoding(void) {
+  const size_t n = ctx->n, top = ensi_context_max_level(ctx);
+  ensi_plaintext *pt;
+  CHECK(ensi_plaintext_create(&pt, ctx, top) == ENSI_OK);
+  uint64_t *runs = malloc((top + 1) * n * sizeof *runs);
+  double *values = malloc(n / 2 * sizeof *values);
+  for (size_t count = 1; count <= n / 2; count *= 2) {
+    for (size_t j = 0; j < count; j++)
+      values[j] = test_rng_uniform(&rng, -1.0, 1.0);
+    const double scale = ensi_context_prime(ctx, top);
+    CHECK(ensi_encode_real(ctx, pt, values, count, scale) == ENSI_OK);
+    CHECK(ensi_encode_runs(ctx, values, count, scale, top, runs) == ENSI_OK);
+    const size_t run = n / (2 * count);
+    int bad = 0;
+    for (size_t i = 0; i <= top; i++)
+      for (size_t t = 0; t < n; t++)
+        bad += pt->data[i * n + t] != runs[i * 2 * count + t / run];
+    CHECK_MSG(bad == 0, "run encoding of %zu slots: %d coefficients differ from the full one",
+              count, bad);
+  }
+  CHECK(ensi_encode_runs(ctx, values, 24, 1.0, top, runs) != ENSI_OK); /* not a power of two */
+  CHECK(ensi_encode_runs(ctx, values, 16, 1.0, top + 1, runs) != ENSI_OK);
+  free(values);
+  free(runs);
+  ensi_plaintext_free(pt);
+}
+
 /* Degree-2 operands: out = a + b with out aliasing a degree-1 a and b of degree 2 makes out grow a
  * third polynomial while keeping a's data; in-place products; then relinearize and compare. */
 static void test_degree_two_aliasing(void) {
@@ -376,6 +409,7 @@ int main(void) {
   test_rotations(slots);
   test_rotations(16);
   test_sparse_slots();
+  test_run_encoding();
   test_linear_transform(slots, 20, 1, 0, sk);
   test_linear_transform(64, 64, 1, 0, sk);
   /* a radix stage's diagonals: 15 of the 16 multiples of slots / 16, split 4 x 4 (3 baby steps,

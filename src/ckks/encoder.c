@@ -33,14 +33,10 @@ static bool valid_slot_count(const ensi_context *ctx, size_t count) {
   return count >= 1 && count <= ctx->n / 2 && (count & (count - 1)) == 0;
 }
 
-ensi_status ensi_encode_complex(const ensi_context *ctx, ensi_plaintext *pt, const double *re,
-                                const double *im, size_t count, double scale) {
-  if (!ctx || !pt || !re || pt->n != ctx->n || !(scale > 0) || !isfinite(scale))
-    return ensi_fail(ENSI_ERR_ARG, "encode: bad argument");
-  if (!valid_slot_count(ctx, count))
-    return ensi_fail(ENSI_ERR_ARG, "encode: %zu slots is not a power of two up to N/2 = %zu", count,
-                     ctx->n / 2);
-  const size_t n = ctx->n, gap = n / (2 * count);
+/* w = the special inverse FFT of re + i im (count values), checked to stay finite once scaled:
+ * coefficient k of the encoding is creal(w[k]) scale, coefficient k + count cimag(w[k]) scale. */
+static ensi_status slot_coefficients(double complex **out, const double *re, const double *im,
+                                     size_t count, double scale) {
   double complex *w = malloc(count * sizeof *w);
   if (!w)
     return ENSI_ERR_NOMEM;
@@ -50,7 +46,25 @@ ensi_status ensi_encode_complex(const ensi_context *ctx, ensi_plaintext *pt, con
   for (size_t j = 0; s == ENSI_OK && j < count; j++)
     if (!isfinite(creal(w[j]) * scale) || !isfinite(cimag(w[j]) * scale))
       s = ensi_fail(ENSI_ERR_ARG, "encode: values or scale too large");
-  for (size_t i = 0; s == ENSI_OK && i <= pt->level; i++) {
+  if (s != ENSI_OK) {
+    free(w);
+    return s;
+  }
+  *out = w;
+  return ENSI_OK;
+}
+
+ensi_status ensi_encode_complex(const ensi_context *ctx, ensi_plaintext *pt, const double *re,
+                                const double *im, size_t count, double scale) {
+  if (!ctx || !pt || !re || pt->n != ctx->n || !(scale > 0) || !isfinite(scale))
+    return ensi_fail(ENSI_ERR_ARG, "encode: bad argument");
+  if (!valid_slot_count(ctx, count))
+    return ensi_fail(ENSI_ERR_ARG, "encode: %zu slots is not a power of two up to N/2 = %zu", count,
+                     ctx->n / 2);
+  const size_t n = ctx->n, gap = n / (2 * count);
+  double complex *w;
+  ENSI_TRY(slot_coefficients(&w, re, im, count, scale));
+  for (size_t i = 0; i <= pt->level; i++) {
     uint64_t *limb = pt->data + i * n;
     memset(limb, 0, n * sizeof *limb);
     for (size_t k = 0; k < count; k++) {
@@ -60,11 +74,46 @@ ensi_status ensi_encode_complex(const ensi_context *ctx, ensi_plaintext *pt, con
     ensi_ntt_forward(ctx->ntt[i], limb);
   }
   free(w);
-  if (s == ENSI_OK) {
-    pt->scale = scale;
-    pt->slots = count;
-  }
+  pt->scale = scale;
+  pt->slots = count;
+  return ENSI_OK;
+}
+
+/* Run values of an encoding too small for the prefix transform: the full encoding's. */
+static ensi_status encode_runs_in_full(const ensi_context *ctx, const double *values, size_t count,
+                                       double scale, size_t level, uint64_t *out) {
+  const size_t n = ctx->n, gap = n / (2 * count);
+  ensi_plaintext *pt;
+  ENSI_TRY(ensi_plaintext_create(&pt, ctx, level));
+  const ensi_status s = ensi_encode_real(ctx, pt, values, count, scale);
+  for (size_t i = 0; s == ENSI_OK && i <= level; i++)
+    for (size_t u = 0; u < 2 * count; u++)
+      out[i * 2 * count + u] = pt->data[i * n + u * gap];
+  ensi_plaintext_free(pt);
   return s;
+}
+
+ensi_status ensi_encode_runs(const ensi_context *ctx, const double *values, size_t count,
+                             double scale, size_t level, uint64_t *out) {
+  if (!ctx || !values || !out || level >= ctx->q_count || !(scale > 0) || !isfinite(scale))
+    return ensi_fail(ENSI_ERR_ARG, "encode runs: bad argument");
+  if (!valid_slot_count(ctx, count))
+    return ensi_fail(ENSI_ERR_ARG, "encode runs: %zu slots is not a power of two up to N/2",
+                     count);
+  if (2 * count < ENSI_NTT_MIN)
+    return encode_runs_in_full(ctx, values, count, scale, level, out);
+  double complex *w;
+  ENSI_TRY(slot_coefficients(&w, values, NULL, count, scale));
+  for (size_t i = 0; i <= level; i++) {
+    uint64_t *runs = out + i * 2 * count; /* the coefficients at multiples of the gap, packed */
+    for (size_t k = 0; k < count; k++) {
+      runs[k] = ensi_double_mod(creal(w[k]) * scale, &ctx->moduli[i]);
+      runs[k + count] = ensi_double_mod(cimag(w[k]) * scale, &ctx->moduli[i]);
+    }
+    ensi_ntt_forward_prefix(ctx->ntt[i], runs, 2 * count);
+  }
+  free(w);
+  return ENSI_OK;
 }
 
 ensi_status ensi_encode_real(const ensi_context *ctx, ensi_plaintext *pt, const double *values,

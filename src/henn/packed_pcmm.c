@@ -17,6 +17,7 @@
 #include "base/error.h"
 #include "ckks/ciphertext.h"
 #include "ckks/context.h"
+#include "ckks/encoder.h"
 #include "math/run_sums.h"
 
 typedef struct {
@@ -70,16 +71,17 @@ static bool diagonal_values(const ensi_packed_pcmm *p, const ensi_ternary *w, si
   return any;
 }
 
-/* Term k's run values: the C-slot encoding of values at p->level, its run values and their
- * Shoup constants placed into sum->constants. */
+/* Term k's run values: the C-slot encoding of values at p->level (its run values only, by small
+ * transforms), and their Shoup constants, placed into sum->constants. */
 static ensi_status place_encoding(const ensi_context *ctx, const ensi_packed_pcmm *p,
-                                  ensi_plaintext *pt, const double *values, giant_sum *sum,
+                                  uint64_t *runs_scratch, const double *values, giant_sum *sum,
                                   size_t k) {
-  const size_t runs = 2 * p->per_pack, n = ctx->n, stride = runs * sum->count;
-  ENSI_TRY(ensi_encode_real(ctx, pt, values, p->per_pack, ensi_context_prime(ctx, p->level)));
+  const size_t runs = 2 * p->per_pack, stride = runs * sum->count;
+  ENSI_TRY(ensi_encode_runs(ctx, values, p->per_pack, ensi_context_prime(ctx, p->level), p->level,
+                            runs_scratch));
   for (size_t i = 0; i < p->limbs; i++)
     for (size_t u = 0; u < runs; u++) {
-      const uint64_t v = pt->data[i * n + u * p->run];
+      const uint64_t v = runs_scratch[i * runs + u];
       sum->constants[i * stride + u * sum->count + k] = v;
       sum->constants[(p->limbs + i) * stride + u * sum->count + k] =
           ensi_shoup_precompute(v, ctx->moduli[i].value);
@@ -89,8 +91,8 @@ static ensi_status place_encoding(const ensi_context *ctx, const ensi_packed_pcm
 
 /* The terms of output pack k, giant step g: the nonzero diagonals first, then their encodings. */
 static ensi_status build_giant_sum(const ensi_context *ctx, const ensi_packed_pcmm *p,
-                                   const ensi_ternary *w, size_t k, size_t g, ensi_plaintext *pt,
-                                   double *values, giant_sum *sum) {
+                                   const ensi_ternary *w, size_t k, size_t g,
+                                   uint64_t *runs_scratch, double *values, giant_sum *sum) {
   sum->terms = calloc(2 * p->in_packs * p->baby, sizeof *sum->terms);
   if (!sum->terms)
     return ENSI_ERR_NOMEM;
@@ -106,7 +108,7 @@ static ensi_status build_giant_sum(const ensi_context *ctx, const ensi_packed_pc
     const diagonal_term *term = &sum->terms[t];
     diagonal_values(p, w, k, term->pack, g * p->baby + term->baby, g * p->baby, term->wrapped,
                     values);
-    ENSI_TRY(place_encoding(ctx, p, pt, values, sum, t));
+    ENSI_TRY(place_encoding(ctx, p, runs_scratch, values, sum, t));
   }
   return ENSI_OK;
 }
@@ -116,17 +118,17 @@ static ensi_status build_all(const ensi_context *ctx, ensi_packed_pcmm *p, const
 #pragma omp parallel
   {
     double *values = malloc(p->per_pack * sizeof *values);
-    ensi_plaintext *pt = NULL;
-    ensi_status s = values ? ensi_plaintext_create(&pt, ctx, p->level) : ENSI_ERR_NOMEM;
+    uint64_t *runs = malloc(p->limbs * 2 * p->per_pack * sizeof *runs);
+    ensi_status s = values && runs ? ENSI_OK : ENSI_ERR_NOMEM;
 #pragma omp for schedule(dynamic)
     for (size_t kg = 0; kg < p->out_packs * p->giant; kg++)
       if (s == ENSI_OK)
-        s = build_giant_sum(ctx, p, w, kg / p->giant, kg % p->giant, pt, values, &p->sums[kg]);
+        s = build_giant_sum(ctx, p, w, kg / p->giant, kg % p->giant, runs, values, &p->sums[kg]);
     if (s != ENSI_OK) {
 #pragma omp critical
       status = s;
     }
-    ensi_plaintext_free(pt);
+    free(runs);
     free(values);
   }
   for (size_t kg = 0; status == ENSI_OK && kg < p->out_packs * p->giant; kg++)
