@@ -52,20 +52,27 @@ void henn_lookup_plan_free(henn_lookup_plan *plan) {
   memset(plan, 0, sizeof *plan);
 }
 
-/* A tile of residues as one vector (GCC vector extensions: one AVX-512 register, two AVX2
- * registers, or scalar code, as the clone's target allows), read and written with memcpy
- * (unaligned). Vectors never cross a function call, only these macros: passing or returning a
- * 64-byte vector would change the calling convention on targets without AVX-512. */
-typedef uint64_t tile_vector __attribute__((vector_size(TILE * sizeof(uint64_t)), aligned(8)));
+/* A tile is taken as TILE / LANES vectors of four residues (GCC vector extensions: one AVX2
+ * register, or scalar code, as the clone's target allows; 64-byte vectors would suit AVX-512 but
+ * GCC lowers their comparisons to scalar code on AVX2), read and written in place (unaligned, may
+ * alias the rows). Vectors never cross a function call, only these macros. */
+enum { LANES = 4 };
+typedef uint64_t lanes
+    __attribute__((vector_size(LANES * sizeof(uint64_t)), aligned(8), may_alias));
+typedef int64_t signed_lanes __attribute__((vector_size(LANES * sizeof(int64_t)), aligned(8)));
 
-#define LOAD(v, p) memcpy(&(v), (p), sizeof(tile_vector))
-#define STORE(p, v) memcpy((p), &(v), sizeof(tile_vector))
-/* v -= m in the lanes where v >= m. */
-#define SUBTRACT_WHERE_AT_LEAST(v, m) ((v) -= (tile_vector)((v) >= (m)) & (m))
+#define LOAD(v, p) ((v) = *(const lanes *)(const void *)(p))
+#define STORE(p, v) (*(lanes *)(void *)(p) = (v))
+/* v -= m in the lanes where v >= m (unsigned), i.e. where not m > v. The comparison is a signed
+ * greater-than of the values with their top bits flipped: AVX2 compares signed 64-bit lanes by
+ * greater-than only, and compilers turn other vector comparisons into scalar code there. */
+#define SIGN_BIT ((lanes){0} + ((uint64_t)1 << 63))
+#define SUBTRACT_WHERE_AT_LEAST(v, m)                                                          \
+  ((v) -= (m) & ~(lanes)((signed_lanes)((m) ^ SIGN_BIT) > (signed_lanes)((v) ^ SIGN_BIT)))
 /* v mod q for v below q times henn_lazy_terms(q): conditional subtractions of q 2^k. */
 #define REDUCE(v, q, steps)                                                                  \
   for (unsigned step_ = (steps); step_-- > 0;) {                                             \
-    const tile_vector multiple_ = (tile_vector){0} + ((q) << step_);                         \
+    const lanes multiple_ = (lanes){0} + ((q) << step_);                                     \
     SUBTRACT_WHERE_AT_LEAST(v, multiple_);                                                   \
   }
 
@@ -74,28 +81,30 @@ typedef uint64_t tile_vector __attribute__((vector_size(TILE * sizeof(uint64_t))
  * row's residues stay below q (a difference a - b is taken as a + q - b, in (0, 2q)). */
 __attribute__((target_clones("avx512f", "avx2", "default")))
 static void build_group(uint64_t *table, const uint64_t *const in[GROUP], uint64_t modulus) {
-  const tile_vector zero = {0}, q = zero + modulus;
-  tile_vector row[ENTRIES]; /* row[ZERO + c] */
-  row[ZERO] = zero;
-  for (int i = 0, power = 1; i < GROUP; i++, power *= 3) {
-    tile_vector x;
-    LOAD(x, in[i]);
-    row[ZERO + power] = x;
-    for (int c = 1; 2 * c < power; c++) {
-      tile_vector sum = x + row[ZERO + c], difference = x + q - row[ZERO + c];
-      SUBTRACT_WHERE_AT_LEAST(sum, q);
-      SUBTRACT_WHERE_AT_LEAST(difference, q);
-      row[ZERO + power + c] = sum;
-      row[ZERO + power - c] = difference;
+  const lanes zero = {0}, q = zero + modulus;
+  for (size_t h = 0; h < TILE; h += LANES) {
+    lanes row[ENTRIES]; /* row[ZERO + c] */
+    row[ZERO] = zero;
+    for (int i = 0, power = 1; i < GROUP; i++, power *= 3) {
+      lanes x;
+      LOAD(x, in[i] + h);
+      row[ZERO + power] = x;
+      for (int c = 1; 2 * c < power; c++) {
+        lanes sum = x + row[ZERO + c], difference = x + q - row[ZERO + c];
+        SUBTRACT_WHERE_AT_LEAST(sum, q);
+        SUBTRACT_WHERE_AT_LEAST(difference, q);
+        row[ZERO + power + c] = sum;
+        row[ZERO + power - c] = difference;
+      }
     }
+    for (int c = 1; c <= ZERO; c++) {
+      lanes negative = q - row[ZERO + c];
+      SUBTRACT_WHERE_AT_LEAST(negative, q); /* q - 0 is 0 */
+      row[ZERO - c] = negative;
+    }
+    for (int c = 0; c < ENTRIES; c++)
+      STORE(table + (size_t)c * TILE + h, row[c]);
   }
-  for (int c = 1; c <= ZERO; c++) {
-    tile_vector negative = q - row[ZERO + c];
-    SUBTRACT_WHERE_AT_LEAST(negative, q); /* q - 0 is 0 */
-    row[ZERO - c] = negative;
-  }
-  for (int c = 0; c < ENTRIES; c++)
-    STORE(table + (size_t)c * TILE, row[c]);
 }
 
 /* acc[k] (+)= the rows of output k's codes in one block, for every output: `first` starts from
@@ -104,19 +113,20 @@ static void build_group(uint64_t *table, const uint64_t *const in[GROUP], uint64
 __attribute__((target_clones("avx512f", "avx2", "default")))
 static void add_block(uint64_t *acc, const uint64_t *table, const int8_t *codes, size_t outputs,
                       bool first, unsigned reduce_steps, uint64_t q) {
-  for (size_t k = 0; k < outputs; k++, acc += TILE, codes += HENN_LOOKUP_BLOCK) {
-    tile_vector sum = {0};
-    if (!first) {
-      LOAD(sum, acc);
-      REDUCE(sum, q, reduce_steps);
+  for (size_t k = 0; k < outputs; k++, acc += TILE, codes += HENN_LOOKUP_BLOCK)
+    for (size_t h = 0; h < TILE; h += LANES) {
+      lanes sum = {0};
+      if (!first) {
+        LOAD(sum, acc + h);
+        REDUCE(sum, q, reduce_steps);
+      }
+      for (size_t i = 0; i < HENN_LOOKUP_BLOCK; i++) {
+        lanes row;
+        LOAD(row, table + (i * ENTRIES + (size_t)(ZERO + codes[i])) * TILE + h);
+        sum += row;
+      }
+      STORE(acc + h, sum);
     }
-    for (size_t i = 0; i < HENN_LOOKUP_BLOCK; i++) {
-      tile_vector row;
-      LOAD(row, table + (i * ENTRIES + (size_t)(ZERO + codes[i])) * TILE);
-      sum += row;
-    }
-    STORE(acc, sum);
-  }
 }
 
 /* Each output's tile, acc[k] mod q, written to the output ciphertexts. */
@@ -124,10 +134,13 @@ __attribute__((target_clones("avx512f", "avx2", "default")))
 static void write_outputs(const henn_tile *tile, ensi_enc_matrix *y, const uint64_t *acc,
                           unsigned steps, uint64_t q) {
   for (size_t k = 0; k < y->cols; k++) {
-    tile_vector v;
-    LOAD(v, acc + k * TILE);
-    REDUCE(v, q, steps);
-    STORE(henn_tile_output(tile, y, k), v);
+    uint64_t *out = henn_tile_output(tile, y, k);
+    for (size_t h = 0; h < TILE; h += LANES) {
+      lanes v;
+      LOAD(v, acc + k * TILE + h);
+      REDUCE(v, q, steps);
+      STORE(out + h, v);
+    }
   }
 }
 
