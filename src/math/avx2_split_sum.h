@@ -14,14 +14,11 @@
 #include "math/avx2_mod.h"
 #include "math/modarith.h"
 
-/* Terms summed before a reduction for any two factors below 2^61 (each adds below 2^32 + 2^61 to
- * mid1, the largest accumulator). */
-enum { ENSI_AVX2_SPLIT_TERMS = 7 };
-
-/* The same for products of two values below q: each term adds below 2^32 + 2^bits(q) to mid1, so
- * 7 terms at 61 bits, 15 at 60, about 2^24 at 40. */
-static inline size_t ensi_avx2_split_terms(const ensi_modulus *q) {
-  return (size_t)(UINT64_MAX / (((uint64_t)1 << 32) + ((uint64_t)1 << q->bits)));
+/* Terms summed before a reduction when both factors are below 2^bits (bits <= 61): each term adds
+ * below 2^32 + 2^bits to mid1, the largest accumulator, so 7 terms at 61 bits, 15 at 60, about
+ * 2^24 at 40. */
+static inline size_t ensi_avx2_split_terms(unsigned bits) {
+  return (size_t)(UINT64_MAX / (((uint64_t)1 << 32) + ((uint64_t)1 << bits)));
 }
 
 typedef struct {

@@ -10,7 +10,7 @@ AVX2 void ensi_dot2_mod_avx2(uint64_t *out0, uint64_t *out1, const uint64_t *con
                              const uint64_t *const *y0, const uint64_t *const *y1, size_t count,
                              const uint32_t *perm, size_t n, const ensi_modulus *q) {
   const ensi_avx2_reducer r = ensi_avx2_reducer_make(q);
-  const size_t group = ensi_avx2_split_terms(q);
+  const size_t group = ensi_avx2_split_terms((unsigned)q->bits);
   for (size_t t = 0; t < n; t += 4) {
     const __m128i src = perm ? _mm_loadu_si128((const __m128i *)(perm + t)) : _mm_setzero_si128();
     __m256i total0 = _mm256_setzero_si256(), total1 = _mm256_setzero_si256();

@@ -1,7 +1,7 @@
 /* AVX2 block kernel of the fast base conversion (rns_internal.h): four coefficients a lane group.
  * The inputs are scaled by lazy Shoup products, and each output prime's sum of products
- * y_i (Q / q_i) is taken in 32-bit halves and reduced once per seven terms (avx2_split_sum.h);
- * the result, fully reduced, is the portable kernel's word. */
+ * y_i (Q / q_i) is taken in 32-bit halves and reduced once per 7 to 2^24 terms, as the primes'
+ * sizes allow (avx2_split_sum.h); the result, fully reduced, is the portable kernel's word. */
 #include "math/rns_internal.h"
 
 #if defined(__x86_64__)
@@ -24,12 +24,12 @@ AVX2 static void scale_inputs(const ensi_base_converter *bc, const uint64_t *in,
   }
 }
 
-/* sum_i h[i] y_i[t .. t + 4) mod p. */
+/* sum_i h[i] y_i[t .. t + 4) mod p, reduced once per `group` terms. */
 AVX2 static inline __m256i convert_lanes(const uint64_t *h, const uint64_t *y, size_t k, size_t t,
-                                         const ensi_avx2_reducer *r) {
+                                         size_t group, const ensi_avx2_reducer *r) {
   __m256i total = _mm256_setzero_si256();
-  for (size_t first = 0; first < k; first += ENSI_AVX2_SPLIT_TERMS) {
-    const size_t last = k - first < ENSI_AVX2_SPLIT_TERMS ? k : first + ENSI_AVX2_SPLIT_TERMS;
+  for (size_t first = 0; first < k; first += group) {
+    const size_t last = k - first < group ? k : first + group;
     ensi_avx2_split_sum s;
     ensi_avx2_split_sum_zero(&s);
     for (size_t i = first; i < last; i++) {
@@ -46,12 +46,17 @@ AVX2 void ensi_base_convert_block_avx2(const ensi_base_converter *bc, uint64_t *
                                        const uint64_t *in, size_t n, size_t start, size_t len,
                                        uint64_t *y) {
   const size_t k = bc->from_count;
+  int from_bits = 0; /* the y_i are below 2^from_bits, the factors (Q / q_i) mod p_j below p_j */
+  for (size_t i = 0; i < k; i++)
+    from_bits = bc->from[i].bits > from_bits ? bc->from[i].bits : from_bits;
   scale_inputs(bc, in, n, start, len, y);
   for (size_t j = 0; j < bc->to_count; j++) {
     const ensi_avx2_reducer r = ensi_avx2_reducer_make(&bc->to[j]);
+    const int bits = bc->to[j].bits > from_bits ? bc->to[j].bits : from_bits;
+    const size_t group = ensi_avx2_split_terms((unsigned)bits);
     for (size_t t = 0; t < len; t += LANES)
       _mm256_storeu_si256((__m256i *)(out + j * n + start + t),
-                          convert_lanes(bc->qhat_mod_to + j * k, y, k, t, &r));
+                          convert_lanes(bc->qhat_mod_to + j * k, y, k, t, group, &r));
   }
 }
 #endif

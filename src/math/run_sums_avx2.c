@@ -39,7 +39,7 @@ AVX2 void ensi_run_sums2_avx2(uint64_t *out0, uint64_t *out1, const uint64_t *c,
                               size_t length, const ensi_modulus *q) {
   (void)c_shoup; /* the split sums need no Shoup constants */
   const ensi_avx2_reducer r = ensi_avx2_reducer_make(q);
-  const size_t group = ensi_avx2_split_terms(q);
+  const size_t group = ensi_avx2_split_terms((unsigned)q->bits);
   for (size_t start = first; start < first + length; start += run) {
     const uint64_t *c_run = c + start / run * count;
     for (size_t t = start; t < start + run; t += 8)
