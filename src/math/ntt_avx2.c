@@ -91,7 +91,8 @@ AVX2 static void scale(const ensi_ntt_table *t, uint64_t *a, size_t count) {
   const __m256i w = _mm256_set1_epi64x((long long)t->n_inv);
   const __m256i ws = _mm256_set1_epi64x((long long)t->n_inv_shoup);
   for (size_t j = 0; j < count; j += 4) {
-    const __m256i r = ensi_avx2_mul_shoup_lazy(_mm256_loadu_si256((const __m256i *)(a + j)), w, ws, q);
+    const __m256i x = _mm256_loadu_si256((const __m256i *)(a + j));
+    const __m256i r = ensi_avx2_mul_shoup_lazy(x, w, ws, q);
     _mm256_storeu_si256((__m256i *)(a + j), ensi_avx2_reduce_once(r, q));
   }
 }
