@@ -42,8 +42,15 @@ static void check(size_t n, size_t run, int bits, size_t count, bool largest) {
     y1[k] = data + (2 * k + 1) * n;
   }
   const size_t half = runs >= 2 ? runs / 2 * run : n; /* two ranges where there are two runs */
-  ensi_run_sums2(out, out + n, c, cs, y0, y1, count, run, 0, half, &q);
-  ensi_run_sums2(out, out + n, c, cs, y0, y1, count, run, half, n - half, &q);
+  ensi_run_sums2(out, out + n, c, cs, y0, y1, count, run, half, &q);
+  const uint64_t *y0_second[MAX_TERMS], *y1_second[MAX_TERMS]; /* the second range's start */
+  for (size_t k = 0; k < count; k++) {
+    y0_second[k] = y0[k] + half;
+    y1_second[k] = y1[k] + half;
+  }
+  const size_t skipped = half / run * count; /* constants of the first range's runs */
+  ensi_run_sums2(out + half, out + n + half, c + skipped, cs + skipped, y0_second, y1_second,
+                 count, run, n - half, &q);
   int bad = 0;
   for (size_t t = 0; t < n; t++) {
     bad += out[t] != reference(c, y0, count, run, t, prime);

@@ -13,6 +13,7 @@
 #include <ensi/packed.h>
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/error.h"
 #include "ckks/ciphertext.h"
@@ -229,34 +230,43 @@ static ensi_status rotate_inputs(const ensi_context *ctx, const ensi_packed_pcmm
   return s;
 }
 
-/* One giant step's operands on limb i: the run values, their Shoup constants, and the two
- * polynomials of the rotated input each term multiplies. */
-typedef struct {
-  const uint64_t *c, *c_shoup;
-  const uint64_t **y0, **y1;
-} term_rows;
-
-static void fill_term_rows(const ensi_packed_pcmm *p, const giant_sum *sum,
-                           ensi_ciphertext *const *babies, size_t i, term_rows *r) {
-  const size_t stride = 2 * p->per_pack * sum->count;
-  r->c = sum->constants + i * stride;
-  r->c_shoup = sum->constants + (p->limbs + i) * stride;
-  for (size_t k = 0; k < sum->count; k++) {
-    const diagonal_term *t = &sum->terms[k];
-    const ensi_ciphertext *in = babies[(2 * t->pack + t->wrapped) * p->baby + t->baby];
-    r->y0[k] = ensi_ct_limb(in, 0, i);
-    r->y1[k] = ensi_ct_limb(in, 1, i);
-  }
-}
-
-/* Coefficients per range: the rotated inputs' share of a range (every term reads it) stays in a
- * 1 MiB level-2 cache while all giant steps' sums take it. */
+/* Coefficients per range: the staged copy of the rotated inputs' range (every term reads it) stays
+ * in a 512 KiB level-2 cache while all giant steps' sums take it. */
 static size_t range_length(const ensi_packed_pcmm *p, size_t n) {
-  const size_t inputs = 2 * p->in_packs * p->baby, budget = (size_t)512 << 10;
+  const size_t inputs = 2 * p->in_packs * p->baby, budget = (size_t)384 << 10;
   size_t length = p->run;
   while (2 * length <= n && 2 * length * inputs * 2 * sizeof(uint64_t) <= budget)
     length *= 2;
   return length;
+}
+
+/* Copies the range [first, first + length) of limb i of every rotated input, both polynomials,
+ * side by side into stage (input j's polynomial u at (2 j + u) length): the inputs are buffers of
+ * their own, aligned alike, whose ranges would share a few cache sets. */
+static void stage_range(const ensi_packed_pcmm *p, ensi_ciphertext *const *babies, size_t i,
+                        size_t first, size_t length, uint64_t *stage) {
+  for (size_t j = 0; j < 2 * p->in_packs * p->baby; j++)
+    for (size_t u = 0; babies[j] && u < 2; u++)
+      memcpy(stage + (2 * j + u) * length, ensi_ct_limb(babies[j], u, i) + first,
+             length * sizeof *stage);
+}
+
+/* Giant step kg's run-constant sum on limb i over the staged range; y0, y1: room for its terms. */
+static void range_sum(const ensi_context *ctx, const ensi_packed_pcmm *p, size_t kg, size_t i,
+                      size_t first, size_t length, const uint64_t *stage, const uint64_t **y0,
+                      const uint64_t **y1, ensi_ciphertext *out) {
+  const giant_sum *sum = &p->sums[kg];
+  for (size_t k = 0; k < sum->count; k++) {
+    const diagonal_term *t = &sum->terms[k];
+    const size_t j = (2 * t->pack + t->wrapped) * p->baby + t->baby;
+    y0[k] = stage + 2 * j * length;
+    y1[k] = stage + (2 * j + 1) * length;
+  }
+  const size_t stride = 2 * p->per_pack * sum->count, skipped = first / p->run * sum->count;
+  ensi_run_sums2(ensi_ct_limb(out, 0, i) + first, ensi_ct_limb(out, 1, i) + first,
+                 sum->constants + i * stride + skipped,
+                 sum->constants + (p->limbs + i) * stride + skipped, y0, y1, sum->count, p->run,
+                 length, &ctx->moduli[i]);
 }
 
 /* sums[kg] = the run-constant sum of giant step kg's terms (all output packs and giant steps; level
@@ -265,42 +275,35 @@ static ensi_status giant_step_sums(const ensi_context *ctx, const ensi_packed_pc
                                    ensi_ciphertext *const *babies, double scale,
                                    ensi_ciphertext **sums) {
   const size_t n = ctx->n, sum_count = p->out_packs * p->giant;
-  size_t terms = 0;
+  const size_t inputs = 2 * p->in_packs * p->baby, max_terms = inputs;
   for (size_t kg = 0; kg < sum_count; kg++) {
-    terms += p->sums[kg].count;
     ENSI_TRY(ensi_ciphertext_create(&sums[kg], ctx, p->level));
     sums[kg]->scale = scale;
     sums[kg]->slots = n / 2;
   }
-  const uint64_t **pointers = malloc(2 * terms * p->limbs * sizeof *pointers);
-  term_rows *rows = malloc(sum_count * p->limbs * sizeof *rows);
-  if (!pointers || !rows) {
-    free(pointers);
-    free(rows);
-    return ENSI_ERR_NOMEM;
-  }
-  for (size_t i = 0, used = 0; i < p->limbs; i++)
-    for (size_t kg = 0; kg < sum_count; kg++) {
-      const size_t count = p->sums[kg].count;
-      term_rows *r = &rows[i * sum_count + kg];
-      r->y0 = pointers + used;
-      r->y1 = pointers + used + count;
-      used += 2 * count;
-      fill_term_rows(p, &p->sums[kg], babies, i, r);
-    }
   const size_t length = range_length(p, n), ranges = n / length;
-#pragma omp parallel for schedule(dynamic)
-  for (size_t task = 0; task < p->limbs * ranges; task++) {
-    const size_t i = task / ranges, first = task % ranges * length;
-    for (size_t kg = 0; kg < sum_count; kg++) {
-      const term_rows *r = &rows[i * sum_count + kg];
-      ensi_run_sums2(ensi_ct_limb(sums[kg], 0, i), ensi_ct_limb(sums[kg], 1, i), r->c, r->c_shoup,
-                     r->y0, r->y1, p->sums[kg].count, p->run, first, length, &ctx->moduli[i]);
+  ensi_status status = ENSI_OK;
+#pragma omp parallel
+  {
+    uint64_t *stage = malloc(2 * inputs * length * sizeof *stage);
+    const uint64_t **y = malloc(2 * max_terms * sizeof *y);
+    if (!stage || !y) {
+#pragma omp critical
+      status = ENSI_ERR_NOMEM;
     }
+#pragma omp for schedule(dynamic)
+    for (size_t task = 0; task < p->limbs * ranges; task++) {
+      const size_t i = task / ranges, first = task % ranges * length;
+      if (!stage || !y)
+        continue;
+      stage_range(p, babies, i, first, length, stage);
+      for (size_t kg = 0; kg < sum_count; kg++)
+        range_sum(ctx, p, kg, i, first, length, stage, y, y + max_terms, sums[kg]);
+    }
+    free(stage);
+    free((void *)y);
   }
-  free(pointers);
-  free(rows);
-  return ENSI_OK;
+  return status;
 }
 
 /* Output pack k: the giant steps' sums rotated into place, added, rescaled. */

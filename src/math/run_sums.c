@@ -14,9 +14,9 @@ static inline uint64_t add_lazy_product(uint64_t acc, uint64_t y, uint64_t c, ui
 static void run_sums2_portable(uint64_t *out0, uint64_t *out1, const uint64_t *c,
                                const uint64_t *c_shoup, const uint64_t *const *y0,
                                const uint64_t *const *y1, size_t count, size_t run,
-                               size_t first, size_t length, const ensi_modulus *q) {
+                               size_t length, const ensi_modulus *q) {
   const uint64_t p = q->value;
-  for (size_t start = first; start < first + length; start += run) {
+  for (size_t start = 0; start < length; start += run) {
     uint64_t *o0 = out0 + start, *o1 = out1 + start;
     for (size_t t = 0; t < run; t++)
       o0[t] = o1[t] = 0;
@@ -37,17 +37,17 @@ static void run_sums2_portable(uint64_t *out0, uint64_t *out1, const uint64_t *c
 
 void ensi_run_sums2(uint64_t *out0, uint64_t *out1, const uint64_t *c,
                     const uint64_t *c_shoup, const uint64_t *const *y0,
-                    const uint64_t *const *y1, size_t count, size_t run, size_t first,
+                    const uint64_t *const *y1, size_t count, size_t run,
                     size_t length, const ensi_modulus *q) {
 #if defined(__x86_64__)
   if (run % 8 == 0 && ensi_ntt_kernel_is_avx512()) {
-    ensi_run_sums2_avx512(out0, out1, c, c_shoup, y0, y1, count, run, first, length, q);
+    ensi_run_sums2_avx512(out0, out1, c, c_shoup, y0, y1, count, run, length, q);
     return;
   }
   if (run % 8 == 0 && ensi_ntt_kernel_is_avx2()) {
-    ensi_run_sums2_avx2(out0, out1, c, c_shoup, y0, y1, count, run, first, length, q);
+    ensi_run_sums2_avx2(out0, out1, c, c_shoup, y0, y1, count, run, length, q);
     return;
   }
 #endif
-  run_sums2_portable(out0, out1, c, c_shoup, y0, y1, count, run, first, length, q);
+  run_sums2_portable(out0, out1, c, c_shoup, y0, y1, count, run, length, q);
 }

@@ -35,12 +35,12 @@ AVX2 static inline void sum_eight(uint64_t *out, const uint64_t *c, const uint64
 
 AVX2 void ensi_run_sums2_avx2(uint64_t *out0, uint64_t *out1, const uint64_t *c,
                               const uint64_t *c_shoup, const uint64_t *const *y0,
-                              const uint64_t *const *y1, size_t count, size_t run, size_t first,
+                              const uint64_t *const *y1, size_t count, size_t run,
                               size_t length, const ensi_modulus *q) {
   (void)c_shoup; /* the split sums need no Shoup constants */
   const ensi_avx2_reducer r = ensi_avx2_reducer_make(q);
   const size_t group = ensi_avx2_split_terms((unsigned)q->bits);
-  for (size_t start = first; start < first + length; start += run) {
+  for (size_t start = 0; start < length; start += run) {
     const uint64_t *c_run = c + start / run * count;
     for (size_t t = start; t < start + run; t += 8)
       sum_eight(out0, c_run, y0, count, t, group, &r);

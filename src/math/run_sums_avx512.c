@@ -32,10 +32,10 @@ AVX512_IFMA static inline __m512i mul_shoup_lazy52(__m512i y, __m512i w, __m512i
     _mm512_storeu_si512(o1 + t, ensi_avx512_reduce_once(s1, two_p));                              \
   }
 
-/* The sums over [first, first + length) with the lazy product MULTIPLY, whose Shoup constant is
- * the 64-bit one shifted right by SHOUP_SHIFT. */
+/* The sums over the range's length coefficients with the lazy product MULTIPLY, whose Shoup
+ * constant is the 64-bit one shifted right by SHOUP_SHIFT. */
 #define RUN_SUMS(MULTIPLY, SHOUP_SHIFT)                                                           \
-  for (size_t start = first; start < first + length; start += run) {                              \
+  for (size_t start = 0; start < length; start += run) {                                         \
     uint64_t *o0 = out0 + start, *o1 = out1 + start;                                              \
     for (size_t t = 0; t < run; t += 8) {                                                         \
       _mm512_storeu_si512(o0 + t, _mm512_setzero_si512());                                        \
@@ -57,7 +57,7 @@ AVX512_IFMA static inline __m512i mul_shoup_lazy52(__m512i y, __m512i w, __m512i
 AVX512_IFMA static void run_sums2_ifma(uint64_t *out0, uint64_t *out1, const uint64_t *c,
                                        const uint64_t *c_shoup, const uint64_t *const *y0,
                                        const uint64_t *const *y1, size_t count, size_t run,
-                                       size_t first, size_t length, const ensi_modulus *q) {
+                                       size_t length, const ensi_modulus *q) {
   const __m512i p = _mm512_set1_epi64((long long)q->value);
   const __m512i two_p = _mm512_set1_epi64((long long)(2 * q->value));
   RUN_SUMS(mul_shoup_lazy52, 12)
@@ -65,7 +65,7 @@ AVX512_IFMA static void run_sums2_ifma(uint64_t *out0, uint64_t *out1, const uin
 
 AVX512 static void run_sums2_f(uint64_t *out0, uint64_t *out1, const uint64_t *c,
                                const uint64_t *c_shoup, const uint64_t *const *y0,
-                               const uint64_t *const *y1, size_t count, size_t run, size_t first,
+                               const uint64_t *const *y1, size_t count, size_t run,
                                size_t length, const ensi_modulus *q) {
   const __m512i p = _mm512_set1_epi64((long long)q->value);
   const __m512i two_p = _mm512_set1_epi64((long long)(2 * q->value));
@@ -74,11 +74,11 @@ AVX512 static void run_sums2_f(uint64_t *out0, uint64_t *out1, const uint64_t *c
 
 void ensi_run_sums2_avx512(uint64_t *out0, uint64_t *out1, const uint64_t *c,
                            const uint64_t *c_shoup, const uint64_t *const *y0,
-                           const uint64_t *const *y1, size_t count, size_t run, size_t first,
+                           const uint64_t *const *y1, size_t count, size_t run,
                            size_t length, const ensi_modulus *q) {
   if (q->bits <= IFMA_MAX_BITS && __builtin_cpu_supports("avx512ifma"))
-    run_sums2_ifma(out0, out1, c, c_shoup, y0, y1, count, run, first, length, q);
+    run_sums2_ifma(out0, out1, c, c_shoup, y0, y1, count, run, length, q);
   else
-    run_sums2_f(out0, out1, c, c_shoup, y0, y1, count, run, first, length, q);
+    run_sums2_f(out0, out1, c, c_shoup, y0, y1, count, run, length, q);
 }
 #endif
