@@ -13,6 +13,8 @@
 #include "ckks/ciphertext.h"
 #include "ckks/context.h"
 #include "ckks/encoder.h"
+#include "ckks/fft.h"
+#include "math/ntt.h"
 #include "testutil.h"
 
 static test_rng rng;
@@ -261,15 +263,32 @@ static void test_sparse_slots(void) {
   }
 }
 
-/* A sparse encoding's NTT form is run-constant, and ensi_encode_runs gives its run values with
- * small transforms (or the full one below 16 values): for every slot count from 1 to N/2, every limb
- * at every level up to the top, each coefficient of ensi_encode_real's plaintext equals its run's
- * value. */
+/* Limb i of the count-slot encoding of values, computed the long way: the 2 count coefficients
+ * placed at multiples of N / (2 count) and transformed by the full N-point NTT. */
+static void reference_limb(const double *values, size_t count, double scale, size_t i,
+                           uint64_t *limb) {
+  const size_t n = ctx->n, gap = n / (2 * count);
+  double complex *w = malloc(count * sizeof *w);
+  for (size_t k = 0; k < count; k++)
+    w[k] = values[k];
+  CHECK(ensi_special_ifft(w, count) == ENSI_OK);
+  memset(limb, 0, n * sizeof *limb);
+  for (size_t k = 0; k < count; k++) {
+    limb[k * gap] = ensi_double_mod(creal(w[k]) * scale, &ctx->moduli[i]);
+    limb[(k + count) * gap] = ensi_double_mod(cimag(w[k]) * scale, &ctx->moduli[i]);
+  }
+  ensi_ntt_forward(ctx->ntt[i], limb);
+  free(w);
+}
+
+/* A sparse encoding's NTT form is run-constant, and the encoder computes its run values with
+ * small transforms: for every slot count from 1 to N/2, every limb at every level up to the top,
+ * ensi_encode_real's plaintext and ensi_encode_runs's run values equal the full transform's. */
 static void test_run_encoding(void) {
   const size_t n = ctx->n, top = ensi_context_max_level(ctx);
   ensi_plaintext *pt;
   CHECK(ensi_plaintext_create(&pt, ctx, top) == ENSI_OK);
-  uint64_t *runs = malloc((top + 1) * n * sizeof *runs);
+  uint64_t *runs = malloc((top + 1) * n * sizeof *runs), *want = malloc(n * sizeof *want);
   double *values = malloc(n / 2 * sizeof *values);
   for (size_t count = 1; count <= n / 2; count *= 2) {
     for (size_t j = 0; j < count; j++)
@@ -278,16 +297,22 @@ static void test_run_encoding(void) {
     CHECK(ensi_encode_real(ctx, pt, values, count, scale) == ENSI_OK);
     CHECK(ensi_encode_runs(ctx, values, count, scale, top, runs) == ENSI_OK);
     const size_t run = n / (2 * count);
-    int bad = 0;
-    for (size_t i = 0; i <= top; i++)
-      for (size_t t = 0; t < n; t++)
-        bad += pt->data[i * n + t] != runs[i * 2 * count + t / run];
-    CHECK_MSG(bad == 0, "run encoding of %zu slots: %d coefficients differ from the full one",
-              count, bad);
+    int bad_plaintext = 0, bad_runs = 0;
+    for (size_t i = 0; i <= top; i++) {
+      reference_limb(values, count, scale, i, want);
+      for (size_t t = 0; t < n; t++) {
+        bad_plaintext += pt->data[i * n + t] != want[t];
+        bad_runs += runs[i * 2 * count + t / run] != want[t];
+      }
+    }
+    CHECK_MSG(bad_plaintext == 0 && bad_runs == 0,
+              "encoding of %zu slots: %d plaintext and %d run coefficients differ from the full "
+              "transform's", count, bad_plaintext, bad_runs);
   }
   CHECK(ensi_encode_runs(ctx, values, 24, 1.0, top, runs) != ENSI_OK); /* not a power of two */
   CHECK(ensi_encode_runs(ctx, values, 16, 1.0, top + 1, runs) != ENSI_OK);
   free(values);
+  free(want);
   free(runs);
   ensi_plaintext_free(pt);
 }

@@ -1,6 +1,7 @@
 /* CKKS encoding and decoding: slots <-> special FFT (fft.h) <-> scaled, rounded coefficients in
  * RNS form. Sparse packing with n < N/2 slots places the 2n coefficients at X^(k N / 2n), which
- * replicates the n slots over the whole slot array. Decoding reconstructs each needed coefficient
+ * replicates the n slots over the whole slot array; its NTT form is then 2n run values, each
+ * repeated over N / 2n coefficients, which a 2n-point transform gives (encoder.h). Decoding reconstructs each needed coefficient
  * from its residues with Garner's mixed-radix CRT, centered, in long double. */
 #include "ckks/encoder.h"
 
@@ -54,6 +55,40 @@ static ensi_status slot_coefficients(double complex **out, const double *re, con
   return ENSI_OK;
 }
 
+/* Limb i's run values: the 2 count coefficients at multiples of the gap, packed, and transformed
+ * by the prefix transform (2 count >= ENSI_NTT_MIN). */
+static void limb_runs(const ensi_context *ctx, const double complex *w, size_t count, double scale,
+                      size_t i, uint64_t *runs) {
+  for (size_t k = 0; k < count; k++) {
+    runs[k] = ensi_double_mod(creal(w[k]) * scale, &ctx->moduli[i]);
+    runs[k + count] = ensi_double_mod(cimag(w[k]) * scale, &ctx->moduli[i]);
+  }
+  ensi_ntt_forward_prefix(ctx->ntt[i], runs, 2 * count);
+}
+
+/* Limb i of the encoding in NTT form: its run values spread over their runs (last run first, so
+ * that none is overwritten before it is read; nothing to spread at N/2 slots), or, for fewer than
+ * ENSI_NTT_MIN / 2 slots, the coefficients placed and transformed in full. */
+static void encode_limb(const ensi_context *ctx, const double complex *w, size_t count,
+                        double scale, size_t i, uint64_t *limb) {
+  const size_t n = ctx->n, runs = 2 * count, gap = n / runs;
+  if (runs >= ENSI_NTT_MIN) {
+    limb_runs(ctx, w, count, scale, i, limb);
+    for (size_t u = runs; gap > 1 && u-- > 0;) {
+      const uint64_t v = limb[u];
+      for (size_t t = 0; t < gap; t++)
+        limb[u * gap + t] = v;
+    }
+    return;
+  }
+  memset(limb, 0, n * sizeof *limb);
+  for (size_t k = 0; k < count; k++) {
+    limb[k * gap] = ensi_double_mod(creal(w[k]) * scale, &ctx->moduli[i]);
+    limb[(k + count) * gap] = ensi_double_mod(cimag(w[k]) * scale, &ctx->moduli[i]);
+  }
+  ensi_ntt_forward(ctx->ntt[i], limb);
+}
+
 ensi_status ensi_encode_complex(const ensi_context *ctx, ensi_plaintext *pt, const double *re,
                                 const double *im, size_t count, double scale) {
   if (!ctx || !pt || !re || pt->n != ctx->n || !(scale > 0) || !isfinite(scale))
@@ -61,36 +96,14 @@ ensi_status ensi_encode_complex(const ensi_context *ctx, ensi_plaintext *pt, con
   if (!valid_slot_count(ctx, count))
     return ensi_fail(ENSI_ERR_ARG, "encode: %zu slots is not a power of two up to N/2 = %zu", count,
                      ctx->n / 2);
-  const size_t n = ctx->n, gap = n / (2 * count);
   double complex *w;
   ENSI_TRY(slot_coefficients(&w, re, im, count, scale));
-  for (size_t i = 0; i <= pt->level; i++) {
-    uint64_t *limb = pt->data + i * n;
-    memset(limb, 0, n * sizeof *limb);
-    for (size_t k = 0; k < count; k++) {
-      limb[k * gap] = ensi_double_mod(creal(w[k]) * scale, &ctx->moduli[i]);
-      limb[(k + count) * gap] = ensi_double_mod(cimag(w[k]) * scale, &ctx->moduli[i]);
-    }
-    ensi_ntt_forward(ctx->ntt[i], limb);
-  }
+  for (size_t i = 0; i <= pt->level; i++)
+    encode_limb(ctx, w, count, scale, i, pt->data + i * ctx->n);
   free(w);
   pt->scale = scale;
   pt->slots = count;
   return ENSI_OK;
-}
-
-/* Run values of an encoding too small for the prefix transform: the full encoding's. */
-static ensi_status encode_runs_in_full(const ensi_context *ctx, const double *values, size_t count,
-                                       double scale, size_t level, uint64_t *out) {
-  const size_t n = ctx->n, gap = n / (2 * count);
-  ensi_plaintext *pt;
-  ENSI_TRY(ensi_plaintext_create(&pt, ctx, level));
-  const ensi_status s = ensi_encode_real(ctx, pt, values, count, scale);
-  for (size_t i = 0; s == ENSI_OK && i <= level; i++)
-    for (size_t u = 0; u < 2 * count; u++)
-      out[i * 2 * count + u] = pt->data[i * n + u * gap];
-  ensi_plaintext_free(pt);
-  return s;
 }
 
 ensi_status ensi_encode_runs(const ensi_context *ctx, const double *values, size_t count,
@@ -100,20 +113,25 @@ ensi_status ensi_encode_runs(const ensi_context *ctx, const double *values, size
   if (!valid_slot_count(ctx, count))
     return ensi_fail(ENSI_ERR_ARG, "encode runs: %zu slots is not a power of two up to N/2",
                      count);
-  if (2 * count < ENSI_NTT_MIN)
-    return encode_runs_in_full(ctx, values, count, scale, level, out);
+  const size_t n = ctx->n, runs = 2 * count, gap = n / runs;
+  uint64_t *full = runs < ENSI_NTT_MIN ? malloc(n * sizeof *full) : NULL;
+  if (runs < ENSI_NTT_MIN && !full)
+    return ENSI_ERR_NOMEM;
   double complex *w;
-  ENSI_TRY(slot_coefficients(&w, values, NULL, count, scale));
-  for (size_t i = 0; i <= level; i++) {
-    uint64_t *runs = out + i * 2 * count; /* the coefficients at multiples of the gap, packed */
-    for (size_t k = 0; k < count; k++) {
-      runs[k] = ensi_double_mod(creal(w[k]) * scale, &ctx->moduli[i]);
-      runs[k + count] = ensi_double_mod(cimag(w[k]) * scale, &ctx->moduli[i]);
+  const ensi_status s = slot_coefficients(&w, values, NULL, count, scale);
+  for (size_t i = 0; s == ENSI_OK && i <= level; i++) {
+    if (!full) {
+      limb_runs(ctx, w, count, scale, i, out + i * runs);
+      continue;
     }
-    ensi_ntt_forward_prefix(ctx->ntt[i], runs, 2 * count);
+    encode_limb(ctx, w, count, scale, i, full); /* too few values for the prefix transform */
+    for (size_t u = 0; u < runs; u++)
+      out[i * runs + u] = full[u * gap];
   }
-  free(w);
-  return ENSI_OK;
+  if (s == ENSI_OK)
+    free(w);
+  free(full);
+  return s;
 }
 
 ensi_status ensi_encode_real(const ensi_context *ctx, ensi_plaintext *pt, const double *values,
