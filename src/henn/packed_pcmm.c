@@ -275,7 +275,7 @@ static ensi_status giant_step_sums(const ensi_context *ctx, const ensi_packed_pc
                                    ensi_ciphertext *const *babies, double scale,
                                    ensi_ciphertext **sums) {
   const size_t n = ctx->n, sum_count = p->out_packs * p->giant;
-  const size_t inputs = 2 * p->in_packs * p->baby, max_terms = inputs;
+  const size_t inputs = 2 * p->in_packs * p->baby; /* also the most terms a sum can have */
   for (size_t kg = 0; kg < sum_count; kg++) {
     ENSI_TRY(ensi_ciphertext_create(&sums[kg], ctx, p->level));
     sums[kg]->scale = scale;
@@ -286,7 +286,7 @@ static ensi_status giant_step_sums(const ensi_context *ctx, const ensi_packed_pc
 #pragma omp parallel
   {
     uint64_t *stage = malloc(2 * inputs * length * sizeof *stage);
-    const uint64_t **y = malloc(2 * max_terms * sizeof *y);
+    const uint64_t **y = malloc(2 * inputs * sizeof *y);
     if (!stage || !y) {
 #pragma omp critical
       status = ENSI_ERR_NOMEM;
@@ -298,7 +298,7 @@ static ensi_status giant_step_sums(const ensi_context *ctx, const ensi_packed_pc
         continue;
       stage_range(p, babies, i, first, length, stage);
       for (size_t kg = 0; kg < sum_count; kg++)
-        range_sum(ctx, p, kg, i, first, length, stage, y, y + max_terms, sums[kg]);
+        range_sum(ctx, p, kg, i, first, length, stage, y, y + inputs, sums[kg]);
     }
     free(stage);
     free((void *)y);
