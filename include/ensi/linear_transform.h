@@ -7,7 +7,11 @@
  * which costs about n1 + (number of giant steps) rotations instead of one per diagonal. When every
  * index is a multiple of a stride t (the diagonals of a DFT's radix stage), the split is made in
  * units of t: k = t (g n1 + b), baby steps t b and giant steps t g n1. The
- * plaintext diagonals are pre-rotated and encoded once at creation. The output scale is the input
+ * plaintext diagonals are pre-rotated and encoded once at creation, on the key-switching basis
+ * Q_l P: the baby-step rotations share one decomposition of the input and skip their division
+ * by P, the products with the diagonals are summed in Q_l P, and the giant steps' results are
+ * added there and divided by P once (double hoisting: per giant step one ModDown of one
+ * polynomial instead of two per rotation). The output scale is the input
  * scale times the diagonals' scale (rescale afterwards). */
 #ifndef ENSI_LINEAR_TRANSFORM_H
 #define ENSI_LINEAR_TRANSFORM_H

@@ -14,6 +14,7 @@
 #include "ckks/ciphertext.h"
 #include "ckks/context.h"
 #include "ckks/fft.h"
+#include "ckks/keyswitch.h"
 
 uint64_t ensi_double_mod(double v, const ensi_modulus *q) {
   v = nearbyint(v);
@@ -103,6 +104,21 @@ ensi_status ensi_encode_complex(const ensi_context *ctx, ensi_plaintext *pt, con
   free(w);
   pt->scale = scale;
   pt->slots = count;
+  return ENSI_OK;
+}
+
+ensi_status ensi_encode_extended(const ensi_context *ctx, uint64_t *limbs, const double *re,
+                                 const double *im, size_t count, double scale, size_t level) {
+  if (!ctx || !limbs || !re || level >= ctx->q_count || !(scale > 0) || !isfinite(scale))
+    return ensi_fail(ENSI_ERR_ARG, "encode extended: bad argument");
+  if (!valid_slot_count(ctx, count))
+    return ensi_fail(ENSI_ERR_ARG, "encode extended: %zu slots is not a power of two up to N/2",
+                     count);
+  double complex *w;
+  ENSI_TRY(slot_coefficients(&w, re, im, count, scale));
+  for (size_t i = 0; i < level + 1 + ctx->p_count; i++)
+    encode_limb(ctx, w, count, scale, ensi_ks_ext_modulus(ctx, level, i), limbs + i * ctx->n);
+  free(w);
   return ENSI_OK;
 }
 

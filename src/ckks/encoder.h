@@ -10,6 +10,12 @@
  * the result is exact: |v| = mantissa * 2^e is reduced as (mantissa mod q) * (2^e mod q). */
 uint64_t ensi_double_mod(double v, const ensi_modulus *q);
 
+/* The encoding of re + i im (count slots, as ensi_encode_complex) on the extended basis of
+ * `level` (keyswitch.h): limbs q_0..q_level then p_0..p_{K-1}, NTT form, into limbs. Double
+ * hoisting multiplies such plaintexts with ciphertexts that are still in Q_l P. */
+ensi_status ensi_encode_extended(const ensi_context *ctx, uint64_t *limbs, const double *re,
+                                 const double *im, size_t count, double scale, size_t level);
+
 /* A count-slot encoding has its 2 count coefficients at multiples of N / (2 count), so its NTT
  * form is, per limb, 2 count values each repeated over a run of N / (2 count) consecutive
  * coefficients (ntt.h, ensi_ntt_forward_prefix). ensi_encode_runs computes those run values with

@@ -11,8 +11,7 @@
 #include "ckks/op_counts.h"
 #include "math/dot.h"
 
-/* Modulus index in ctx->moduli of limb i of an extended polynomial at level l. */
-static size_t ext_modulus(const ensi_context *ctx, size_t level, size_t i) {
+size_t ensi_ks_ext_modulus(const ensi_context *ctx, size_t level, size_t i) {
   return i <= level ? i : ctx->q_count + (i - level - 1);
 }
 
@@ -48,7 +47,7 @@ ensi_status ensi_ks_decompose(const ensi_context *ctx, uint64_t *decomposition, 
     for (size_t next = 0; next < converted; next++) {
       const size_t i = next < begin ? next : next + (end - begin); /* limb in extended order */
       memcpy(d + i * n, lifted + next * n, n * sizeof *d);
-      ensi_ntt_forward(ctx->ntt[ext_modulus(ctx, level, i)], d + i * n);
+      ensi_ntt_forward(ctx->ntt[ensi_ks_ext_modulus(ctx, level, i)], d + i * n);
     }
     memcpy(d + begin * n, c + begin * n, (end - begin) * n * sizeof *d); /* the digit itself */
   }
@@ -57,15 +56,18 @@ ensi_status ensi_ks_decompose(const ensi_context *ctx, uint64_t *decomposition, 
   return ENSI_OK;
 }
 
-/* acc0/acc1 (extended, NTT) = sum over digits of perm(D_j) * (b_j, a_j), limb by limb. */
-static void inner_product(const ensi_context *ctx, uint64_t *acc0, uint64_t *acc1,
-                          const uint64_t *decomposition, size_t level,
-                          const ensi_switching_key *key, const uint32_t *perm) {
+ensi_status ensi_ks_inner_product(const ensi_context *ctx, uint64_t *acc0, uint64_t *acc1,
+                                  const uint64_t *decomposition, size_t level,
+                                  const ensi_switching_key *key, const uint32_t *perm) {
+  if (level > key->max_level)
+    return ensi_fail(ENSI_ERR_KEY_MISSING, "key switch at level %zu with a key for levels up to %zu",
+                     level, key->max_level);
+  ensi_op_count(OP_COUNT_KEYSWITCH, 1);
   const size_t n = ctx->n, ext = level + 1 + ctx->p_count, key_limbs = key->limbs;
   const size_t digits = ensi_context_digits(ctx, level);
 #pragma omp parallel for schedule(static)
   for (size_t i = 0; i < ext; i++) {
-    const size_t m = ext_modulus(ctx, level, i), k = ensi_switching_key_limb(ctx, key, m);
+    const size_t m = ensi_ks_ext_modulus(ctx, level, i), k = ensi_switching_key_limb(ctx, key, m);
     const uint64_t *d[ENSI_MAX_PRIMES], *b[ENSI_MAX_PRIMES], *a[ENSI_MAX_PRIMES];
     for (size_t j = 0; j < digits; j++) {
       d[j] = decomposition + (j * ext + i) * n;
@@ -74,10 +76,10 @@ static void inner_product(const ensi_context *ctx, uint64_t *acc0, uint64_t *acc
     }
     ensi_dot2_mod(acc0 + i * n, acc1 + i * n, d, b, a, digits, perm, n, &ctx->moduli[m]);
   }
+  return ENSI_OK;
 }
 
-/* out (level + 1 limbs, NTT) = (x - ConvP->Q(x mod P)) * P^{-1} for an extended x (NTT). */
-static void mod_down(const ensi_context *ctx, uint64_t *out, uint64_t *x, size_t level,
+void ensi_ks_mod_down(const ensi_context *ctx, uint64_t *out, uint64_t *x, size_t level,
                      uint64_t *scratch) {
   const size_t n = ctx->n, K = ctx->p_count;
   uint64_t *xp = x + (level + 1) * n;
@@ -101,20 +103,18 @@ static void mod_down(const ensi_context *ctx, uint64_t *out, uint64_t *x, size_t
 ensi_status ensi_ks_apply(const ensi_context *ctx, uint64_t *out0, uint64_t *out1,
                           const uint64_t *decomposition, size_t level,
                           const ensi_switching_key *key, const uint32_t *permutation) {
-  if (level > key->max_level)
-    return ensi_fail(ENSI_ERR_KEY_MISSING, "key switch at level %zu with a key for levels up to %zu",
-                     level, key->max_level);
-  ensi_op_count(OP_COUNT_KEYSWITCH, 1);
   const size_t n = ctx->n, ext = level + 1 + ctx->p_count;
   uint64_t *acc = ensi_large_alloc((2 * ext + level + 1) * n, sizeof *acc);
   if (!acc)
     return ENSI_ERR_NOMEM;
   uint64_t *acc0 = acc, *acc1 = acc + ext * n, *scratch = acc + 2 * ext * n;
-  inner_product(ctx, acc0, acc1, decomposition, level, key, permutation);
-  mod_down(ctx, out0, acc0, level, scratch);
-  mod_down(ctx, out1, acc1, level, scratch);
+  const ensi_status s = ensi_ks_inner_product(ctx, acc0, acc1, decomposition, level, key, permutation);
+  if (s == ENSI_OK) {
+    ensi_ks_mod_down(ctx, out0, acc0, level, scratch);
+    ensi_ks_mod_down(ctx, out1, acc1, level, scratch);
+  }
   ensi_large_free(acc);
-  return ENSI_OK;
+  return s;
 }
 
 ensi_status ensi_ks_ciphertext(const ensi_context *ctx, ensi_ciphertext *out,

@@ -4,7 +4,10 @@
  * (hoisting): an automorphism applied to the decomposed digits equals the decomposition of the
  * automorphism's image, up to the same approximation.
  *
- * "Extended" polynomials have l + 1 + K limbs: q_0..q_l followed by p_0..p_{K-1}, NTT form. */
+ * "Extended" polynomials have l + 1 + K limbs: q_0..q_l followed by p_0..p_{K-1}, NTT form.
+ * ensi_ks_apply is ensi_ks_inner_product followed by ensi_ks_mod_down of both halves; callers
+ * that sum several switched results (double hoisting, linear_transform.c) call the two parts
+ * themselves and divide by P once. */
 #ifndef ENSI_CKKS_KEYSWITCH_H
 #define ENSI_CKKS_KEYSWITCH_H
 
@@ -23,6 +26,20 @@ ensi_status ensi_ks_decompose(const ensi_context *ctx, uint64_t *decomposition, 
 ensi_status ensi_ks_apply(const ensi_context *ctx, uint64_t *out0, uint64_t *out1,
                           const uint64_t *decomposition, size_t level,
                           const ensi_switching_key *key, const uint32_t *permutation);
+
+/* Modulus index in ctx->moduli of limb i of an extended polynomial at `level`. */
+size_t ensi_ks_ext_modulus(const ensi_context *ctx, size_t level, size_t i);
+
+/* (acc0, acc1) (extended, NTT) = sum_j perm(D_j) * key_j: the key switch before ModDown, about
+ * P times the switched polynomial. */
+ensi_status ensi_ks_inner_product(const ensi_context *ctx, uint64_t *acc0, uint64_t *acc1,
+                                  const uint64_t *decomposition, size_t level,
+                                  const ensi_switching_key *key, const uint32_t *permutation);
+
+/* ModDown: out (level + 1 limbs, NTT) = (x - ConvP->Q(x mod P)) * P^{-1} for an extended x
+ * (NTT), whose P limbs are overwritten; scratch holds level + 1 limbs. */
+void ensi_ks_mod_down(const ensi_context *ctx, uint64_t *out, uint64_t *x, size_t level,
+                      uint64_t *scratch);
 
 /* out = (c0 + KS_0(c1), KS_1(c1)): a's ciphertext re-encrypted under the key's target secret. */
 ensi_status ensi_ks_ciphertext(const ensi_context *ctx, ensi_ciphertext *out,
