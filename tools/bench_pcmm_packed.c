@@ -53,13 +53,13 @@ static ensi_status measure(const ensi_context *ctx, const ensi_packed_pcmm *p,
 
 ensi_status bench_pcmm_packed(const ensi_context *ctx, const ensi_secret_key *sk,
                               const ensi_public_key *pk, const ensi_ternary *w, const double *x,
-                              size_t seq, size_t level, int reps, size_t checked,
-                              packed_result *result) {
+                              size_t seq, size_t level, size_t baby_steps, int reps,
+                              size_t checked, packed_result *result) {
   ensi_packed_pcmm *p = NULL;
   ensi_eval_keys *keys = NULL;
   ensi_packed_matrix *in = NULL, *y = NULL;
   const double start = bench_now();
-  ensi_status s = ensi_packed_pcmm_create(&p, ctx, w, seq, level, 0);
+  ensi_status s = ensi_packed_pcmm_create(&p, ctx, w, seq, level, baby_steps);
   result->prepare_s = bench_now() - start;
   long long steps[MAX_STEPS];
   const size_t step_count = s == ENSI_OK ? ensi_packed_pcmm_rotations(p, steps, MAX_STEPS) : 0;

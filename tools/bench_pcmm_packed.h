@@ -13,10 +13,10 @@ typedef struct {
 } packed_result;
 
 /* x: seq x d inputs (row-major) at `level` (one level is consumed); `checked` outputs are
- * decrypted and compared. */
+ * decrypted and compared; baby_steps 0 lets the product choose. */
 ensi_status bench_pcmm_packed(const ensi_context *ctx, const ensi_secret_key *sk,
                               const ensi_public_key *pk, const ensi_ternary *w, const double *x,
-                              size_t seq, size_t level, int reps, size_t checked,
-                              packed_result *result);
+                              size_t seq, size_t level, size_t baby_steps, int reps,
+                              size_t checked, packed_result *result);
 
 #endif

@@ -32,7 +32,7 @@ void ensi_packed_matrix_free(ensi_packed_matrix *m);
 
 /* A ternary weight T (outputs x inputs, Y = X T^T) prepared for packed inputs of `rows` tokens at
  * `level` (>= 1): its diagonals in the compact form of docs/PACKED_LAYOUT.md. baby_steps: B, a
- * power of two dividing C (0: about sqrt(C)). */
+ * power of two dividing C (0: the count with the fewest NTTs in its rotations). */
 typedef struct ensi_packed_pcmm ensi_packed_pcmm;
 ensi_status ensi_packed_pcmm_create(ensi_packed_pcmm **out, const ensi_context *ctx,
                                     const ensi_ternary *w, size_t rows, size_t level,

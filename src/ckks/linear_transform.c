@@ -11,6 +11,7 @@
 #include "ckks/ciphertext.h"
 #include "ckks/context.h"
 #include "ckks/encoder.h"
+#include "ckks/extended.h"
 #include "ckks/galois.h"
 #include "ckks/keys.h"
 #include "ckks/keyswitch.h"
@@ -179,63 +180,15 @@ static size_t find_step(const long long *steps, size_t count, size_t b) {
   return count;
 }
 
-/* Double hoisting (Bossuat et al., Eurocrypt 2021): the baby-step rotations share one
- * decomposition of the input and stay in the extended basis Q_l P, scaled by P, without ModDown;
- * the plaintext sums are taken there; each giant step divides only its sum's c1 by P before
- * decomposing it, and the rotated sums are added in Q_l P and divided by P once at the end. A
- * rotation of (c0, c1) in Q_l P is (sigma(c0), 0) + KS(sigma(ModDown(c1))): the part of c1 that
- * ModDown drops is below P and adds an error of the size of one ModDown's. */
-typedef struct {
-  const ensi_context *ctx;
-  size_t level, ext, n;
-  size_t words; /* of one extended ciphertext: 2 ext n */
-  uint64_t *decomposition, *acc, *c1, *scratch;
-} hoisting;
-
 static const ensi_galois_key *key_for_step(const ensi_context *ctx, const ensi_eval_keys *keys,
                                            long long step) {
   return ensi_eval_keys_find(keys, ensi_galois_element_rotation(step, ctx->n));
 }
 
-/* out (extended) = P (c0, c1) of a ciphertext at the hoisting's level; P limbs zero. */
-static void lift(const hoisting *h, uint64_t *out, const ensi_ciphertext *x) {
-  const size_t n = h->n;
-  memset(out, 0, h->words * sizeof *out);
-#pragma omp parallel for schedule(static)
-  for (size_t i = 0; i <= h->level; i++) {
-    const uint64_t q = h->ctx->moduli[i].value, p = h->ctx->p_mod_q[i];
-    const uint64_t p_shoup = ensi_shoup_precompute(p, q);
-    for (size_t k = 0; k < 2; k++) {
-      const uint64_t *c = ensi_ct_limb(x, k, i);
-      uint64_t *o = out + (k * h->ext + i) * n;
-      for (size_t t = 0; t < n; t++)
-        o[t] = ensi_mul_shoup(c[t], p, p_shoup, q);
-    }
-  }
-}
-
-/* out (extended) = P rot(x, step) before ModDown, from the decomposition of x's c1. */
-static ensi_status rotate_extended(const hoisting *h, uint64_t *out, const ensi_ciphertext *x,
-                                   const ensi_galois_key *gk) {
-  const size_t n = h->n;
-  ENSI_TRY(ensi_ks_inner_product(h->ctx, out, out + h->ext * n, h->decomposition, h->level,
-                                 gk->key, gk->permutation));
-#pragma omp parallel for schedule(static)
-  for (size_t i = 0; i <= h->level; i++) {
-    const uint64_t q = h->ctx->moduli[i].value, p = h->ctx->p_mod_q[i];
-    const uint64_t p_shoup = ensi_shoup_precompute(p, q);
-    const uint64_t *c0 = ensi_ct_limb(x, 0, i);
-    uint64_t *o = out + i * n;
-    for (size_t t = 0; t < n; t++)
-      o[t] = ensi_add_mod(o[t], ensi_mul_shoup(c0[gk->permutation[t]], p, p_shoup, q), q);
-  }
-  return ENSI_OK;
-}
-
 /* out (extended) = sum_k pt_k * terms_k, limb by limb over Q_l P. */
-static ensi_status plain_sum(const hoisting *h, uint64_t *out, const uint64_t *const *terms,
+static ensi_status plain_sum(const ensi_extended *e, uint64_t *out, const uint64_t *const *terms,
                              uint64_t *const *pt, size_t count) {
-  const size_t n = h->n, ext = h->ext;
+  const size_t n = e->n, ext = e->ext;
   const uint64_t **rows = malloc(3 * count * ext * sizeof *rows);
   if (!rows)
     return ENSI_ERR_NOMEM;
@@ -248,42 +201,10 @@ static ensi_status plain_sum(const hoisting *h, uint64_t *out, const uint64_t *c
       c1[k] = terms[k] + (ext + i) * n;
     }
     ensi_dot2_mod(out + i * n, out + (ext + i) * n, w, c0, c1, count, NULL, n,
-                  &h->ctx->moduli[ensi_ks_ext_modulus(h->ctx, h->level, i)]);
+                  &e->ctx->moduli[ensi_ks_ext_modulus(e->ctx, e->level, i)]);
   }
   free(rows);
   return ENSI_OK;
-}
-
-/* sum (extended) += rot(inner, step) for an extended inner, whose c1's P limbs are overwritten. */
-static ensi_status add_rotated(const hoisting *h, uint64_t *sum, uint64_t *inner,
-                               const ensi_galois_key *gk) {
-  const size_t n = h->n, ext = h->ext;
-  ensi_ks_mod_down(h->ctx, h->c1, inner + ext * n, h->level, h->scratch);
-  ENSI_TRY(ensi_ks_decompose(h->ctx, h->decomposition, h->c1, h->level));
-  ENSI_TRY(ensi_ks_inner_product(h->ctx, h->acc, h->acc + ext * n, h->decomposition, h->level,
-                                 gk->key, gk->permutation));
-#pragma omp parallel for schedule(static)
-  for (size_t i = 0; i < ext; i++) {
-    const uint64_t q = h->ctx->moduli[ensi_ks_ext_modulus(h->ctx, h->level, i)].value;
-    uint64_t *s0 = sum + i * n, *s1 = sum + (ext + i) * n;
-    const uint64_t *c0 = inner + i * n, *a0 = h->acc + i * n, *a1 = h->acc + (ext + i) * n;
-    for (size_t t = 0; t < n; t++) {
-      s0[t] = ensi_add_mod(s0[t], ensi_add_mod(c0[gk->permutation[t]], a0[t], q), q);
-      s1[t] = ensi_add_mod(s1[t], a1[t], q);
-    }
-  }
-  return ENSI_OK;
-}
-
-static void add_extended(const hoisting *h, uint64_t *sum, const uint64_t *x) {
-  const size_t n = h->n, ext = h->ext;
-#pragma omp parallel for schedule(static)
-  for (size_t i = 0; i < ext; i++) {
-    const uint64_t q = h->ctx->moduli[ensi_ks_ext_modulus(h->ctx, h->level, i)].value;
-    for (size_t k = 0; k < 2; k++)
-      for (size_t t = 0; t < n; t++)
-        sum[(k * ext + i) * n + t] = ensi_add_mod(sum[(k * ext + i) * n + t], x[(k * ext + i) * n + t], q);
-  }
 }
 
 /* The keys of the baby steps and giant steps, or a clear error naming the missing one. */
@@ -303,6 +224,9 @@ static ensi_status find_keys(const ensi_context *ctx, const ensi_linear_transfor
   return ENSI_OK;
 }
 
+/* Double hoisting (extended.h): the baby-step rotations share one decomposition of the input and
+ * stay in Q_l P, the products with the diagonals are summed there, each giant step divides only
+ * its sum's c1 by P, and the total is divided by P once. */
 ensi_status ensi_linear_transform_apply(const ensi_context *ctx, ensi_ciphertext *out,
                                         const ensi_linear_transform *lt, const ensi_ciphertext *in,
                                         const ensi_eval_keys *keys) {
@@ -313,67 +237,54 @@ ensi_status ensi_linear_transform_apply(const ensi_context *ctx, ensi_ciphertext
                      ensi_ciphertext_level(in), lt->level);
   if (in->degree != 1)
     return ensi_fail(ENSI_ERR_ARG, "linear transform: relinearize the input first");
-  const size_t n = ctx->n, level = lt->level, ext = level + 1 + ctx->p_count;
-  hoisting h = {.ctx = ctx, .level = level, .ext = ext, .n = n, .words = 2 * ext * n};
+  ensi_extended e;
+  ENSI_TRY(ensi_extended_init(&e, ctx, lt->level));
   long long *steps = malloc(lt->n1 * sizeof *steps);
   const ensi_galois_key **baby_keys = malloc(lt->n1 * sizeof *baby_keys);
   const ensi_galois_key **giant_keys = malloc(lt->group_count * sizeof *giant_keys);
   const uint64_t **terms = malloc(lt->n1 * sizeof *terms);
   size_t baby_count = steps ? baby_steps_used(lt, steps) : 0;
-  /* extended ciphertexts: the lifted input, the baby-step rotations, a group's sum, the total */
-  uint64_t *rotated = ensi_large_alloc((baby_count + 3) * h.words, sizeof *rotated);
-  h.decomposition = ensi_large_alloc(ensi_ks_decomposition_words(ctx, level), sizeof(uint64_t));
-  h.acc = ensi_large_alloc(h.words + 2 * (level + 1) * n, sizeof(uint64_t));
+  /* extended ciphertexts: the baby-step rotations, the lifted input, a group's sum, the total */
+  uint64_t *rotated = ensi_large_alloc((baby_count + 3) * e.words, sizeof *rotated);
   ensi_ciphertext *x = NULL;
-  ensi_status s = steps && baby_keys && giant_keys && terms && rotated && h.decomposition && h.acc
-                      ? ENSI_OK
-                      : ENSI_ERR_NOMEM;
+  ensi_status s = steps && baby_keys && giant_keys && terms && rotated ? ENSI_OK : ENSI_ERR_NOMEM;
   if (s == ENSI_OK)
     s = find_keys(ctx, lt, keys, steps, baby_count, baby_keys, giant_keys);
   if (s == ENSI_OK)
-    s = ensi_ciphertext_create(&x, ctx, level);
+    s = ensi_ciphertext_create(&x, ctx, lt->level);
   if (s == ENSI_OK)
-    s = ensi_drop_level(ctx, x, in, level);
-  uint64_t *lifted = rotated + baby_count * h.words, *inner = lifted + h.words,
-           *total = inner + h.words;
-  h.c1 = h.acc + h.words;
-  h.scratch = h.c1 + (level + 1) * n;
+    s = ensi_drop_level(ctx, x, in, lt->level);
+  uint64_t *lifted = rotated + baby_count * e.words, *inner = lifted + e.words,
+           *total = inner + e.words;
   if (s == ENSI_OK) {
     ensi_op_count(OP_COUNT_ROTATION, baby_count);
-    lift(&h, lifted, x);
-    memset(total, 0, h.words * sizeof *total);
-    s = baby_count ? ensi_ks_decompose(ctx, h.decomposition, ensi_ct_poly(x, 1), level) : ENSI_OK;
+    ensi_extended_lift(&e, lifted, x);
+    memset(total, 0, e.words * sizeof *total);
+    s = baby_count ? ensi_extended_decompose(&e, x) : ENSI_OK;
   }
   for (size_t i = 0; s == ENSI_OK && i < baby_count; i++)
-    s = rotate_extended(&h, rotated + i * h.words, x, baby_keys[i]);
+    s = ensi_extended_rotate_hoisted(&e, rotated + i * e.words, x, baby_keys[i]);
   for (size_t gi = 0; s == ENSI_OK && gi < lt->group_count; gi++) {
     const giant_group *grp = &lt->groups[gi];
     for (size_t k = 0; k < grp->baby_count; k++)
       terms[k] = grp->baby[k] == 0
                      ? lifted
-                     : rotated + find_step(steps, baby_count, grp->baby[k]) * h.words;
+                     : rotated + find_step(steps, baby_count, grp->baby[k]) * e.words;
     ensi_op_count(OP_COUNT_MUL_PLAIN, grp->baby_count);
-    s = plain_sum(&h, inner, terms, grp->pt, grp->baby_count);
+    s = plain_sum(&e, inner, terms, grp->pt, grp->baby_count);
     if (s == ENSI_OK && grp->giant) {
       ensi_op_count(OP_COUNT_ROTATION, 1);
-      s = add_rotated(&h, total, inner, giant_keys[gi]);
+      s = ensi_extended_add_rotation_of(&e, total, inner, giant_keys[gi]);
     } else if (s == ENSI_OK) {
-      add_extended(&h, total, inner);
+      ensi_extended_add(&e, total, inner);
     }
   }
   if (s == ENSI_OK)
-    s = ensi_ciphertext_reserve(out, level, 1);
-  if (s == ENSI_OK) {
-    out->degree = 1;
-    out->scale = x->scale * lt->scale;
-    out->slots = x->slots > lt->slots ? x->slots : lt->slots;
-    ensi_ks_mod_down(ctx, ensi_ct_poly(out, 0), total, level, h.scratch);
-    ensi_ks_mod_down(ctx, ensi_ct_poly(out, 1), total + ext * n, level, h.scratch);
-  }
+    s = ensi_extended_finish(&e, out, total, x->scale * lt->scale,
+                             x->slots > lt->slots ? x->slots : lt->slots);
   ensi_ciphertext_free(x);
   ensi_large_free(rotated);
-  ensi_large_free(h.decomposition);
-  ensi_large_free(h.acc);
+  ensi_extended_free(&e);
   free(steps);
   free(baby_keys);
   free(giant_keys);

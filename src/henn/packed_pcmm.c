@@ -12,13 +12,19 @@
  * inputs are read from memory once. */
 #include <ensi/packed.h>
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/error.h"
+#include "base/large_alloc.h"
 #include "ckks/ciphertext.h"
 #include "ckks/context.h"
 #include "ckks/encoder.h"
+#include "ckks/extended.h"
+#include "ckks/galois.h"
+#include "ckks/keys.h"
+#include "ckks/op_counts.h"
 #include "math/run_sums.h"
 
 typedef struct {
@@ -138,12 +144,26 @@ static ensi_status build_all(const ensi_context *ctx, ensi_packed_pcmm *p, const
   return status;
 }
 
-/* The smallest power of two B with B^2 >= C: about as many baby as giant steps. */
-static size_t default_baby_steps(size_t C) {
-  size_t b = 1;
-  while (b * b < C)
-    b *= 2;
-  return b;
+/* The power of two B with the fewest NTTs in key switching. A baby rotation (hoisted, B - 1 for
+ * each input pack and for its wrapped copy) ends with ModDown of both halves, 2 (K + l + 1)
+ * transforms; a giant rotation (G - 1 per output pack, summed in Q_l P: extended.h) costs its
+ * decomposition, digits x (l + 1 + K) transforms. n16-boot at level 2, C = 256, 6 packs: B = 8
+ * (2832 transforms; 3600 at B = 16). The inner products, about a quarter of an NTT per limb, and
+ * the run sums, which do not depend on B, are left out. */
+static size_t default_baby_steps(const ensi_context *ctx, size_t C, size_t level,
+                                 size_t in_packs, size_t out_packs) {
+  const size_t ext = level + 1 + ctx->p_count;
+  const size_t baby_cost = 2 * (ctx->p_count + level + 1);
+  const size_t giant_cost = ensi_context_digits(ctx, level) * ext;
+  size_t best = 1, best_cost = SIZE_MAX;
+  for (size_t b = 1; b <= C; b *= 2) {
+    const size_t cost = 2 * in_packs * (b - 1) * baby_cost + out_packs * (C / b - 1) * giant_cost;
+    if (cost < best_cost) {
+      best = b;
+      best_cost = cost;
+    }
+  }
+  return best;
 }
 
 ensi_status ensi_packed_pcmm_create(ensi_packed_pcmm **out, const ensi_context *ctx,
@@ -169,7 +189,8 @@ ensi_status ensi_packed_pcmm_create(ensi_packed_pcmm **out, const ensi_context *
   p->run = ctx->n / (2 * C);
   p->in_packs = (p->inputs + C - 1) / C;
   p->out_packs = (p->outputs + C - 1) / C;
-  p->baby = baby_steps ? baby_steps : default_baby_steps(C);
+  p->baby = baby_steps ? baby_steps
+                       : default_baby_steps(ctx, C, level, p->in_packs, p->out_packs);
   p->giant = C / p->baby;
   p->sums = calloc(p->out_packs * p->giant, sizeof *p->sums);
   const ensi_status s = p->sums ? build_all(ctx, p, w) : ENSI_ERR_NOMEM;
@@ -306,19 +327,38 @@ static ensi_status giant_step_sums(const ensi_context *ctx, const ensi_packed_pc
   return status;
 }
 
-/* Output pack k: the giant steps' sums rotated into place, added, rescaled. */
+/* Output pack k: the giant steps' sums rotated into place and added in Q_l P (extended.h: one
+ * ModDown per pack instead of two per rotation), then rescaled. */
 static ensi_status output_pack(const ensi_context *ctx, const ensi_packed_pcmm *p, size_t k,
                                ensi_ciphertext *const *sums, const ensi_eval_keys *keys,
                                ensi_ciphertext *out) {
-  ensi_ciphertext *acc = sums[k * p->giant];
-  for (size_t g = 1; g < p->giant; g++) {
-    ensi_ciphertext *sum = sums[k * p->giant + g];
+  ensi_extended e;
+  ENSI_TRY(ensi_extended_init(&e, ctx, p->level));
+  uint64_t *total = ensi_large_alloc(e.words, sizeof *total);
+  ensi_ciphertext *acc = NULL;
+  ensi_status s = total ? ensi_ciphertext_create(&acc, ctx, p->level) : ENSI_ERR_NOMEM;
+  if (s == ENSI_OK)
+    ensi_extended_lift(&e, total, sums[k * p->giant]);
+  for (size_t g = 1; s == ENSI_OK && g < p->giant; g++) {
     if (p->sums[k * p->giant + g].count == 0)
       continue;
-    ENSI_TRY(ensi_rotate(ctx, sum, sum, (long long)(g * p->baby), keys));
-    ENSI_TRY(ensi_add(ctx, acc, acc, sum));
+    const long long step = (long long)(g * p->baby);
+    const ensi_galois_key *gk = ensi_eval_keys_find(keys, ensi_galois_element_rotation(step, ctx->n));
+    if (!gk) {
+      s = ensi_fail(ENSI_ERR_KEY_MISSING, "packed pcmm: no key for rotation %lld", step);
+      break;
+    }
+    ensi_op_count(OP_COUNT_ROTATION, 1);
+    s = ensi_extended_add_rotation(&e, total, sums[k * p->giant + g], gk);
   }
-  return ensi_rescale(ctx, out, acc);
+  if (s == ENSI_OK)
+    s = ensi_extended_finish(&e, acc, total, sums[k * p->giant]->scale, ctx->n / 2);
+  if (s == ENSI_OK)
+    s = ensi_rescale(ctx, out, acc);
+  ensi_ciphertext_free(acc);
+  ensi_large_free(total);
+  ensi_extended_free(&e);
+  return s;
 }
 
 static ensi_status check_input(const ensi_packed_pcmm *p, const ensi_packed_matrix *x) {
