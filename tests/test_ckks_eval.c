@@ -13,6 +13,9 @@
 #include "ckks/ciphertext.h"
 #include "ckks/context.h"
 #include "ckks/encoder.h"
+#include "ckks/extended.h"
+#include "ckks/galois.h"
+#include "ckks/keys.h"
 #include "ckks/fft.h"
 #include "math/ntt.h"
 #include "testutil.h"
@@ -409,6 +412,43 @@ static void test_plain_sum(void) {
   free(im);
 }
 
+/* x + rot(y, 3) + rot(z, -1) summed in Q_l P (extended.h: a lifted term, a rotation of a
+ * ciphertext, a rotation of an extended one) and divided by P once. */
+static void test_extended_sum(void) {
+  const size_t L = ensi_context_max_level(ctx), count = slots;
+  double re[3][1024], im[3][1024], w_re[1024], w_im[1024];
+  ensi_ciphertext *in[3];
+  for (int k = 0; k < 3; k++) {
+    random_vector(re[k], im[k], count);
+    in[k] = encrypt(re[k], im[k], count, L, true);
+  }
+  for (size_t j = 0; j < count; j++) {
+    w_re[j] = re[0][j] + re[1][(j + 3) % count] + re[2][(j + count - 1) % count];
+    w_im[j] = im[0][j] + im[1][(j + 3) % count] + im[2][(j + count - 1) % count];
+  }
+  ensi_extended e;
+  CHECK(ensi_extended_init(&e, ctx, L) == ENSI_OK);
+  uint64_t *sum = malloc(e.words * sizeof *sum), *z = malloc(e.words * sizeof *z);
+  const ensi_galois_key *g3 = ensi_eval_keys_find(keys, ensi_galois_element_rotation(3, ctx->n));
+  const ensi_galois_key *gm1 = ensi_eval_keys_find(keys, ensi_galois_element_rotation(-1, ctx->n));
+  CHECK(sum && z && g3 && gm1);
+  ensi_extended_lift(&e, sum, in[0]);
+  CHECK(ensi_extended_add_rotation(&e, sum, in[1], g3) == ENSI_OK);
+  ensi_extended_lift(&e, z, in[2]);
+  CHECK(ensi_extended_add_rotation_of(&e, sum, z, gm1) == ENSI_OK);
+  ensi_ciphertext *out;
+  CHECK(ensi_ciphertext_create(&out, ctx, L) == ENSI_OK);
+  CHECK(ensi_extended_finish(&e, out, sum, in[0]->scale, count) == ENSI_OK);
+  const double bits = decrypt_bits(out, w_re, w_im, count);
+  CHECK_MSG(bits >= 24, "sum of rotations in Q_l P: %.1f bits", bits);
+  ensi_ciphertext_free(out);
+  for (int k = 0; k < 3; k++)
+    ensi_ciphertext_free(in[k]);
+  free(sum);
+  free(z);
+  ensi_extended_free(&e);
+}
+
 int main(void) {
   test_rng_seed(&rng, test_seed_from_env());
   ensi_params *params;
@@ -433,6 +473,7 @@ int main(void) {
   test_plain_sum();
   test_rotations(slots);
   test_rotations(16);
+  test_extended_sum();
   test_sparse_slots();
   test_run_encoding();
   test_linear_transform(slots, 20, 1, 0, sk);

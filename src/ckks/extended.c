@@ -6,7 +6,15 @@
 #include "base/error.h"
 #include "base/large_alloc.h"
 #include "ckks/ciphertext.h"
+#include "ckks/galois.h"
 #include "ckks/keyswitch.h"
+
+ensi_status ensi_extended_rotation_key(const ensi_context *ctx, const ensi_eval_keys *keys,
+                                       long long step, const ensi_galois_key **out) {
+  *out = ensi_eval_keys_find(keys, ensi_galois_element_rotation(step, ctx->n));
+  return *out ? ENSI_OK
+              : ensi_fail(ENSI_ERR_KEY_MISSING, "no key for a rotation by %lld slots", step);
+}
 
 ensi_status ensi_extended_init(ensi_extended *e, const ensi_context *ctx, size_t level) {
   const size_t n = ctx->n, ext = level + 1 + ctx->p_count;

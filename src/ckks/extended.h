@@ -22,6 +22,10 @@ typedef struct {
   uint64_t *decomposition, *acc, *c1, *scratch;
 } ensi_extended;
 
+/* The Galois key of a rotation by step, or ENSI_ERR_KEY_MISSING naming it. */
+ensi_status ensi_extended_rotation_key(const ensi_context *ctx, const ensi_eval_keys *keys,
+                                       long long step, const ensi_galois_key **out);
+
 ensi_status ensi_extended_init(ensi_extended *e, const ensi_context *ctx, size_t level);
 void ensi_extended_free(ensi_extended *e);
 

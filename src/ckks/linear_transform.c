@@ -12,7 +12,6 @@
 #include "ckks/context.h"
 #include "ckks/encoder.h"
 #include "ckks/extended.h"
-#include "ckks/galois.h"
 #include "ckks/keys.h"
 #include "ckks/keyswitch.h"
 #include "ckks/op_counts.h"
@@ -180,11 +179,6 @@ static size_t find_step(const long long *steps, size_t count, size_t b) {
   return count;
 }
 
-static const ensi_galois_key *key_for_step(const ensi_context *ctx, const ensi_eval_keys *keys,
-                                           long long step) {
-  return ensi_eval_keys_find(keys, ensi_galois_element_rotation(step, ctx->n));
-}
-
 /* out (extended) = sum_k pt_k * terms_k, limb by limb over Q_l P. */
 static ensi_status plain_sum(const ensi_extended *e, uint64_t *out, const uint64_t *const *terms,
                              uint64_t *const *pt, size_t count) {
@@ -207,19 +201,16 @@ static ensi_status plain_sum(const ensi_extended *e, uint64_t *out, const uint64
   return ENSI_OK;
 }
 
-/* The keys of the baby steps and giant steps, or a clear error naming the missing one. */
+/* The keys of the baby steps and giant steps (NULL for a step of 0). */
 static ensi_status find_keys(const ensi_context *ctx, const ensi_linear_transform *lt,
                              const ensi_eval_keys *keys, const long long *steps, size_t baby_count,
                              const ensi_galois_key **baby_keys, const ensi_galois_key **giant_keys) {
   for (size_t i = 0; i < baby_count + lt->group_count; i++) {
     const long long step = i < baby_count ? steps[i] : (long long)lt->groups[i - baby_count].giant;
-    const ensi_galois_key *gk = step ? key_for_step(ctx, keys, step) : NULL;
-    if (step && !gk)
-      return ensi_fail(ENSI_ERR_KEY_MISSING, "linear transform: no key for rotation %lld", step);
-    if (i < baby_count)
-      baby_keys[i] = gk;
-    else
-      giant_keys[i - baby_count] = gk;
+    const ensi_galois_key **gk = i < baby_count ? &baby_keys[i] : &giant_keys[i - baby_count];
+    *gk = NULL;
+    if (step)
+      ENSI_TRY(ensi_extended_rotation_key(ctx, keys, step, gk));
   }
   return ENSI_OK;
 }

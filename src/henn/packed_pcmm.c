@@ -22,7 +22,6 @@
 #include "ckks/context.h"
 #include "ckks/encoder.h"
 #include "ckks/extended.h"
-#include "ckks/galois.h"
 #include "ckks/keys.h"
 #include "ckks/op_counts.h"
 #include "math/run_sums.h"
@@ -342,14 +341,11 @@ static ensi_status output_pack(const ensi_context *ctx, const ensi_packed_pcmm *
   for (size_t g = 1; s == ENSI_OK && g < p->giant; g++) {
     if (p->sums[k * p->giant + g].count == 0)
       continue;
-    const long long step = (long long)(g * p->baby);
-    const ensi_galois_key *gk = ensi_eval_keys_find(keys, ensi_galois_element_rotation(step, ctx->n));
-    if (!gk) {
-      s = ensi_fail(ENSI_ERR_KEY_MISSING, "packed pcmm: no key for rotation %lld", step);
-      break;
-    }
+    const ensi_galois_key *gk;
+    s = ensi_extended_rotation_key(ctx, keys, (long long)(g * p->baby), &gk);
     ensi_op_count(OP_COUNT_ROTATION, 1);
-    s = ensi_extended_add_rotation(&e, total, sums[k * p->giant + g], gk);
+    if (s == ENSI_OK)
+      s = ensi_extended_add_rotation(&e, total, sums[k * p->giant + g], gk);
   }
   if (s == ENSI_OK)
     s = ensi_extended_finish(&e, acc, total, sums[k * p->giant]->scale, ctx->n / 2);

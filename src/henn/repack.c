@@ -16,24 +16,86 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/large_alloc.h"
 #include "ckks/ciphertext.h"
+#include "ckks/extended.h"
+#include "ckks/keys.h"
+#include "ckks/op_counts.h"
 #include "henn/henn_eval.h"
+
+/* sum (extended) = P (sum of columns[j + k] shifted by -k b for k < size, j + k < used), size a
+ * power of two: the halves' sums, the upper one rotated by -(size / 2) b. A pair of columns
+ * needs no division by P at all; a larger upper half divides only its c1 before rotating
+ * (extended.h). spare holds log2(size) extended buffers for the upper halves. */
+static ensi_status pack_tree(const henn_eval *ev, const ensi_extended *e, uint64_t *sum,
+                             uint64_t *spare, ensi_ciphertext **columns, size_t j, size_t size,
+                             size_t used) {
+  if (size == 1) {
+    ensi_extended_lift(e, sum, columns[j]);
+    return ENSI_OK;
+  }
+  const size_t half = size / 2;
+  ENSI_TRY(pack_tree(ev, e, sum, spare, columns, j, half, used));
+  if (j + half >= used)
+    return ENSI_OK;
+  const ensi_galois_key *gk;
+  ENSI_TRY(ensi_extended_rotation_key(ev->ctx, ev->keys, -(long long)(half * ev->block), &gk));
+  ensi_op_count(OP_COUNT_ROTATION, 1);
+  if (half == 1)
+    return ensi_extended_add_rotation(e, sum, columns[j + 1], gk);
+  ENSI_TRY(pack_tree(ev, e, spare, spare + e->words, columns, j + half, half, used));
+  return ensi_extended_add_rotation_of(e, sum, spare, gk);
+}
+
+/* sum = rot(sum, -offset b), one rotation per set bit of offset, in Q_l P; spare: one buffer. */
+static ensi_status shift_down(const henn_eval *ev, const ensi_extended *e, uint64_t *sum,
+                              uint64_t *spare, size_t offset) {
+  for (size_t bit = 1; bit <= offset; bit *= 2) {
+    if (!(offset & bit))
+      continue;
+    const ensi_galois_key *gk;
+    ENSI_TRY(ensi_extended_rotation_key(ev->ctx, ev->keys, -(long long)(bit * ev->block), &gk));
+    ensi_op_count(OP_COUNT_ROTATION, 1);
+    memset(spare, 0, e->words * sizeof *spare);
+    ENSI_TRY(ensi_extended_add_rotation_of(e, spare, sum, gk));
+    memcpy(sum, spare, e->words * sizeof *sum);
+  }
+  return ENSI_OK;
+}
+
+static size_t lowest_level(ensi_ciphertext *const *columns, size_t used) {
+  size_t level = ensi_ciphertext_level(columns[0]);
+  for (size_t k = 1; k < used; k++)
+    if (ensi_ciphertext_level(columns[k]) < level)
+      level = ensi_ciphertext_level(columns[k]);
+  return level;
+}
 
 /* Adds columns[1 .. used) into columns[0], column k shifted by -(k + C - used) b (destroys the
  * others). The offset C - used puts the last column in the last block, so that unpacking shifts
- * back by 1 .. used blocks (used rotations by doubling) instead of by up to C. */
+ * back by 1 .. used blocks (used rotations by doubling) instead of by up to C. The sums are kept
+ * on the key-switching basis and divided by P once (extended.h): at the low levels where packing
+ * runs, ModDown is most of a rotation's transforms. */
 static ensi_status pack(const henn_eval *ev, ensi_ciphertext **columns, size_t used) {
-  for (size_t step = 1; step < used; step *= 2)
-    for (size_t j = 0; j + step < used; j += 2 * step) {
-      ENSI_TRY(ensi_rotate(ev->ctx, columns[j + step], columns[j + step],
-                           -(long long)(step * ev->block), ev->keys));
-      ENSI_TRY(ensi_add(ev->ctx, columns[j], columns[j], columns[j + step]));
-    }
-  const size_t offset = ev->slots / ev->block - used;
-  for (size_t bit = 1; bit <= offset; bit *= 2)
-    if (offset & bit)
-      ENSI_TRY(ensi_rotate(ev->ctx, columns[0], columns[0], -(long long)(bit * ev->block), ev->keys));
-  return ENSI_OK;
+  size_t size = 1, depth = 1;
+  while (size < used) {
+    size *= 2;
+    depth++;
+  }
+  ensi_extended e;
+  ENSI_TRY(ensi_extended_init(&e, ev->ctx, lowest_level(columns, used)));
+  uint64_t *sum = ensi_large_alloc((depth + 1) * e.words, sizeof *sum);
+  const double scale = columns[0]->scale;
+  const size_t slots = columns[0]->slots;
+  ensi_status s = sum ? pack_tree(ev, &e, sum, sum + e.words, columns, 0, size, used)
+                      : ENSI_ERR_NOMEM;
+  if (s == ENSI_OK)
+    s = shift_down(ev, &e, sum, sum + e.words, ev->slots / ev->block - used);
+  if (s == ENSI_OK)
+    s = ensi_extended_finish(&e, columns[0], sum, scale, slots);
+  ensi_large_free(sum);
+  ensi_extended_free(&e);
+  return s;
 }
 
 /* The shift (in blocks, downwards) that brings packed column k back to block 0. */
