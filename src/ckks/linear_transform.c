@@ -221,7 +221,7 @@ static ensi_status find_keys(const ensi_context *ctx, const ensi_linear_transfor
 ensi_status ensi_linear_transform_apply(const ensi_context *ctx, ensi_ciphertext *out,
                                         const ensi_linear_transform *lt, const ensi_ciphertext *in,
                                         const ensi_eval_keys *keys) {
-  if (!ctx || !out || !lt || !in || !keys || out == in)
+  if (!ctx || !out || !lt || !in || out == in)
     return ensi_fail(ENSI_ERR_ARG, "linear transform: bad argument (out must not alias in)");
   if (ensi_ciphertext_level(in) < lt->level)
     return ensi_fail(ENSI_ERR_LEVEL, "linear transform: input level %zu below %zu",
@@ -245,9 +245,11 @@ ensi_status ensi_linear_transform_apply(const ensi_context *ctx, ensi_ciphertext
     s = ensi_ciphertext_create(&x, ctx, lt->level);
   if (s == ENSI_OK)
     s = ensi_drop_level(ctx, x, in, lt->level);
-  uint64_t *lifted = rotated + baby_count * e.words, *inner = lifted + e.words,
-           *total = inner + e.words;
+  uint64_t *lifted = NULL, *inner = NULL, *total = NULL;
   if (s == ENSI_OK) {
+    lifted = rotated + baby_count * e.words;
+    inner = lifted + e.words;
+    total = inner + e.words;
     ensi_op_count(OP_COUNT_ROTATION, baby_count);
     ensi_extended_lift(&e, lifted, x);
     memset(total, 0, e.words * sizeof *total);
