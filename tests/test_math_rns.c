@@ -85,6 +85,52 @@ static void test_base_conversion(size_t from_count, size_t to_count, size_t n, i
   ensi_base_converter_free(bc);
 }
 
+/* The centered conversion gives x - Q round(x / Q) exactly, against GMP, on random inputs; next to
+ * Q / 2 (x = (Q - 1) / 2 and (Q + 1) / 2, where doubles cannot tell the side) either remainder,
+ * x or x - Q, is right. */
+static void test_centered_conversion(size_t from_count, size_t to_count, size_t n, int bits) {
+  ensi_modulus m[MAX_PRIMES];
+  ensi_base_converter *bc = converter(from_count, to_count, bits, m);
+  uint64_t *in = malloc(from_count * n * 8), *out = malloc(to_count * n * 8);
+  mpz_t x, Q, half, want, other;
+  mpz_inits(x, Q, half, want, other, NULL);
+  mpz_set_ui(Q, 1);
+  for (size_t i = 0; i < from_count; i++)
+    mpz_mul_ui(Q, Q, m[i].value);
+  mpz_fdiv_q_2exp(half, Q, 1); /* (Q - 1) / 2, Q odd */
+  for (size_t i = 0; i < from_count; i++)
+    for (size_t t = 0; t < n; t++)
+      in[i * n + t] = test_rng_below(&rng, m[i].value);
+  for (size_t i = 0; i < from_count; i++) { /* coefficients 0 and 1: (Q - 1) / 2 and (Q + 1) / 2 */
+    in[i * n] = mpz_fdiv_ui(half, m[i].value);
+    in[i * n + 1] = (in[i * n] + 1) % m[i].value;
+  }
+  ensi_base_convert_centered(bc, out, in, n);
+  int bad = 0;
+  for (size_t t = 0; t < n; t++) {
+    crt(x, in + t, n, m, from_count);
+    mpz_set(want, x);
+    if (mpz_cmp(x, half) > 0)
+      mpz_sub(want, x, Q);
+    if (mpz_sgn(want) < 0) /* other: the remainder on the other side of zero */
+      mpz_add(other, want, Q);
+    else
+      mpz_sub(other, want, Q);
+    int wrong = 0, wrong_other_side = 0;
+    for (size_t j = 0; j < to_count; j++) {
+      wrong += mpz_fdiv_ui(want, m[from_count + j].value) != out[j * n + t];
+      wrong_other_side += mpz_fdiv_ui(other, m[from_count + j].value) != out[j * n + t];
+    }
+    bad += t < 2 ? wrong && wrong_other_side : wrong;
+  }
+  CHECK_MSG(bad == 0, "centered conversion %zu -> %zu primes of %d bits: %d wrong coefficients",
+            from_count, to_count, bits, bad);
+  mpz_clears(x, Q, half, want, other, NULL);
+  free(in);
+  free(out);
+  ensi_base_converter_free(bc);
+}
+
 /* The kernel in use gives the portable kernel's words exactly (inputs anywhere in [0, q_i)). */
 static void test_same_as_portable(size_t from_count, size_t to_count, size_t n, int bits) {
   ensi_modulus m[MAX_PRIMES];
@@ -212,6 +258,8 @@ int main(void) {
       test_base_conversion(k, 9 - k, 200, 61);
     }
     test_base_conversion(12, 12, 136, 60);
+    test_centered_conversion(6, 10, 200, 60);
+    test_centered_conversion(3, 5, 136, 40);
     const size_t sizes[] = {8, 24, 64, 72, 1024, 1020};
     for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++)
       for (size_t k = 1; k <= 13; k += 4) {

@@ -126,6 +126,15 @@ ensi_status ensi_relinearize(const ensi_context *ctx, ensi_ciphertext *out, cons
 /* out = a * b relinearized; the scale is the product of the scales (rescale afterwards). */
 ensi_status ensi_mul_relin(const ensi_context *ctx, ensi_ciphertext *out, const ensi_ciphertext *a,
                            const ensi_ciphertext *b, const ensi_eval_keys *keys);
+/* ensi_relinearize then ensi_rescale in one step: the key switch's division by its special
+ * modulus P and the rescale's by the last prime are one division by their product (fewer NTTs;
+ * the rounding differs by a few units of the last place). A degree-1 input is only rescaled. */
+ensi_status ensi_relinearize_rescale(const ensi_context *ctx, ensi_ciphertext *out,
+                                     const ensi_ciphertext *a, const ensi_eval_keys *keys);
+/* out = a * b relinearized and rescaled (ensi_relinearize_rescale). */
+ensi_status ensi_mul_relin_rescale(const ensi_context *ctx, ensi_ciphertext *out,
+                                   const ensi_ciphertext *a, const ensi_ciphertext *b,
+                                   const ensi_eval_keys *keys);
 ensi_status ensi_mul_plain(const ensi_context *ctx, ensi_ciphertext *out, const ensi_ciphertext *a,
                            const ensi_plaintext *b);
 /* acc += a * b in one pass (the inner loop of plaintext-matrix products): acc's scale must be

@@ -260,8 +260,7 @@ static ensi_status eval_mod(const ensi_context *ctx, ensi_ciphertext *ct, const 
   ENSI_TRY(ensi_eval_chebyshev(ctx, ct, ct, bt->cosine, c->cos_degree, -c->k_bound, c->k_bound,
                                bt->angle_scale[0], keys));
   for (int j = 0; j < c->double_angles; j++) { /* cos 2t = 2 cos^2 t - 1 */
-    ENSI_TRY(ensi_mul_relin(ctx, ct, ct, ct, keys));
-    ENSI_TRY(ensi_rescale(ctx, ct, ct));
+    ENSI_TRY(ensi_mul_relin_rescale(ctx, ct, ct, ct, keys));
     ENSI_TRY(ensi_mul_integer(ctx, ct, ct, 2));
     ENSI_TRY(ensi_add_const(ctx, ct, ct, -1.0));
   }

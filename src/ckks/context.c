@@ -3,6 +3,7 @@
 #include "ckks/context.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/error.h"
 
@@ -38,13 +39,34 @@ static ensi_status build_mod_up(ensi_context *ctx, size_t l, size_t j, ensi_base
   return s;
 }
 
+/* ModDown's converter P -> Q_l and, above level 0, the one of ModDown fused with a rescale,
+ * {q_l} u P -> Q_{l-1} (keyswitch.h). */
+static ensi_status build_mod_down(ensi_context *ctx, size_t l) {
+  const size_t pi = ensi_context_p_index(ctx);
+  ENSI_TRY(ensi_base_converter_create(&ctx->mod_down[l], ctx->moduli + pi, ctx->p_count,
+                                      ctx->moduli, l + 1));
+  if (l == 0)
+    return ENSI_OK;
+  ensi_modulus *from = malloc((1 + ctx->p_count) * sizeof *from); /* q_l, then P */
+  if (!from)
+    return ENSI_ERR_NOMEM;
+  from[0] = ctx->moduli[l];
+  memcpy(from + 1, ctx->moduli + pi, ctx->p_count * sizeof *from);
+  const ensi_status s = ensi_base_converter_create(&ctx->mod_down_rescale[l], from,
+                                                   1 + ctx->p_count, ctx->moduli, l);
+  free(from);
+  return s;
+}
+
 static ensi_status build_key_switching(ensi_context *ctx) {
   const size_t L = ctx->q_count - 1, pi = ensi_context_p_index(ctx);
   ctx->mod_up = calloc(L + 1, sizeof *ctx->mod_up);
   ctx->mod_down = calloc(L + 1, sizeof *ctx->mod_down);
+  ctx->mod_down_rescale = calloc(L + 1, sizeof *ctx->mod_down_rescale);
   ctx->p_inv_mod_q = calloc(ctx->q_count, sizeof(uint64_t));
   ctx->p_mod_q = calloc(ctx->q_count, sizeof(uint64_t));
-  if (!ctx->mod_up || !ctx->mod_down || !ctx->p_inv_mod_q || !ctx->p_mod_q)
+  if (!ctx->mod_up || !ctx->mod_down || !ctx->mod_down_rescale || !ctx->p_inv_mod_q ||
+      !ctx->p_mod_q)
     return ENSI_ERR_NOMEM;
   for (size_t l = 0; l <= L; l++) {
     const size_t digits = ensi_context_digits(ctx, l);
@@ -53,8 +75,7 @@ static ensi_status build_key_switching(ensi_context *ctx) {
       return ENSI_ERR_NOMEM;
     for (size_t j = 0; j < digits; j++)
       ENSI_TRY(build_mod_up(ctx, l, j, &ctx->mod_up[l][j]));
-    ENSI_TRY(ensi_base_converter_create(&ctx->mod_down[l], ctx->moduli + pi, ctx->p_count,
-                                        ctx->moduli, l + 1));
+    ENSI_TRY(build_mod_down(ctx, l));
   }
   for (size_t i = 0; i <= L; i++) {
     const ensi_modulus *qi = &ctx->moduli[i];
@@ -111,9 +132,12 @@ void ensi_context_free(ensi_context *ctx) {
     }
     if (ctx->mod_down)
       ensi_base_converter_free(ctx->mod_down[l]);
+    if (ctx->mod_down_rescale)
+      ensi_base_converter_free(ctx->mod_down_rescale[l]);
   }
   free(ctx->mod_up);
   free(ctx->mod_down);
+  free(ctx->mod_down_rescale);
   free(ctx->p_inv_mod_q);
   free(ctx->p_mod_q);
   free(ctx->ntt);

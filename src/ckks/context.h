@@ -30,6 +30,7 @@ struct ensi_context {
   /* key switching */
   ensi_base_converter ***mod_up;   /* [level][digit]: digit primes -> (Q_l \ digit) u P */
   ensi_base_converter **mod_down;  /* [level]: P -> Q_l */
+  ensi_base_converter **mod_down_rescale; /* [level >= 1]: {q_l} u P -> Q_{l-1} (keyswitch.h) */
   uint64_t *p_inv_mod_q;           /* P^{-1} mod q_i */
   uint64_t *p_mod_q;               /* P mod q_i (gadget factor of the key) */
 };

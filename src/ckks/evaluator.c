@@ -9,6 +9,7 @@
 #include "base/large_alloc.h"
 #include "ckks/ciphertext.h"
 #include "ckks/encoder.h"
+#include "ckks/extended.h"
 #include "ckks/galois.h"
 #include "ckks/keyswitch.h"
 #include "ckks/op_counts.h"
@@ -375,6 +376,36 @@ ensi_status ensi_mul_relin(const ensi_context *ctx, ensi_ciphertext *out, const 
                            const ensi_ciphertext *b, const ensi_eval_keys *keys) {
   ENSI_TRY(ensi_mul(ctx, out, a, b));
   return ensi_relinearize(ctx, out, out, keys);
+}
+
+/* Relinearized in Q_l P and divided by P q_l at once (extended.h, keyswitch.h). */
+ensi_status ensi_relinearize_rescale(const ensi_context *ctx, ensi_ciphertext *out,
+                                     const ensi_ciphertext *a, const ensi_eval_keys *keys) {
+  if (!ctx || !out || !a || !keys)
+    return ensi_fail(ENSI_ERR_ARG, "relinearize_rescale: null argument");
+  if (a->degree == 1)
+    return ensi_rescale(ctx, out, a);
+  if (!keys->relin)
+    return ensi_fail(ENSI_ERR_KEY_MISSING, "relinearize: no relinearization key");
+  if (a->level == 0)
+    return ensi_fail(ENSI_ERR_LEVEL, "rescale: already at level 0");
+  ensi_op_count(OP_COUNT_RESCALE, 1);
+  ensi_extended e;
+  ENSI_TRY(ensi_extended_init(&e, ctx, a->level));
+  uint64_t *sum = ensi_large_alloc(e.words, sizeof *sum);
+  ensi_status s = sum ? ensi_extended_relinearize(&e, sum, a, keys->relin) : ENSI_ERR_NOMEM;
+  if (s == ENSI_OK)
+    s = ensi_extended_finish_rescale(&e, out, sum, a->scale, a->slots);
+  ensi_large_free(sum);
+  ensi_extended_free(&e);
+  return s;
+}
+
+ensi_status ensi_mul_relin_rescale(const ensi_context *ctx, ensi_ciphertext *out,
+                                   const ensi_ciphertext *a, const ensi_ciphertext *b,
+                                   const ensi_eval_keys *keys) {
+  ENSI_TRY(ensi_mul(ctx, out, a, b));
+  return ensi_relinearize_rescale(ctx, out, out, keys);
 }
 
 ensi_status ensi_rescale(const ensi_context *ctx, ensi_ciphertext *out, const ensi_ciphertext *a) {

@@ -84,6 +84,26 @@ ensi_status ensi_extended_rotate_hoisted(const ensi_extended *e, uint64_t *out,
   return ENSI_OK;
 }
 
+ensi_status ensi_extended_relinearize(const ensi_extended *e, uint64_t *out,
+                                      const ensi_ciphertext *x, const ensi_switching_key *relin) {
+  ENSI_TRY(ensi_ks_decompose(e->ctx, e->decomposition, ensi_ct_poly(x, 2), e->level));
+  ENSI_TRY(ensi_ks_inner_product(e->ctx, out, out + e->ext * e->n, e->decomposition, e->level,
+                                 relin, NULL));
+  const size_t n = e->n;
+#pragma omp parallel for schedule(static)
+  for (size_t i = 0; i <= e->level; i++) {
+    const uint64_t q = e->ctx->moduli[i].value, p = e->ctx->p_mod_q[i];
+    const uint64_t p_shoup = ensi_shoup_precompute(p, q);
+    for (size_t k = 0; k < 2; k++) {
+      const uint64_t *c = ensi_ct_limb(x, k, i);
+      uint64_t *o = out + (k * e->ext + i) * n;
+      for (size_t t = 0; t < n; t++)
+        o[t] = ensi_add_mod(o[t], ensi_mul_shoup(c[t], p, p_shoup, q), q);
+    }
+  }
+  return ENSI_OK;
+}
+
 ensi_status ensi_extended_add_rotation(const ensi_extended *e, uint64_t *sum,
                                        const ensi_ciphertext *x, const ensi_galois_key *gk) {
   ENSI_TRY(ensi_extended_decompose(e, x));
@@ -134,5 +154,19 @@ ensi_status ensi_extended_finish(const ensi_extended *e, ensi_ciphertext *out, u
   out->slots = slots;
   ensi_ks_mod_down(e->ctx, ensi_ct_poly(out, 0), sum, e->level, e->scratch);
   ensi_ks_mod_down(e->ctx, ensi_ct_poly(out, 1), sum + e->ext * e->n, e->level, e->scratch);
+  return ENSI_OK;
+}
+
+ensi_status ensi_extended_finish_rescale(const ensi_extended *e, ensi_ciphertext *out,
+                                         uint64_t *sum, double scale, size_t slots) {
+  if (e->level == 0)
+    return ensi_fail(ENSI_ERR_LEVEL, "rescale: already at level 0");
+  ENSI_TRY(ensi_ciphertext_reserve(out, e->level - 1, 1));
+  out->degree = 1;
+  out->scale = scale / (double)e->ctx->moduli[e->level].value;
+  out->slots = slots;
+  ensi_ks_mod_down_rescale(e->ctx, ensi_ct_poly(out, 0), sum, e->level, e->scratch);
+  ensi_ks_mod_down_rescale(e->ctx, ensi_ct_poly(out, 1), sum + e->ext * e->n, e->level,
+                           e->scratch);
   return ENSI_OK;
 }

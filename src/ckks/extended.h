@@ -39,6 +39,11 @@ ensi_status ensi_extended_decompose(const ensi_extended *e, const ensi_ciphertex
 ensi_status ensi_extended_rotate_hoisted(const ensi_extended *e, uint64_t *out,
                                          const ensi_ciphertext *x, const ensi_galois_key *gk);
 
+/* out = P (c0, c1) + KS(c2) for a degree-2 ciphertext x at e's level: relinearized, before
+ * ModDown. */
+ensi_status ensi_extended_relinearize(const ensi_extended *e, uint64_t *out,
+                                      const ensi_ciphertext *x, const ensi_switching_key *relin);
+
 /* sum += P rot(x) for a ciphertext x at e's level (degree 1); uses the decomposition buffer. */
 ensi_status ensi_extended_add_rotation(const ensi_extended *e, uint64_t *sum,
                                        const ensi_ciphertext *x, const ensi_galois_key *gk);
@@ -54,5 +59,10 @@ void ensi_extended_add(const ensi_extended *e, uint64_t *sum, const uint64_t *x)
  * P limbs of sum are overwritten. */
 ensi_status ensi_extended_finish(const ensi_extended *e, ensi_ciphertext *out, uint64_t *sum,
                                  double scale, size_t slots);
+
+/* out = sum / (P q_l) (ModDown fused with the rescale, keyswitch.h) at level l - 1, scale / q_l;
+ * the limbs q_l and P of sum are overwritten. */
+ensi_status ensi_extended_finish_rescale(const ensi_extended *e, ensi_ciphertext *out,
+                                         uint64_t *sum, double scale, size_t slots);
 
 #endif

@@ -100,6 +100,29 @@ void ensi_ks_mod_down(const ensi_context *ctx, uint64_t *out, uint64_t *x, size_
   }
 }
 
+void ensi_ks_mod_down_rescale(const ensi_context *ctx, uint64_t *out, uint64_t *x, size_t level,
+                              uint64_t *scratch) {
+  const size_t n = ctx->n, K = ctx->p_count;
+  uint64_t *divisor_limbs = x + level * n; /* q_level, then P: adjacent in an extended polynomial */
+#pragma omp parallel for schedule(static)
+  for (size_t k = 0; k <= K; k++)
+    ensi_ntt_inverse(ctx->ntt[ensi_ks_ext_modulus(ctx, level, level + k)], divisor_limbs + k * n);
+  ensi_base_convert_centered(ctx->mod_down_rescale[level], scratch, divisor_limbs, n);
+  const ensi_modulus *q_last = &ctx->moduli[level];
+#pragma omp parallel for schedule(static)
+  for (size_t i = 0; i < level; i++) {
+    const ensi_modulus *q = &ctx->moduli[i];
+    uint64_t *conv = scratch + i * n;
+    ensi_ntt_forward(ctx->ntt[i], conv);
+    const uint64_t inv = ensi_mul_mod(ctx->p_inv_mod_q[i],
+                                      ensi_inv_mod(ensi_reduce_u64(q_last->value, q), q), q);
+    const uint64_t inv_shoup = ensi_shoup_precompute(inv, q->value);
+    for (size_t t = 0; t < n; t++)
+      out[i * n + t] = ensi_mul_shoup(ensi_sub_mod(x[i * n + t], conv[t], q->value), inv,
+                                      inv_shoup, q->value);
+  }
+}
+
 ensi_status ensi_ks_apply(const ensi_context *ctx, uint64_t *out0, uint64_t *out1,
                           const uint64_t *decomposition, size_t level,
                           const ensi_switching_key *key, const uint32_t *permutation) {

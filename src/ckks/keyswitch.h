@@ -41,6 +41,15 @@ ensi_status ensi_ks_inner_product(const ensi_context *ctx, uint64_t *acc0, uint6
 void ensi_ks_mod_down(const ensi_context *ctx, uint64_t *out, uint64_t *x, size_t level,
                       uint64_t *scratch);
 
+/* ModDown fused with a rescale: out (level limbs, NTT) = round(x / (q_level P)) for an extended x
+ * (NTT) at level >= 1, whose limbs q_level and P are overwritten; scratch holds level limbs. The
+ * remainder comes from the centered conversion (rns.h): the fast one's excess of up to K + 1
+ * multiples of q_level P would otherwise stay in the result as an error of that many units, 2.5
+ * bits lost at every product. One conversion and level forward NTTs instead of ModDown's level + 1
+ * and the rescale's level more. */
+void ensi_ks_mod_down_rescale(const ensi_context *ctx, uint64_t *out, uint64_t *x, size_t level,
+                              uint64_t *scratch);
+
 /* out = (c0 + KS_0(c1), KS_1(c1)): a's ciphertext re-encrypted under the key's target secret. */
 ensi_status ensi_ks_ciphertext(const ensi_context *ctx, ensi_ciphertext *out,
                                const ensi_ciphertext *a, const ensi_switching_key *key);

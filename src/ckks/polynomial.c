@@ -64,11 +64,7 @@ static ensi_status power_product(power_basis *pb, size_t k, size_t a, size_t b) 
   const size_t level = ensi_ciphertext_level(x) < ensi_ciphertext_level(y)
                            ? ensi_ciphertext_level(x) : ensi_ciphertext_level(y);
   ENSI_TRY(new_like(pb, &t, level));
-  ensi_status s = ensi_mul(ctx, t, x, y); /* ensi_mul runs at the lower level */
-  if (s == ENSI_OK)
-    s = ensi_relinearize(ctx, t, t, pb->keys);
-  if (s == ENSI_OK)
-    s = ensi_rescale(ctx, t, t);
+  ensi_status s = ensi_mul_relin_rescale(ctx, t, x, y, pb->keys); /* at the lower level */
   if (s == ENSI_OK)
     s = ensi_mul_integer(ctx, t, t, 2);
   if (s == ENSI_OK && a == b) {

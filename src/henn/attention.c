@@ -161,9 +161,7 @@ static ensi_status head_scores(henn_eval *ev, const ensi_model_config *c, int h,
   for (size_t t = 0; t < diagonals; t++) {
     if (status != ENSI_OK)
       continue;
-    ensi_status r = ensi_relinearize(ev->ctx, acc[t], acc[t], ev->keys);
-    if (r == ENSI_OK)
-      r = ensi_rescale(ev->ctx, acc[t], acc[t]);
+    ensi_status r = ensi_relinearize_rescale(ev->ctx, acc[t], acc[t], ev->keys);
     if (r == ENSI_OK && t >= baby)
       r = ensi_rotate(ev->ctx, acc[t], acc[t], -(long long)(t / baby * baby), ev->keys);
     if (r != ENSI_OK) {

@@ -32,9 +32,7 @@ static ensi_status silu_pack(henn_eval *ev, ensi_ciphertext *pack, void *unused)
     s = ensi_eval_chebyshev(ev->ctx, sig, pack, ev->silu, o->silu_degree, o->silu_lo, o->silu_hi,
                             henn_prime(ev, sig_level), ev->keys);
   if (s == ENSI_OK)
-    s = ensi_mul_relin(ev->ctx, pack, sig, pack, ev->keys);
-  if (s == ENSI_OK)
-    s = ensi_rescale(ev->ctx, pack, pack);
+    s = ensi_mul_relin_rescale(ev->ctx, pack, sig, pack, ev->keys);
   ensi_ciphertext_free(sig);
   return s;
 }
@@ -65,9 +63,7 @@ ensi_status henn_swiglu(henn_eval *ev, ensi_enc_matrix *g, ensi_enc_matrix *u, d
       if (status != ENSI_OK)
         continue;
       ensi_ciphertext *out = (*h)->column[j];
-      ensi_status s = ensi_mul_relin(ev->ctx, out, g->column[j], u->column[j], ev->keys);
-      if (s == ENSI_OK)
-        s = ensi_rescale(ev->ctx, out, out);
+      ensi_status s = ensi_mul_relin_rescale(ev->ctx, out, g->column[j], u->column[j], ev->keys);
       if (s != ENSI_OK) {
 #pragma omp critical
         status = s;

@@ -105,9 +105,7 @@ ensi_status henn_dot(const henn_eval *ev, ensi_ciphertext *out, ensi_ciphertext 
       s = ensi_add(ev->ctx, out, out, term);
   }
   ensi_ciphertext_free(term);
-  if (s == ENSI_OK)
-    s = ensi_relinearize(ev->ctx, out, out, ev->keys);
-  return s == ENSI_OK ? ensi_rescale(ev->ctx, out, out) : s;
+  return s == ENSI_OK ? ensi_relinearize_rescale(ev->ctx, out, out, ev->keys) : s;
 }
 
 ensi_status henn_pcmm(henn_eval *ev, const ensi_enc_matrix *x, const ensi_ternary *w,

@@ -26,8 +26,7 @@ static ensi_status at_scale(const ensi_context *ctx, ensi_ciphertext *out, const
 /* out = a b, with b at the scale of the prime of the level the product happens at. */
 static ensi_status product(const ensi_context *ctx, ensi_ciphertext *out, const ensi_ciphertext *a,
                            const ensi_ciphertext *b, const ensi_eval_keys *keys) {
-  ENSI_TRY(ensi_mul_relin(ctx, out, a, b, keys));
-  return ensi_rescale(ctx, out, out);
+  return ensi_mul_relin_rescale(ctx, out, a, b, keys);
 }
 
 /* b at the prime scale of `level` (for a product at that level). */

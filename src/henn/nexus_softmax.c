@@ -25,8 +25,7 @@ size_t ensi_nexus_softmax_rotations(size_t s, long long *steps) {
 static ensi_status mul_rescale(const ensi_context *ctx, ensi_ciphertext *out,
                                const ensi_ciphertext *a, const ensi_ciphertext *b,
                                const ensi_eval_keys *keys) {
-  ENSI_TRY(ensi_mul_relin(ctx, out, a, b, keys));
-  return ensi_rescale(ctx, out, out);
+  return ensi_mul_relin_rescale(ctx, out, a, b, keys);
 }
 
 /* out = a * c + add, rescaled. */

@@ -79,9 +79,7 @@ static ensi_status scale_columns(henn_eval *ev, ensi_enc_matrix *y, const ensi_e
     if (s == ENSI_OK)
       s = ensi_rescale(ev->ctx, y->column[j], y->column[j]);
     if (s == ENSI_OK)
-      s = ensi_mul_relin(ev->ctx, y->column[j], y->column[j], inv, ev->keys);
-    if (s == ENSI_OK)
-      s = ensi_rescale(ev->ctx, y->column[j], y->column[j]);
+      s = ensi_mul_relin_rescale(ev->ctx, y->column[j], y->column[j], inv, ev->keys);
     if (s != ENSI_OK) {
 #pragma omp critical
       status = s;
@@ -156,9 +154,7 @@ static ensi_status norm_pack(henn_eval *ev, ensi_ciphertext *pack, void *arg) {
   if (s == ENSI_OK)
     s = inverse_rms(ev, inv, sum_sq, pn->cols, ev->block, pn->kind, henn_prime(ev, inv_level));
   if (s == ENSI_OK)
-    s = ensi_mul_relin(ev->ctx, pack, pack, inv, ev->keys);
-  if (s == ENSI_OK)
-    s = ensi_rescale(ev->ctx, pack, pack);
+    s = ensi_mul_relin_rescale(ev->ctx, pack, pack, inv, ev->keys);
   ensi_ciphertext_free(sum_sq);
   ensi_ciphertext_free(rotated);
   ensi_ciphertext_free(inv);

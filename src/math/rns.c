@@ -1,6 +1,7 @@
 /* RNS bases, limb-wise polynomial arithmetic, fast base conversion and rescaling (see rns.h). */
 #include "math/rns.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -235,6 +236,47 @@ void ensi_base_convert(const ensi_base_converter *bc, uint64_t *out, const uint6
     uint64_t y[ENSI_CONVERT_MAX_FROM * ENSI_CONVERT_BLOCK];
     const size_t len = n - start < ENSI_CONVERT_BLOCK ? n - start : ENSI_CONVERT_BLOCK;
     kernel(bc, out, in, n, start, len, y);
+  }
+}
+
+/* Per coefficient of a block: u = round(sum_k y_k / m_k) with y_k = [x_k (M / m_k)^{-1}]_{m_k},
+ * the multiple of M = prod m_k that the fast conversion's sum sum_k y_k (M / m_k) exceeds the
+ * centered remainder by. Doubles hold each y_k / m_k to 2^-52; u can be off by one only when the
+ * sum's fraction is within about F 2^-52 of one half. */
+static void rounding_multiples(const ensi_base_converter *bc, const uint64_t *in, size_t n,
+                               size_t start, size_t len, uint8_t *u) {
+  double v[ENSI_CONVERT_BLOCK] = {0};
+  for (size_t k = 0; k < bc->from_count; k++) {
+    const uint64_t m = bc->from[k].value;
+    const double inv_m = 1.0 / (double)m;
+    const uint64_t *x = in + k * n + start;
+    for (size_t t = 0; t < len; t++)
+      v[t] += (double)ensi_mul_shoup(x[t], bc->qhat_inv[k], bc->qhat_inv_shoup[k], m) * inv_m;
+  }
+  for (size_t t = 0; t < len; t++)
+    u[t] = (uint8_t)floor(v[t] + 0.5);
+}
+
+void ensi_base_convert_centered(const ensi_base_converter *bc, uint64_t *out, const uint64_t *in,
+                                size_t n) {
+  ensi_base_convert(bc, out, in, n);
+  const size_t from_count = bc->from_count;
+#pragma omp parallel for schedule(static)
+  for (size_t start = 0; start < n; start += ENSI_CONVERT_BLOCK) {
+    const size_t len = n - start < ENSI_CONVERT_BLOCK ? n - start : ENSI_CONVERT_BLOCK;
+    uint8_t u[ENSI_CONVERT_BLOCK];
+    rounding_multiples(bc, in, n, start, len, u);
+    for (size_t j = 0; j < bc->to_count; j++) {
+      const ensi_modulus *p = &bc->to[j];
+      uint64_t multiple[ENSI_CONVERT_MAX_FROM + 1] = {0}, m_mod_p = 1; /* u M mod p, u <= F */
+      for (size_t k = 0; k < from_count; k++)
+        m_mod_p = ensi_mul_mod(m_mod_p, ensi_reduce_u64(bc->from[k].value, p), p);
+      for (size_t w = 1; w <= from_count; w++)
+        multiple[w] = ensi_add_mod(multiple[w - 1], m_mod_p, p->value);
+      uint64_t *o = out + j * n + start;
+      for (size_t t = 0; t < len; t++)
+        o[t] = ensi_sub_mod(o[t], multiple[u[t]], p->value);
+    }
   }
 }
 

@@ -68,6 +68,13 @@ void ensi_base_converter_free(ensi_base_converter *bc);
 /* out: to_count limbs of n coefficients; in: from_count limbs (coefficient form, reduced). */
 void ensi_base_convert(const ensi_base_converter *bc, uint64_t *out, const uint64_t *in, size_t n);
 
+/* The fast conversion corrected to the centered remainder: out = x - M round(x / M) modulo each
+ * target, M the product of the source moduli (a rounding multiple from doubles per coefficient,
+ * which can be off by one only when x / M is within about 2^-46 of a half-integer). Dividing by M
+ * with it rounds, where the plain conversion's excess of up to F multiples of M would not. */
+void ensi_base_convert_centered(const ensi_base_converter *bc, uint64_t *out, const uint64_t *in,
+                                size_t n);
+
 /* Rounded division by the last of `limbs` primes of a polynomial in NTT form: afterwards limbs
  * 0 .. limbs - 2 hold round(x / q_last) in NTT form. scratch: limbs * n words. */
 void ensi_rns_rescale_ntt(const ensi_modulus *moduli, ensi_ntt_table *const *ntt, uint64_t *poly,
