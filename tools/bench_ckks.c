@@ -23,10 +23,11 @@ typedef struct {
 } bench_state;
 
 enum { OP_ENCODE, OP_ENCRYPT, OP_DECRYPT, OP_ADD, OP_MUL_PLAIN, OP_MUL_RELIN, OP_RESCALE,
-       OP_ROTATE, OP_ROTATE_HOISTED8, OP_COUNT };
+       OP_MUL_RELIN_THEN_RESCALE, OP_MUL_RELIN_RESCALE, OP_ROTATE, OP_ROTATE_HOISTED8, OP_COUNT };
 static const char *const op_names[OP_COUNT] = {"encode", "encrypt_pk", "decrypt_decode", "add",
-                                               "mul_plain", "mul_relin", "rescale", "rotate",
-                                               "rotate_hoisted8"};
+                                               "mul_plain", "mul_relin", "rescale",
+                                               "mul_relin_then_rescale", "mul_relin_rescale_fused",
+                                               "rotate", "rotate_hoisted8"};
 
 static ensi_status run_op(bench_state *st, int op) {
   const ensi_context *ctx = st->ctx;
@@ -46,6 +47,11 @@ static ensi_status run_op(bench_state *st, int op) {
     ensi_status s = ensi_ciphertext_copy(st->out, st->a);
     return s ? s : ensi_rescale(ctx, st->out, st->out);
   }
+  case OP_MUL_RELIN_THEN_RESCALE: {
+    ensi_status s = ensi_mul_relin(ctx, st->out, st->a, st->b, st->keys);
+    return s ? s : ensi_rescale(ctx, st->out, st->out);
+  }
+  case OP_MUL_RELIN_RESCALE: return ensi_mul_relin_rescale(ctx, st->out, st->a, st->b, st->keys);
   case OP_ROTATE: return ensi_rotate(ctx, st->out, st->a, 1, st->keys);
   case OP_ROTATE_HOISTED8: return ensi_rotate_hoisted(ctx, st->rot, st->a, steps, 8, st->keys);
   }

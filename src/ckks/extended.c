@@ -132,6 +132,22 @@ ensi_status ensi_extended_add_rotation_of(const ensi_extended *e, uint64_t *sum,
   return ENSI_OK;
 }
 
+void ensi_extended_mul_plain(const ensi_extended *e, uint64_t *out, const uint64_t *x,
+                             const uint64_t *pt) {
+  const size_t n = e->n, ext = e->ext;
+#pragma omp parallel for schedule(static)
+  for (size_t i = 0; i < ext; i++) {
+    const ensi_modulus *q = &e->ctx->moduli[ensi_ks_ext_modulus(e->ctx, e->level, i)];
+    const uint64_t *w = pt + i * n;
+    for (size_t k = 0; k < 2; k++) {
+      const uint64_t *y = x + (k * ext + i) * n;
+      uint64_t *o = out + (k * ext + i) * n;
+      for (size_t t = 0; t < n; t++)
+        o[t] = ensi_mul_mod(w[t], y[t], q);
+    }
+  }
+}
+
 void ensi_extended_add(const ensi_extended *e, uint64_t *sum, const uint64_t *x) {
   const size_t n = e->n, ext = e->ext;
 #pragma omp parallel for schedule(static)

@@ -52,6 +52,10 @@ ensi_status ensi_extended_add_rotation(const ensi_extended *e, uint64_t *sum,
 ensi_status ensi_extended_add_rotation_of(const ensi_extended *e, uint64_t *sum, uint64_t *x,
                                           const ensi_galois_key *gk);
 
+/* out = pt x, pt a plaintext encoded on the extended basis (ensi_encode_extended). */
+void ensi_extended_mul_plain(const ensi_extended *e, uint64_t *out, const uint64_t *x,
+                             const uint64_t *pt);
+
 /* sum += x (both extended). */
 void ensi_extended_add(const ensi_extended *e, uint64_t *sum, const uint64_t *x);
 

@@ -12,12 +12,14 @@
  * attention's causal masks). */
 #include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/error.h"
 #include "base/large_alloc.h"
 #include "ckks/ciphertext.h"
+#include "ckks/encoder.h"
 #include "ckks/extended.h"
 #include "ckks/keys.h"
 #include "ckks/op_counts.h"
@@ -124,18 +126,17 @@ static ensi_status shifts_of(const henn_eval *ev, ensi_ciphertext **outs, const 
   return s;
 }
 
-/* shift[j] = the pack shifted back by j blocks, for every needed j. With j = g B + b: the giant
- * shifts g B are rotations of the pack, hoisted together, and the baby shifts b of each giant are
- * rotations of it, hoisted together: one decomposition per giant instead of one per rotation. */
-static ensi_status build_shifts(const henn_eval *ev, ensi_ciphertext **shift, const bool *needed,
-                                const ensi_ciphertext *packed) {
-  const size_t per = ev->slots / ev->block, baby = henn_baby_steps(per);
+/* shift[g] = the pack shifted back by g blocks for g = 0 and every giant step g (a multiple of B)
+ * whose group has a needed shift, hoisted together (one decomposition of the pack). */
+static ensi_status giant_shifts(const henn_eval *ev, ensi_ciphertext **shift, const bool *needed,
+                                const ensi_ciphertext *packed, size_t baby) {
+  const size_t per = ev->slots / ev->block;
   size_t *blocks = malloc(per * sizeof *blocks), count = 0;
   ensi_status s = blocks ? ensi_ciphertext_create(&shift[0], ev->ctx, ensi_ciphertext_level(packed))
                          : ENSI_ERR_NOMEM;
   if (s == ENSI_OK)
     s = ensi_ciphertext_copy(shift[0], packed);
-  for (size_t g = baby; s == ENSI_OK && g < per; g += baby) { /* giants with a needed shift */
+  for (size_t g = baby; s == ENSI_OK && g < per; g += baby) {
     bool any = false;
     for (size_t j = g; j < g + baby && j < per; j++)
       any |= needed[j];
@@ -144,67 +145,136 @@ static ensi_status build_shifts(const henn_eval *ev, ensi_ciphertext **shift, co
   }
   if (s == ENSI_OK)
     s = shifts_of(ev, shift, blocks, count, packed);
-  for (size_t g = 0; s == ENSI_OK && g < per; g += baby) {
-    if (!shift[g])
-      continue;
-    count = 0;
-    for (size_t j = g + 1; j < g + baby && j < per; j++)
-      if (needed[j])
-        blocks[count++] = j - g;
-    s = shifts_of(ev, shift + g, blocks, count, shift[g]);
-  }
   free(blocks);
   return s;
 }
 
-/* *mask = the unpacking mask of column `column` (the plan's, or the token mask) at `level` and
- * `scale`, encoded again only when its values differ from those of the mask it holds (kept in
- * `encoded`): a mask that is the same for every column is encoded once. */
-static ensi_status update_mask(const henn_eval *ev, const henn_repack_plan *plan, size_t column,
-                               size_t level, double scale, double *values, double *encoded,
-                               ensi_plaintext **mask) {
+/* A column's unpacking mask (the plan's, or the token mask) at the pack's level and the mask
+ * scale, encoded as a plaintext or on Q_l P; each encoding is redone only when the values differ
+ * from those it holds: a mask that is the same for every column is encoded once. */
+typedef struct {
+  size_t level;
+  double scale;
+  double *values, *plain_values, *extended_values; /* slots each */
+  ensi_plaintext *plain;
+  uint64_t *extended;
+} unpack_mask;
+
+static void mask_values(const henn_eval *ev, const henn_repack_plan *plan, size_t column,
+                        double *values) {
   if (plan->mask)
     plan->mask(ev, column, values, plan->arg);
   else
     henn_token_vector(ev, values, 0, 1.0);
-  if (*mask && !memcmp(values, encoded, ev->slots * sizeof *values))
+}
+
+static ensi_status mask_plain(const henn_eval *ev, unpack_mask *m) {
+  if (m->plain && !memcmp(m->values, m->plain_values, ev->slots * sizeof *m->values))
     return ENSI_OK;
-  ensi_plaintext_free(*mask);
-  *mask = NULL;
-  memcpy(encoded, values, ev->slots * sizeof *values);
-  return henn_plain(ev, mask, values, level, scale);
+  ensi_plaintext_free(m->plain);
+  m->plain = NULL;
+  memcpy(m->plain_values, m->values, ev->slots * sizeof *m->values);
+  return henn_plain(ev, &m->plain, m->values, m->level, m->scale);
+}
+
+static ensi_status mask_extended(const henn_eval *ev, const ensi_extended *e, unpack_mask *m) {
+  if (m->extended && !memcmp(m->values, m->extended_values, ev->slots * sizeof *m->values))
+    return ENSI_OK;
+  if (!m->extended && !(m->extended = ensi_large_alloc(e->words / 2, sizeof *m->extended)))
+    return ENSI_ERR_NOMEM;
+  memcpy(m->extended_values, m->values, ev->slots * sizeof *m->values);
+  const ensi_status s = ensi_encode_extended(ev->ctx, m->extended, m->values, NULL, ev->slots,
+                                             m->scale, m->level);
+  if (s != ENSI_OK) { /* not a valid encoding: encode again next time */
+    ensi_large_free(m->extended);
+    m->extended = NULL;
+  }
+  return s;
+}
+
+/* columns[k] = shift g rotated back by b more blocks, times column k's mask, rescaled, for the
+ * needed shifts j = g + b of giant group g. b = 0 is a plaintext product; the others are rotated
+ * from one decomposition of shift g without ModDown, multiplied by the mask on Q_l P and divided
+ * by P q_l at once (extended.h): no ModDown and no rescale of their own. */
+static ensi_status unpack_group(const henn_eval *ev, ensi_ciphertext **columns, size_t first,
+                                const ensi_ciphertext *shift, size_t g, size_t baby,
+                                const size_t *column_of, const henn_repack_plan *plan,
+                                unpack_mask *mask, const ensi_extended *e, uint64_t *rotated) {
+  const size_t per = ev->slots / ev->block;
+  uint64_t *product = rotated + e->words;
+  bool decomposed = false;
+  for (size_t j = g; j < g + baby && j < per; j++) {
+    const size_t k = column_of[j];
+    if (k == SIZE_MAX)
+      continue;
+    mask_values(ev, plan, first + k, mask->values);
+    if (j == g) {
+      ENSI_TRY(mask_plain(ev, mask));
+      ENSI_TRY(ensi_mul_plain(ev->ctx, columns[k], shift, mask->plain));
+      ENSI_TRY(ensi_rescale(ev->ctx, columns[k], columns[k]));
+      continue;
+    }
+    const ensi_galois_key *gk;
+    ENSI_TRY(ensi_extended_rotation_key(ev->ctx, ev->keys, -(long long)((j - g) * ev->block), &gk));
+    ENSI_TRY(mask_extended(ev, e, mask));
+    if (!decomposed)
+      ENSI_TRY(ensi_extended_decompose(e, shift));
+    decomposed = true;
+    ensi_op_count(OP_COUNT_ROTATION, 1);
+    ensi_op_count(OP_COUNT_MUL_PLAIN, 1);
+    ensi_op_count(OP_COUNT_RESCALE, 1);
+    ENSI_TRY(ensi_extended_rotate_hoisted(e, rotated, shift, gk));
+    ensi_extended_mul_plain(e, product, rotated, mask->extended);
+    ENSI_TRY(ensi_extended_finish_rescale(e, columns[k], product, shift->scale * mask->scale,
+                                          ev->slots > shift->slots ? ev->slots : shift->slots));
+  }
+  return ENSI_OK;
 }
 
 /* columns[k] = packed shifted back to block 0, times its mask (column first + k of the matrix),
- * at scale `target` after the rescale. */
+ * at scale `target` after the rescale. Shift j = g B + b: the giant shifts g B are rotations of
+ * the pack, hoisted together; the baby shifts of each are rotated from one decomposition of it. */
 static ensi_status unpack(const henn_eval *ev, ensi_ciphertext **columns, size_t first, size_t used,
                           const ensi_ciphertext *packed, const henn_repack_plan *plan,
                           double target) {
   const size_t per = ev->slots / ev->block, level = ensi_ciphertext_level(packed);
-  const double mask_scale = target * henn_prime(ev, level) / ensi_ciphertext_scale(packed);
+  const size_t baby = henn_baby_steps(per);
+  unpack_mask mask = {.level = level,
+                      .scale = target * henn_prime(ev, level) / ensi_ciphertext_scale(packed)};
+  ensi_extended e = {0};
   ensi_ciphertext **shift = calloc(per, sizeof *shift);
   bool *needed = calloc(per, sizeof *needed);
-  double *mask_values = malloc(2 * ev->slots * sizeof *mask_values);
-  ensi_plaintext *mask = NULL;
-  ensi_status s = shift && needed && mask_values ? ENSI_OK : ENSI_ERR_NOMEM;
-  for (size_t k = 0; s == ENSI_OK && k < used; k++)
-    needed[unpack_shift(per, used, k)] = true;
-  if (s == ENSI_OK)
-    s = build_shifts(ev, shift, needed, packed);
-  for (size_t k = 0; s == ENSI_OK && k < used; k++) {
-    s = update_mask(ev, plan, first + k, level, mask_scale, mask_values, mask_values + ev->slots,
-                    &mask);
-    if (s == ENSI_OK)
-      s = ensi_mul_plain(ev->ctx, columns[k], shift[unpack_shift(per, used, k)], mask);
-    if (s == ENSI_OK)
-      s = ensi_rescale(ev->ctx, columns[k], columns[k]);
+  size_t *column_of = malloc(per * sizeof *column_of);
+  mask.values = malloc(3 * ev->slots * sizeof *mask.values);
+  ensi_status s = shift && needed && column_of && mask.values ? ensi_extended_init(&e, ev->ctx, level)
+                                                               : ENSI_ERR_NOMEM;
+  uint64_t *rotated = s == ENSI_OK ? ensi_large_alloc(2 * e.words, sizeof *rotated) : NULL;
+  if (s == ENSI_OK && !rotated)
+    s = ENSI_ERR_NOMEM;
+  if (s == ENSI_OK) {
+    mask.plain_values = mask.values + ev->slots;
+    mask.extended_values = mask.plain_values + ev->slots;
+    for (size_t j = 0; j < per; j++)
+      column_of[j] = SIZE_MAX;
+    for (size_t k = 0; k < used; k++) {
+      needed[unpack_shift(per, used, k)] = true;
+      column_of[unpack_shift(per, used, k)] = k;
+    }
+    s = giant_shifts(ev, shift, needed, packed, baby);
   }
+  for (size_t g = 0; s == ENSI_OK && g < per; g += baby)
+    if (shift[g])
+      s = unpack_group(ev, columns, first, shift[g], g, baby, column_of, plan, &mask, &e, rotated);
   for (size_t j = 0; shift && j < per; j++)
     ensi_ciphertext_free(shift[j]);
-  ensi_plaintext_free(mask);
+  ensi_plaintext_free(mask.plain);
+  ensi_large_free(mask.extended);
+  ensi_large_free(rotated);
+  ensi_extended_free(&e);
   free(shift);
   free(needed);
-  free(mask_values);
+  free(column_of);
+  free(mask.values);
   return s;
 }
 
