@@ -41,46 +41,38 @@ static uint64_t modulus(const ensi_extended *e, size_t i) {
   return e->ctx->moduli[ensi_ks_ext_modulus(e->ctx, e->level, i)].value;
 }
 
-void ensi_extended_lift(const ensi_extended *e, uint64_t *out, const ensi_ciphertext *x) {
+/* out += P sigma(c_k) on the Q limbs for x's first `polys` polynomials (perm: an NTT-domain
+ * automorphism, or NULL). */
+static void add_lifted(const ensi_extended *e, uint64_t *out, const ensi_ciphertext *x,
+                       size_t polys, const uint32_t *perm) {
   const size_t n = e->n;
-  memset(out, 0, e->words * sizeof *out);
 #pragma omp parallel for schedule(static)
   for (size_t i = 0; i <= e->level; i++) {
     const uint64_t q = e->ctx->moduli[i].value, p = e->ctx->p_mod_q[i];
     const uint64_t p_shoup = ensi_shoup_precompute(p, q);
-    for (size_t k = 0; k < 2; k++) {
+    for (size_t k = 0; k < polys; k++) {
       const uint64_t *c = ensi_ct_limb(x, k, i);
       uint64_t *o = out + (k * e->ext + i) * n;
       for (size_t t = 0; t < n; t++)
-        o[t] = ensi_mul_shoup(c[t], p, p_shoup, q);
+        o[t] = ensi_add_mod(o[t], ensi_mul_shoup(c[perm ? perm[t] : t], p, p_shoup, q), q);
     }
   }
+}
+
+void ensi_extended_lift(const ensi_extended *e, uint64_t *out, const ensi_ciphertext *x) {
+  memset(out, 0, e->words * sizeof *out);
+  add_lifted(e, out, x, 2, NULL);
 }
 
 ensi_status ensi_extended_decompose(const ensi_extended *e, const ensi_ciphertext *x) {
   return ensi_ks_decompose(e->ctx, e->decomposition, ensi_ct_poly(x, 1), e->level);
 }
 
-/* out += P sigma(c0) on the Q limbs, for x's c0. */
-static void add_lifted_c0(const ensi_extended *e, uint64_t *out, const ensi_ciphertext *x,
-                          const uint32_t *perm) {
-  const size_t n = e->n;
-#pragma omp parallel for schedule(static)
-  for (size_t i = 0; i <= e->level; i++) {
-    const uint64_t q = e->ctx->moduli[i].value, p = e->ctx->p_mod_q[i];
-    const uint64_t p_shoup = ensi_shoup_precompute(p, q);
-    const uint64_t *c0 = ensi_ct_limb(x, 0, i);
-    uint64_t *o = out + i * n;
-    for (size_t t = 0; t < n; t++)
-      o[t] = ensi_add_mod(o[t], ensi_mul_shoup(c0[perm[t]], p, p_shoup, q), q);
-  }
-}
-
 ensi_status ensi_extended_rotate_hoisted(const ensi_extended *e, uint64_t *out,
                                          const ensi_ciphertext *x, const ensi_galois_key *gk) {
   ENSI_TRY(ensi_ks_inner_product(e->ctx, out, out + e->ext * e->n, e->decomposition, e->level,
                                  gk->key, gk->permutation));
-  add_lifted_c0(e, out, x, gk->permutation);
+  add_lifted(e, out, x, 1, gk->permutation);
   return ENSI_OK;
 }
 
@@ -89,18 +81,7 @@ ensi_status ensi_extended_relinearize(const ensi_extended *e, uint64_t *out,
   ENSI_TRY(ensi_ks_decompose(e->ctx, e->decomposition, ensi_ct_poly(x, 2), e->level));
   ENSI_TRY(ensi_ks_inner_product(e->ctx, out, out + e->ext * e->n, e->decomposition, e->level,
                                  relin, NULL));
-  const size_t n = e->n;
-#pragma omp parallel for schedule(static)
-  for (size_t i = 0; i <= e->level; i++) {
-    const uint64_t q = e->ctx->moduli[i].value, p = e->ctx->p_mod_q[i];
-    const uint64_t p_shoup = ensi_shoup_precompute(p, q);
-    for (size_t k = 0; k < 2; k++) {
-      const uint64_t *c = ensi_ct_limb(x, k, i);
-      uint64_t *o = out + (k * e->ext + i) * n;
-      for (size_t t = 0; t < n; t++)
-        o[t] = ensi_add_mod(o[t], ensi_mul_shoup(c[t], p, p_shoup, q), q);
-    }
-  }
+  add_lifted(e, out, x, 2, NULL);
   return ENSI_OK;
 }
 

@@ -2,6 +2,7 @@
  * See keyswitch.h. */
 #include "ckks/keyswitch.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,48 +80,45 @@ ensi_status ensi_ks_inner_product(const ensi_context *ctx, uint64_t *acc0, uint6
   return ENSI_OK;
 }
 
-void ensi_ks_mod_down(const ensi_context *ctx, uint64_t *out, uint64_t *x, size_t level,
-                     uint64_t *scratch) {
-  const size_t n = ctx->n, K = ctx->p_count;
-  uint64_t *xp = x + (level + 1) * n;
+/* out (kept limbs, NTT) = (x - Conv(x mod D)) / D for an extended x (NTT) at `level`, D the
+ * product of its limbs after the first `kept`: P for ModDown (kept = level + 1), q_level P with
+ * the rescale (kept = level, a centered conversion so that the division rounds). The limbs of D
+ * are overwritten; scratch holds kept limbs. */
+static void divide_by_tail(const ensi_context *ctx, uint64_t *out, uint64_t *x, size_t level,
+                           size_t kept, uint64_t *scratch) {
+  const size_t n = ctx->n, divisors = level + 1 + ctx->p_count - kept;
+  const bool rescale = kept == level;
+  uint64_t *tail = x + kept * n;
 #pragma omp parallel for schedule(static)
-  for (size_t k = 0; k < K; k++)
-    ensi_ntt_inverse(ctx->ntt[ctx->q_count + k], xp + k * n);
-  ensi_base_convert(ctx->mod_down[level], scratch, xp, n);
+  for (size_t k = 0; k < divisors; k++)
+    ensi_ntt_inverse(ctx->ntt[ensi_ks_ext_modulus(ctx, level, kept + k)], tail + k * n);
+  if (rescale)
+    ensi_base_convert_centered(ctx->mod_down_rescale[level], scratch, tail, n);
+  else
+    ensi_base_convert(ctx->mod_down[level], scratch, tail, n);
 #pragma omp parallel for schedule(static)
-  for (size_t i = 0; i <= level; i++) {
+  for (size_t i = 0; i < kept; i++) {
     const ensi_modulus *q = &ctx->moduli[i];
     uint64_t *conv = scratch + i * n;
     ensi_ntt_forward(ctx->ntt[i], conv);
-    const uint64_t p_inv = ctx->p_inv_mod_q[i];
-    const uint64_t p_inv_shoup = ensi_shoup_precompute(p_inv, q->value);
-    for (size_t t = 0; t < n; t++)
-      out[i * n + t] = ensi_mul_shoup(ensi_sub_mod(x[i * n + t], conv[t], q->value), p_inv,
-                                      p_inv_shoup, q->value);
-  }
-}
-
-void ensi_ks_mod_down_rescale(const ensi_context *ctx, uint64_t *out, uint64_t *x, size_t level,
-                              uint64_t *scratch) {
-  const size_t n = ctx->n, K = ctx->p_count;
-  uint64_t *divisor_limbs = x + level * n; /* q_level, then P: adjacent in an extended polynomial */
-#pragma omp parallel for schedule(static)
-  for (size_t k = 0; k <= K; k++)
-    ensi_ntt_inverse(ctx->ntt[ensi_ks_ext_modulus(ctx, level, level + k)], divisor_limbs + k * n);
-  ensi_base_convert_centered(ctx->mod_down_rescale[level], scratch, divisor_limbs, n);
-  const ensi_modulus *q_last = &ctx->moduli[level];
-#pragma omp parallel for schedule(static)
-  for (size_t i = 0; i < level; i++) {
-    const ensi_modulus *q = &ctx->moduli[i];
-    uint64_t *conv = scratch + i * n;
-    ensi_ntt_forward(ctx->ntt[i], conv);
-    const uint64_t inv = ensi_mul_mod(ctx->p_inv_mod_q[i],
-                                      ensi_inv_mod(ensi_reduce_u64(q_last->value, q), q), q);
+    uint64_t inv = ctx->p_inv_mod_q[i];
+    if (rescale)
+      inv = ensi_mul_mod(inv, ensi_inv_mod(ensi_reduce_u64(ctx->moduli[level].value, q), q), q);
     const uint64_t inv_shoup = ensi_shoup_precompute(inv, q->value);
     for (size_t t = 0; t < n; t++)
       out[i * n + t] = ensi_mul_shoup(ensi_sub_mod(x[i * n + t], conv[t], q->value), inv,
                                       inv_shoup, q->value);
   }
+}
+
+void ensi_ks_mod_down(const ensi_context *ctx, uint64_t *out, uint64_t *x, size_t level,
+                      uint64_t *scratch) {
+  divide_by_tail(ctx, out, x, level, level + 1, scratch);
+}
+
+void ensi_ks_mod_down_rescale(const ensi_context *ctx, uint64_t *out, uint64_t *x, size_t level,
+                              uint64_t *scratch) {
+  divide_by_tail(ctx, out, x, level, level, scratch);
 }
 
 ensi_status ensi_ks_apply(const ensi_context *ctx, uint64_t *out0, uint64_t *out1,

@@ -157,8 +157,9 @@ ensi_status ensi_base_converter_create(ensi_base_converter **out, const ensi_mod
   bc->qhat_inv_shoup = malloc(from_count * sizeof *bc->qhat_inv_shoup);
   bc->qhat_mod_to = malloc(from_count * to_count * sizeof *bc->qhat_mod_to);
   bc->qhat_mod_to_shoup = malloc(from_count * to_count * sizeof *bc->qhat_mod_to_shoup);
+  bc->multiple_mod_to = malloc((from_count + 1) * to_count * sizeof *bc->multiple_mod_to);
   if (!bc->from || !bc->to || !bc->qhat_inv || !bc->qhat_inv_shoup || !bc->qhat_mod_to ||
-      !bc->qhat_mod_to_shoup) {
+      !bc->qhat_mod_to_shoup || !bc->multiple_mod_to) {
     ensi_base_converter_free(bc);
     return ENSI_ERR_NOMEM;
   }
@@ -180,6 +181,14 @@ ensi_status ensi_base_converter_create(ensi_base_converter **out, const ensi_mod
       bc->qhat_mod_to_shoup[j * from_count + i] = ensi_shoup_precompute(h, to[j].value);
     }
   }
+  for (size_t j = 0; j < to_count; j++) {
+    uint64_t q_mod_p = 1, *multiple = bc->multiple_mod_to + j * (from_count + 1);
+    for (size_t k = 0; k < from_count; k++)
+      q_mod_p = ensi_mul_mod(q_mod_p, ensi_reduce_u64(from[k].value, &to[j]), &to[j]);
+    multiple[0] = 0;
+    for (size_t u = 1; u <= from_count; u++)
+      multiple[u] = ensi_add_mod(multiple[u - 1], q_mod_p, to[j].value);
+  }
   *out = bc;
   return ENSI_OK;
 }
@@ -193,6 +202,7 @@ void ensi_base_converter_free(ensi_base_converter *bc) {
   free(bc->qhat_inv_shoup);
   free(bc->qhat_mod_to);
   free(bc->qhat_mod_to_shoup);
+  free(bc->multiple_mod_to);
   free(bc);
 }
 
@@ -260,22 +270,17 @@ static void rounding_multiples(const ensi_base_converter *bc, const uint64_t *in
 void ensi_base_convert_centered(const ensi_base_converter *bc, uint64_t *out, const uint64_t *in,
                                 size_t n) {
   ensi_base_convert(bc, out, in, n);
-  const size_t from_count = bc->from_count;
+  const size_t row = bc->from_count + 1;
 #pragma omp parallel for schedule(static)
   for (size_t start = 0; start < n; start += ENSI_CONVERT_BLOCK) {
     const size_t len = n - start < ENSI_CONVERT_BLOCK ? n - start : ENSI_CONVERT_BLOCK;
     uint8_t u[ENSI_CONVERT_BLOCK];
     rounding_multiples(bc, in, n, start, len, u);
     for (size_t j = 0; j < bc->to_count; j++) {
-      const ensi_modulus *p = &bc->to[j];
-      uint64_t multiple[ENSI_CONVERT_MAX_FROM + 1] = {0}, m_mod_p = 1; /* u M mod p, u <= F */
-      for (size_t k = 0; k < from_count; k++)
-        m_mod_p = ensi_mul_mod(m_mod_p, ensi_reduce_u64(bc->from[k].value, p), p);
-      for (size_t w = 1; w <= from_count; w++)
-        multiple[w] = ensi_add_mod(multiple[w - 1], m_mod_p, p->value);
+      const uint64_t *multiple = bc->multiple_mod_to + j * row, p = bc->to[j].value;
       uint64_t *o = out + j * n + start;
       for (size_t t = 0; t < len; t++)
-        o[t] = ensi_sub_mod(o[t], multiple[u[t]], p->value);
+        o[t] = ensi_sub_mod(o[t], multiple[u[t]], p);
     }
   }
 }
