@@ -14,6 +14,7 @@
 #include <ensi/tokenizer.h>
 #include <ensi/henn.h>
 #include <ensi/packed.h>
+#include <ensi/packed_forward.h>
 #include <ensi/protocol.h>
 #include <ensi/baselines.h>
 

@@ -25,6 +25,9 @@ typedef struct {
 ensi_status ensi_packed_matrix_encrypt(ensi_packed_matrix **out, const ensi_context *ctx,
                                        const double *x, size_t rows, size_t cols, size_t level,
                                        double scale, const ensi_public_key *pk);
+/* A matrix of zero packs (not encryptions: every pack is to be overwritten) at `level`. */
+ensi_status ensi_packed_matrix_create(ensi_packed_matrix **out, const ensi_context *ctx,
+                                      size_t rows, size_t cols, size_t level);
 /* Decrypts into x (rows x cols, row-major). */
 ensi_status ensi_packed_matrix_decrypt(const ensi_context *ctx, double *x,
                                        const ensi_packed_matrix *m, const ensi_secret_key *sk);
@@ -37,6 +40,17 @@ typedef struct ensi_packed_pcmm ensi_packed_pcmm;
 ensi_status ensi_packed_pcmm_create(ensi_packed_pcmm **out, const ensi_context *ctx,
                                     const ensi_ternary *w, size_t rows, size_t level,
                                     size_t baby_steps);
+/* The same for any real weights (a ternary weight with factors folded in, rows or columns
+ * permuted): weight(arg, r, c) for r < outputs, c < inputs; the product's cost does not depend on
+ * the values, only on which diagonals have a nonzero entry. */
+typedef double (*ensi_packed_weight_fn)(const void *arg, size_t row, size_t col);
+ensi_status ensi_packed_pcmm_create_from(ensi_packed_pcmm **out, const ensi_context *ctx,
+                                         size_t outputs, size_t inputs,
+                                         ensi_packed_weight_fn weight, const void *arg,
+                                         size_t rows, size_t level, size_t baby_steps);
+/* The baby steps B that create picks for this shape when asked for 0 (0: a bad shape). */
+size_t ensi_packed_pcmm_default_baby_steps(const ensi_context *ctx, size_t rows, size_t inputs,
+                                           size_t outputs, size_t level);
 void ensi_packed_pcmm_free(ensi_packed_pcmm *p);
 /* The rotation steps the product needs keys for (at most 2 sqrt(C) + 2 of them). */
 size_t ensi_packed_pcmm_rotations(const ensi_packed_pcmm *p, long long *steps, size_t max);

@@ -30,6 +30,13 @@ ensi_status ensi_eval_chebyshev(const ensi_context *ctx, ensi_ciphertext *out,
                                 const ensi_ciphertext *in, const double *coefficients, int degree,
                                 double a, double b, double scale, const ensi_eval_keys *keys);
 
+/* The same with in already on [-1, 1] (y itself, not x): one level fewer (no map), which lets a
+ * caller fold the map into a product it runs anyway (a mask). in should sit at a scale near the
+ * prime of its level (the power basis keeps its scales near the primes from there). */
+ensi_status ensi_eval_chebyshev_unit(const ensi_context *ctx, ensi_ciphertext *out,
+                                     const ensi_ciphertext *in, const double *coefficients,
+                                     int degree, double scale, const ensi_eval_keys *keys);
+
 #ifdef __cplusplus
 }
 #endif

@@ -224,12 +224,25 @@ static ensi_status map_to_unit(const ensi_context *ctx, ensi_ciphertext *t1,
   return ensi_rescale(ctx, t1, t1);
 }
 
-ensi_status ensi_eval_chebyshev(const ensi_context *ctx, ensi_ciphertext *out,
-                                const ensi_ciphertext *in, const double *coefficients, int degree,
-                                double a, double b, double scale, const ensi_eval_keys *keys) {
-  if (!ctx || !out || !in || !coefficients || degree < 1 || !(b > a))
-    return ensi_fail(ENSI_ERR_ARG, "chebyshev: bad argument");
-  const size_t depth = ensi_chebyshev_depth(degree, a, b);
+/* The power basis from T_1 (in pb->T[1]) and the polynomial's value at out_level. */
+static ensi_status eval_from_unit(power_basis *pb, ensi_ciphertext *out, const double *coefficients,
+                                  int degree, double scale, size_t out_level) {
+  const size_t top = (size_t)degree < pb->baby - 1 ? (size_t)degree : pb->baby - 1;
+  ensi_status s = ENSI_OK;
+  for (size_t k = 2; s == ENSI_OK && k <= top; k++)
+    s = power_get(pb, k);
+  for (size_t n = pb->baby; s == ENSI_OK && n <= (size_t)degree; n *= 2)
+    s = power_get(pb, n);
+  return s == ENSI_OK ? eval_node(pb, out, coefficients, degree, scale, out_level) : s;
+}
+
+/* Evaluates with T_1 = in (when a == b: in is already on [-1, 1]) or with T_1 = the map of in. */
+static ensi_status eval_chebyshev(const ensi_context *ctx, ensi_ciphertext *out,
+                                  const ensi_ciphertext *in, const double *coefficients,
+                                  int degree, const double *interval, double scale,
+                                  const ensi_eval_keys *keys) {
+  const size_t map = interval ? 1 : 0;
+  const size_t depth = ensi_chebyshev_depth(degree, 0, 1) - 1 + map;
   if (ensi_ciphertext_level(in) < depth)
     return ensi_fail(ENSI_ERR_LEVEL, "chebyshev: degree %d needs %zu levels, input has %zu",
                      degree, depth, ensi_ciphertext_level(in));
@@ -243,16 +256,29 @@ ensi_status ensi_eval_chebyshev(const ensi_context *ctx, ensi_ciphertext *out,
     return ENSI_ERR_NOMEM;
   ensi_status s = ensi_ciphertext_create(&pb.T[1], ctx, ensi_ciphertext_level(in));
   if (s == ENSI_OK)
-    s = map_to_unit(ctx, pb.T[1], in, a, b);
-  const size_t top = (size_t)degree < pb.baby - 1 ? (size_t)degree : pb.baby - 1;
-  for (size_t k = 2; s == ENSI_OK && k <= top; k++)
-    s = power_get(&pb, k);
-  for (size_t n = pb.baby; s == ENSI_OK && n <= (size_t)degree; n *= 2)
-    s = power_get(&pb, n);
+    s = map ? map_to_unit(ctx, pb.T[1], in, interval[0], interval[1])
+            : ensi_ciphertext_copy(pb.T[1], in);
   if (s == ENSI_OK)
-    s = eval_node(&pb, out, coefficients, degree, scale, out_level);
+    s = eval_from_unit(&pb, out, coefficients, degree, scale, out_level);
   for (size_t k = 0; k <= pb.max_power; k++)
     ensi_ciphertext_free(pb.T[k]);
   free(pb.T);
   return s;
+}
+
+ensi_status ensi_eval_chebyshev(const ensi_context *ctx, ensi_ciphertext *out,
+                                const ensi_ciphertext *in, const double *coefficients, int degree,
+                                double a, double b, double scale, const ensi_eval_keys *keys) {
+  if (!ctx || !out || !in || !coefficients || degree < 1 || !(b > a))
+    return ensi_fail(ENSI_ERR_ARG, "chebyshev: bad argument");
+  const double interval[2] = {a, b};
+  return eval_chebyshev(ctx, out, in, coefficients, degree, interval, scale, keys);
+}
+
+ensi_status ensi_eval_chebyshev_unit(const ensi_context *ctx, ensi_ciphertext *out,
+                                     const ensi_ciphertext *in, const double *coefficients,
+                                     int degree, double scale, const ensi_eval_keys *keys) {
+  if (!ctx || !out || !in || !coefficients || degree < 1)
+    return ensi_fail(ENSI_ERR_ARG, "chebyshev: bad argument");
+  return eval_chebyshev(ctx, out, in, coefficients, degree, NULL, scale, keys);
 }

@@ -15,7 +15,6 @@
 #include "base/error.h"
 #include "henn/henn_eval.h"
 #include "henn/matrix_internal.h"
-#include "math/chebyshev.h"
 
 static const char *const stage_names[ENSI_STAGE_COUNT] = {
     "pcmm", "rope", "ccmm", "sigmoid", "rmsnorm", "ffn_activation", "packing", "bootstrap",
@@ -79,42 +78,11 @@ size_t ensi_henn_rotation_steps(size_t slots, size_t rows, long long *steps) {
   return count;
 }
 
-static double logistic(double x, void *unused) {
-  (void)unused;
-  return 1.0 / (1.0 + exp(-x));
-}
-
-static double rsqrt(double x, void *unused) {
-  (void)unused;
-  return 1.0 / sqrt(x);
-}
-
-static ensi_status fit(double **out, int degree, double lo, double hi,
-                       double (*f)(double, void *)) {
-  if (degree < 1 || !(lo < hi))
-    return ensi_fail(ENSI_ERR_ARG, "encrypted forward: polynomial of degree %d on [%g, %g]",
-                     degree, lo, hi);
-  if (!(*out = calloc((size_t)degree + 1, sizeof **out)))
-    return ENSI_ERR_NOMEM;
-  return ensi_chebyshev_fit(*out, degree, lo, hi, f, NULL);
-}
-
 static size_t input_level(const ensi_henn_setup *setup);
-
-static void eval_free(henn_eval *ev) {
-  free(ev->sigmoid);
-  free(ev->silu);
-  for (int k = 0; k < ENSI_NORM_KINDS; k++)
-    free(ev->rsqrt[k]);
-}
 
 static ensi_status eval_init(henn_eval *ev, const ensi_henn_setup *st, const ensi_model *model,
                              const ensi_enc_matrix *x, ensi_henn_stats *stats) {
   memset(ev, 0, sizeof *ev);
-  const ensi_forward_options *o = &st->approx;
-  if (!st->ctx || !st->keys || !(st->bound > 0) || o->attention != ENSI_ATTENTION_SIGMOID_POLY)
-    return ensi_fail(ENSI_ERR_ARG, "encrypted forward: the setup needs keys, a bound and the "
-                     "sigmoid-poly attention");
   if (x->block > ENSI_HENN_MAX_BLOCK || x->block != setup_block(st, x->rows))
     return ensi_fail(ENSI_ERR_ARG, "encrypted forward: %zu tokens in a block of %zu, expected at "
                      "most %d tokens in a block of %zu", x->rows, x->block, ENSI_HENN_MAX_BLOCK,
@@ -123,21 +91,7 @@ static ensi_status eval_init(henn_eval *ev, const ensi_henn_setup *st, const ens
     return ensi_fail(ENSI_ERR_ARG, "encrypted forward: input of %zu columns in %zu slots, expected "
                      "%d columns in %zu slots", x->cols, x->slots, model->config.hidden,
                      ensi_henn_slots(st, x->rows));
-  ev->setup = st;
-  ev->ctx = st->ctx;
-  ev->keys = st->keys;
-  ev->rows = x->rows;
-  ev->block = x->block;
-  ev->slots = x->slots;
-  ev->work_scale = ensi_henn_input_scale(st);
-  ev->boot_scale = ev->work_scale * st->bound;
-  ev->eps = model->config.rms_eps;
-  ev->stats = stats;
-  ENSI_TRY(fit(&ev->sigmoid, o->sigmoid_degree, o->sigmoid_lo, o->sigmoid_hi, logistic));
-  ENSI_TRY(fit(&ev->silu, o->silu_degree, o->silu_lo, o->silu_hi, logistic));
-  for (int k = 0; k < ENSI_NORM_KINDS; k++)
-    ENSI_TRY(fit(&ev->rsqrt[k], o->rsqrt_degree[k], o->rsqrt_lo[k], o->rsqrt_hi[k], rsqrt));
-  return ENSI_OK;
+  return henn_eval_prepare(ev, st, model, x->rows, x->block, x->slots, stats);
 }
 
 /* x += y (x may sit at a higher level: the sum is at y's). */
@@ -245,7 +199,7 @@ ensi_status ensi_henn_forward(const ensi_henn_setup *setup, const ensi_model *mo
     if (s == ENSI_OK)
       s = ffn_block(&ev, &model->layers[i], x);
   }
-  eval_free(&ev);
+  henn_eval_release(&ev);
   return s;
 }
 
@@ -263,7 +217,7 @@ ensi_status ensi_henn_rmsnorm(const ensi_henn_setup *setup, const ensi_model *mo
   const double one = 1;
   if (s == ENSI_OK)
     s = henn_rmsnorm(&ev, x, kind, gamma, &one, 1, (henn_levels){levels_after, levels_after}, y);
-  eval_free(&ev);
+  henn_eval_release(&ev);
   return s;
 }
 

@@ -2,11 +2,66 @@
  * rotations, new matrices and accumulated dot products. */
 #include "henn/henn_eval.h"
 
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "base/error.h"
 #include "henn/matrix_internal.h"
+#include "math/chebyshev.h"
+
+static double logistic(double x, void *unused) {
+  (void)unused;
+  return 1.0 / (1.0 + exp(-x));
+}
+
+static double rsqrt(double x, void *unused) {
+  (void)unused;
+  return 1.0 / sqrt(x);
+}
+
+static ensi_status fit(double **out, int degree, double lo, double hi,
+                       double (*f)(double, void *)) {
+  if (degree < 1 || !(lo < hi))
+    return ensi_fail(ENSI_ERR_ARG, "encrypted forward: polynomial of degree %d on [%g, %g]",
+                     degree, lo, hi);
+  if (!(*out = calloc((size_t)degree + 1, sizeof **out)))
+    return ENSI_ERR_NOMEM;
+  return ensi_chebyshev_fit(*out, degree, lo, hi, f, NULL);
+}
+
+ensi_status henn_eval_prepare(henn_eval *ev, const ensi_henn_setup *st, const ensi_model *model,
+                              size_t rows, size_t block, size_t slots, ensi_henn_stats *stats) {
+  memset(ev, 0, sizeof *ev);
+  const ensi_forward_options *o = &st->approx;
+  if (!st->ctx || !st->keys || !(st->bound > 0) || o->attention != ENSI_ATTENTION_SIGMOID_POLY)
+    return ensi_fail(ENSI_ERR_ARG, "encrypted forward: the setup needs keys, a bound and the "
+                     "sigmoid-poly attention");
+  ev->setup = st;
+  ev->ctx = st->ctx;
+  ev->keys = st->keys;
+  ev->rows = rows;
+  ev->block = block;
+  ev->slots = slots;
+  ev->work_scale = ensi_henn_input_scale(st);
+  ev->boot_scale = ev->work_scale * st->bound;
+  ev->eps = model->config.rms_eps;
+  ev->stats = stats;
+  ENSI_TRY(fit(&ev->sigmoid, o->sigmoid_degree, o->sigmoid_lo, o->sigmoid_hi, logistic));
+  ENSI_TRY(fit(&ev->silu, o->silu_degree, o->silu_lo, o->silu_hi, logistic));
+  for (int k = 0; k < ENSI_NORM_KINDS; k++)
+    ENSI_TRY(fit(&ev->rsqrt[k], o->rsqrt_degree[k], o->rsqrt_lo[k], o->rsqrt_hi[k], rsqrt));
+  return ENSI_OK;
+}
+
+void henn_eval_release(henn_eval *ev) {
+  free(ev->sigmoid);
+  free(ev->silu);
+  for (int k = 0; k < ENSI_NORM_KINDS; k++)
+    free(ev->rsqrt[k]);
+  memset(ev, 0, sizeof *ev);
+}
 
 static double now_seconds(void) {
   struct timespec ts;

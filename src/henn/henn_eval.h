@@ -34,6 +34,13 @@ typedef struct {
   size_t need, ideal;
 } henn_levels;
 
+/* Fills ev for a pass of `rows` tokens in blocks of `block` read with `slots` slots: the scales,
+ * and the polynomials fitted to the setup's intervals. henn_eval_release frees them (also after a
+ * failed prepare). */
+ensi_status henn_eval_prepare(henn_eval *ev, const ensi_henn_setup *st, const ensi_model *model,
+                              size_t rows, size_t block, size_t slots, ensi_henn_stats *stats);
+void henn_eval_release(henn_eval *ev);
+
 /* ---- timing ----------------------------------------------------------------------------- */
 typedef struct {
   double start;
@@ -111,6 +118,10 @@ ensi_status henn_ensure_levels(henn_eval *ev, ensi_enc_matrix *m, henn_levels le
 /* ---- components ----------------------------------------------------------------------------- */
 /* Drops m to at most `level` (no-op when it is lower). */
 ensi_status henn_drop_to(const henn_eval *ev, ensi_enc_matrix *m, size_t level);
+
+/* The center c of the layer's norm of `kind`: its polynomial evaluates sqrt(c) / sqrt(v) and the
+ * 1 / sqrt(c) rides on gamma (rmsnorm.c). */
+double henn_norm_center(const henn_eval *ev, ensi_norm_kind kind);
 
 /* y[f] = RMSNorm(x) * gamma * folds[f] for f < nfold, with the levels `after` asks for (x is
  * refreshed in place when it has too few, and dropped in place when it has more than ideal). */

@@ -38,6 +38,13 @@ static ensi_status packed_create(ensi_packed_matrix **out, const ensi_context *c
   return ENSI_OK;
 }
 
+ensi_status ensi_packed_matrix_create(ensi_packed_matrix **out, const ensi_context *ctx,
+                                      size_t rows, size_t cols, size_t level) {
+  if (!out || !ctx)
+    return ensi_fail(ENSI_ERR_ARG, "packed matrix: null argument");
+  return packed_create(out, ctx, rows, cols, level);
+}
+
 ensi_status ensi_packed_matrix_encrypt(ensi_packed_matrix **out, const ensi_context *ctx,
                                        const double *x, size_t rows, size_t cols, size_t level,
                                        double scale, const ensi_public_key *pk) {

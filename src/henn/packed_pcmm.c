@@ -49,6 +49,12 @@ struct ensi_packed_pcmm {
   giant_sum *sums;            /* out_packs x giant */
 };
 
+/* The weights while the diagonals are built. */
+typedef struct {
+  ensi_packed_weight_fn value;
+  const void *arg;
+} weight_source;
+
 static size_t power_of_two_at_least(size_t x) {
   size_t p = 1;
   while (p < x)
@@ -58,7 +64,7 @@ static size_t power_of_two_at_least(size_t x) {
 
 /* D (.) rot(X, r) for r = g B + b, pre-rotated by -g B: values[c] = D[(c - g B) mod C]. Returns
  * whether any is nonzero. */
-static bool diagonal_values(const ensi_packed_pcmm *p, const ensi_ternary *w, size_t k, size_t m,
+static bool diagonal_values(const ensi_packed_pcmm *p, const weight_source *w, size_t k, size_t m,
                             size_t r, size_t shift, bool wrapped, double *values) {
   const size_t C = p->per_pack;
   bool any = false;
@@ -69,7 +75,7 @@ static bool diagonal_values(const ensi_packed_pcmm *p, const ensi_ternary *w, si
     if ((moved >= C) == wrapped) {
       const size_t col = m * C + moved - (wrapped ? C : 0);
       if (row < p->outputs && col < p->inputs)
-        v = ensi_ternary_at(w, row, col);
+        v = w->value(w->arg, row, col);
     }
     values[c] = v;
     any |= v != 0.0;
@@ -97,7 +103,7 @@ static ensi_status place_encoding(const ensi_context *ctx, const ensi_packed_pcm
 
 /* The terms of output pack k, giant step g: the nonzero diagonals first, then their encodings. */
 static ensi_status build_giant_sum(const ensi_context *ctx, const ensi_packed_pcmm *p,
-                                   const ensi_ternary *w, size_t k, size_t g,
+                                   const weight_source *w, size_t k, size_t g,
                                    uint64_t *runs_scratch, double *values, giant_sum *sum) {
   sum->terms = calloc(2 * p->in_packs * p->baby, sizeof *sum->terms);
   if (!sum->terms)
@@ -119,7 +125,7 @@ static ensi_status build_giant_sum(const ensi_context *ctx, const ensi_packed_pc
   return ENSI_OK;
 }
 
-static ensi_status build_all(const ensi_context *ctx, ensi_packed_pcmm *p, const ensi_ternary *w) {
+static ensi_status build_all(const ensi_context *ctx, ensi_packed_pcmm *p, const weight_source *w) {
   ensi_status status = ENSI_OK;
 #pragma omp parallel
   {
@@ -165,11 +171,21 @@ static size_t default_baby_steps(const ensi_context *ctx, size_t C, size_t level
   return best;
 }
 
-ensi_status ensi_packed_pcmm_create(ensi_packed_pcmm **out, const ensi_context *ctx,
-                                    const ensi_ternary *w, size_t rows, size_t level,
-                                    size_t baby_steps) {
+size_t ensi_packed_pcmm_default_baby_steps(const ensi_context *ctx, size_t rows, size_t inputs,
+                                           size_t outputs, size_t level) {
   const size_t slots = ctx ? ensi_params_slots(ensi_context_params(ctx)) : 0;
-  if (!out || !ctx || !w || w->rows <= 0 || w->cols <= 0 || rows == 0 ||
+  if (!ctx || rows == 0 || power_of_two_at_least(rows) > slots)
+    return 0;
+  const size_t C = slots / power_of_two_at_least(rows);
+  return default_baby_steps(ctx, C, level, (inputs + C - 1) / C, (outputs + C - 1) / C);
+}
+
+ensi_status ensi_packed_pcmm_create_from(ensi_packed_pcmm **out, const ensi_context *ctx,
+                                         size_t outputs, size_t inputs,
+                                         ensi_packed_weight_fn weight, const void *arg,
+                                         size_t rows, size_t level, size_t baby_steps) {
+  const size_t slots = ctx ? ensi_params_slots(ensi_context_params(ctx)) : 0;
+  if (!out || !ctx || !weight || outputs == 0 || inputs == 0 || rows == 0 ||
       power_of_two_at_least(rows) > slots || level == 0 || level > ensi_context_max_level(ctx))
     return ensi_fail(ENSI_ERR_ARG, "packed pcmm: bad weights, %zu rows or level %zu", rows, level);
   const size_t C = slots / power_of_two_at_least(rows);
@@ -180,8 +196,8 @@ ensi_status ensi_packed_pcmm_create(ensi_packed_pcmm **out, const ensi_context *
   if (!p)
     return ENSI_ERR_NOMEM;
   p->rows = rows;
-  p->inputs = (size_t)w->cols;
-  p->outputs = (size_t)w->rows;
+  p->inputs = inputs;
+  p->outputs = outputs;
   p->level = level;
   p->limbs = level + 1;
   p->per_pack = C;
@@ -192,13 +208,27 @@ ensi_status ensi_packed_pcmm_create(ensi_packed_pcmm **out, const ensi_context *
                        : default_baby_steps(ctx, C, level, p->in_packs, p->out_packs);
   p->giant = C / p->baby;
   p->sums = calloc(p->out_packs * p->giant, sizeof *p->sums);
-  const ensi_status s = p->sums ? build_all(ctx, p, w) : ENSI_ERR_NOMEM;
+  const weight_source source = {weight, arg};
+  const ensi_status s = p->sums ? build_all(ctx, p, &source) : ENSI_ERR_NOMEM;
   if (s != ENSI_OK) {
     ensi_packed_pcmm_free(p);
     return s;
   }
   *out = p;
   return ENSI_OK;
+}
+
+static double ternary_value(const void *arg, size_t row, size_t col) {
+  return ensi_ternary_at(arg, row, col);
+}
+
+ensi_status ensi_packed_pcmm_create(ensi_packed_pcmm **out, const ensi_context *ctx,
+                                    const ensi_ternary *w, size_t rows, size_t level,
+                                    size_t baby_steps) {
+  if (!w || w->rows <= 0 || w->cols <= 0)
+    return ensi_fail(ENSI_ERR_ARG, "packed pcmm: bad weights");
+  return ensi_packed_pcmm_create_from(out, ctx, (size_t)w->rows, (size_t)w->cols, ternary_value,
+                                      w, rows, level, baby_steps);
 }
 
 void ensi_packed_pcmm_free(ensi_packed_pcmm *p) {

@@ -42,7 +42,7 @@ static ensi_status fill_padding(const henn_eval *ev, ensi_ciphertext *sum_sq, do
   return s;
 }
 
-static double norm_center(const henn_eval *ev, ensi_norm_kind kind) {
+double henn_norm_center(const henn_eval *ev, ensi_norm_kind kind) {
   const int l = ev->layer < ENSI_NORM_LAYERS ? ev->layer : ENSI_NORM_LAYERS - 1;
   return ev->setup->approx.rsqrt_center[l][kind];
 }
@@ -52,7 +52,7 @@ static double norm_center(const henn_eval *ev, ensi_norm_kind kind) {
 static ensi_status inverse_rms(henn_eval *ev, ensi_ciphertext *inv, ensi_ciphertext *sum_sq,
                                size_t n, size_t period, ensi_norm_kind kind, double scale) {
   const ensi_forward_options *o = &ev->setup->approx;
-  const double eps = ev->eps, c = norm_center(ev, kind);
+  const double eps = ev->eps, c = henn_norm_center(ev, kind);
   /* the reference evaluates p(v / c) for v = sum / n + eps with p on [lo, hi]; in terms of the
    * sum the interval is [n (c lo - eps), n (c hi - eps)] with the same Chebyshev coefficients
    * (the 1 / sqrt(c) rides on gamma) */
@@ -110,7 +110,7 @@ ensi_status henn_rmsnorm(henn_eval *ev, ensi_enc_matrix *x, ensi_norm_kind kind,
   for (size_t f = 0; s == ENSI_OK && f < nfold; f++) {
     s = henn_matrix_new(ev, &y[f], x->cols, henn_level(x));
     if (s == ENSI_OK)
-      s = scale_columns(ev, y[f], x, inv, gamma, folds[f] / sqrt(norm_center(ev, kind)));
+      s = scale_columns(ev, y[f], x, inv, gamma, folds[f] / sqrt(henn_norm_center(ev, kind)));
   }
   ensi_ciphertext_free(inv);
   ensi_ciphertext_free(sum_sq);
@@ -177,7 +177,7 @@ ensi_status henn_rmsnorm_consume(henn_eval *ev, ensi_enc_matrix **x, ensi_norm_k
     return henn_rmsnorm(ev, *x, kind, gamma, &fold, 1, after, y);
   /* levels of the pack: square 1, polynomial, product 1, unpacking 1 */
   const size_t most = ensi_bootstrap_output_level(bt) - 3 - depth;
-  const packed_norm pn = {.kind = kind, .gamma = gamma, .fold = fold / sqrt(norm_center(ev, kind)),
+  const packed_norm pn = {.kind = kind, .gamma = gamma, .fold = fold / sqrt(henn_norm_center(ev, kind)),
                           .cols = (*x)->cols};
   const henn_repack_plan plan = {.bootstrap = true, .fn = norm_pack, .arg = (void *)&pn,
                                  .depth = 2 + depth, .keep = after.ideal < most ? after.ideal : most,

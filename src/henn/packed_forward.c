@@ -1,0 +1,339 @@
+/* The encrypted forward pass in the packed layout (ensi/packed_forward.h), layer by layer as the
+ * plaintext reference reads:
+ *   inv = 1 / RMS(x)                         input norm (packed_norm.c)
+ *   a   = attention(x, inv)                  packed_attention.c (gamma, betas in the weights)
+ *   x  += (o_proj a) * 1 / RMS(a)            inner norm, gamma and beta_o in o_proj's weights
+ *   g, u = (gate x, up x) * 1 / RMS(x)       post norm, gamma and the betas in the weights
+ *   h   = SiLU(g) * u
+ *   x  += (down h) * 1 / RMS(h)              FFN norm
+ * A norm's inverse RMS multiplies the products it feeds: a factor per token commutes with them.
+ * Levels (10 after bootstrapping at n16-boot; R the norm's polynomial depth): every matrix that a
+ * norm reads is dropped to what its segment needs, and refreshed (its packs bootstrapped) when it
+ * has fewer: x before the input norm (R + 4: the attention needs its inverse RMS at level 3), the
+ * attention's output (R + 2), x before the post norm (R + 3), the gate before SiLU, h (R + 2). Also
+ * the client's encryption, the rotation steps and the keys. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "henn/packed_eval.h"
+
+ensi_status ensi_henn_packed_check(const ensi_context *ctx, const ensi_model_config *c, size_t rows) {
+  if (!ctx || !c)
+    return ensi_fail(ENSI_ERR_ARG, "packed layers: null argument");
+  packed_eval pe;
+  memset(&pe, 0, sizeof pe);
+  return packed_geometry(&pe, ctx, c, rows);
+}
+
+/* Levels each norm's input is dropped (or refreshed) to. */
+static size_t attention_input_level(const packed_eval *pe) {
+  return packed_norm_depth(pe, ENSI_NORM_INPUT) + PACKED_ATTENTION_INV_LEVEL;
+}
+static size_t post_input_level(const packed_eval *pe) {
+  return packed_norm_depth(pe, ENSI_NORM_POST) + 2; /* u times inv must keep 1 for SiLU(g) u */
+}
+static size_t projected_input_level(const packed_eval *pe, ensi_norm_kind kind) {
+  return packed_norm_depth(pe, kind) + 1; /* the product at inv's level + 1, then times inv */
+}
+
+/* ---- one norm, its product, the residual ---------------------------------------------------- */
+
+/* y = (x W'^T) * inv at inv's level - 1, W' = W with gamma and beta / sqrt(center) folded in. */
+static ensi_status project_normed(packed_eval *pe, const ensi_packed_matrix *x,
+                                  const ensi_ciphertext *inv, const ensi_ternary *w,
+                                  const float *gamma, ensi_norm_kind kind, bool head_cols,
+                                  ensi_packed_matrix **y) {
+  henn_eval *ev = &pe->ev;
+  const packed_weight weight = {.pe = pe, .w = w, .gamma = gamma,
+                                .factor = w->beta / sqrt(henn_norm_center(ev, kind)),
+                                .head_rows = false, .head_cols = head_cols};
+  henn_mark mark;
+  henn_begin(ev, &mark, "ternary product");
+  ensi_packed_pcmm *p = NULL;
+  ensi_status s = packed_weight_prepare(pe, &weight, ensi_ciphertext_level(inv) + 1, &p);
+  if (s == ENSI_OK)
+    s = ensi_packed_pcmm_apply(ev->ctx, y, p, x, ev->keys);
+  ensi_packed_pcmm_free(p);
+  henn_end(ev, ENSI_STAGE_PCMM, &mark);
+  henn_begin(ev, &mark, NULL);
+  if (s == ENSI_OK)
+    s = packed_times(pe, *y, inv);
+  henn_end(ev, ENSI_STAGE_RMSNORM, &mark);
+  return s;
+}
+
+static ensi_status residual(packed_eval *pe, ensi_packed_matrix *x, const ensi_packed_matrix *y) {
+  henn_mark mark;
+  henn_begin(&pe->ev, &mark, NULL);
+  ensi_status s = ENSI_OK;
+  for (size_t k = 0; s == ENSI_OK && k < x->pack_count; k++)
+    s = ensi_add(pe->ev.ctx, x->pack[k], x->pack[k], y->pack[k]);
+  henn_end(&pe->ev, ENSI_STAGE_RESIDUAL, &mark);
+  return s;
+}
+
+/* x += W (RMSNorm(a) gamma) for a matrix a no longer needed afterwards (it may be refreshed). */
+static ensi_status norm_project_add(packed_eval *pe, ensi_packed_matrix *x, ensi_packed_matrix *a,
+                                    ensi_norm_kind kind, const float *gamma, const ensi_ternary *w,
+                                    bool head_cols) {
+  const size_t features = (size_t)w->cols;
+  ENSI_TRY(packed_ensure(pe, a, projected_input_level(pe, kind), ENSI_STAGE_RMSNORM));
+  ensi_ciphertext *inv = NULL;
+  ensi_packed_matrix *y = NULL;
+  ensi_status s = packed_inverse_rms(pe, a, features, kind, &inv);
+  if (s == ENSI_OK)
+    s = project_normed(pe, a, inv, w, gamma, kind, head_cols, &y);
+  if (s == ENSI_OK)
+    s = residual(pe, x, y);
+  ensi_ciphertext_free(inv);
+  ensi_packed_matrix_free(y);
+  return s;
+}
+
+/* ---- the blocks --------------------------------------------------------------------------- */
+
+static ensi_status attention_block(packed_eval *pe, const ensi_layer *l, ensi_packed_matrix *x) {
+  ENSI_TRY(packed_ensure(pe, x, attention_input_level(pe), ENSI_STAGE_RMSNORM));
+  ensi_ciphertext *inv = NULL;
+  ensi_packed_matrix *a = NULL;
+  ensi_status s = packed_inverse_rms(pe, x, x->cols, ENSI_NORM_INPUT, &inv);
+  if (s == ENSI_OK)
+    s = packed_attention(pe, l, x, inv, &a);
+  if (s == ENSI_OK)
+    s = norm_project_add(pe, x, a, ENSI_NORM_INNER, l->inner_attn_norm, &l->o, true);
+  ensi_ciphertext_free(inv);
+  ensi_packed_matrix_free(a);
+  return s;
+}
+
+/* h = SiLU(g) * u: g refreshed when it has fewer levels than the polynomial and the two products
+ * need; s(g) lands at the scale that brings g s(g) to the prime of the level of the product with
+ * u, so that h returns to the working scale. */
+static ensi_status swiglu(packed_eval *pe, ensi_packed_matrix *g, const ensi_packed_matrix *u,
+                          ensi_packed_matrix **h) {
+  henn_eval *ev = &pe->ev;
+  const ensi_forward_options *o = &ev->setup->approx;
+  const size_t depth = ensi_chebyshev_depth(o->silu_degree, o->silu_lo, o->silu_hi);
+  if (packed_level(g) < depth + 2)
+    ENSI_TRY(packed_refresh(pe, g->pack, g->pack_count, ENSI_STAGE_FFN_ACT));
+  const size_t sig_level = packed_level(g) - depth;
+  const size_t product = sig_level - 1 < packed_level(u) ? sig_level - 1 : packed_level(u);
+  if (packed_level(g) < depth + 2 || product < 1)
+    return ensi_fail(ENSI_ERR_LEVEL, "packed SwiGLU: gate at level %zu, up at %zu",
+                     packed_level(g), packed_level(u));
+  const double sig_scale = henn_prime(ev, product) * henn_prime(ev, sig_level) / ev->work_scale;
+  henn_mark mark;
+  henn_begin(ev, &mark, "SiLU(gate) * up");
+  ensi_status status = packed_new(pe, h, g->cols, product - 1);
+#pragma omp parallel for schedule(dynamic)
+  for (size_t k = 0; k < g->pack_count; k++) {
+    if (status != ENSI_OK)
+      continue;
+    ensi_ciphertext *sig = NULL, *out = (*h)->pack[k];
+    ensi_status s = ensi_ciphertext_create(&sig, ev->ctx, sig_level);
+    if (s == ENSI_OK)
+      s = ensi_eval_chebyshev(ev->ctx, sig, g->pack[k], ev->silu, o->silu_degree, o->silu_lo,
+                              o->silu_hi, sig_scale, ev->keys);
+    if (s == ENSI_OK)
+      s = ensi_mul_relin_rescale(ev->ctx, out, g->pack[k], sig, ev->keys);
+    if (s == ENSI_OK)
+      s = ensi_drop_level(ev->ctx, out, out, product);
+    if (s == ENSI_OK)
+      s = ensi_mul_relin_rescale(ev->ctx, out, out, u->pack[k], ev->keys);
+    ensi_ciphertext_free(sig);
+    if (s != ENSI_OK) {
+#pragma omp critical
+      status = s;
+    }
+  }
+  henn_end(ev, ENSI_STAGE_FFN_ACT, &mark);
+  return status;
+}
+
+static ensi_status ffn_block(packed_eval *pe, const ensi_layer *l, ensi_packed_matrix *x) {
+  ENSI_TRY(packed_ensure(pe, x, post_input_level(pe), ENSI_STAGE_RMSNORM));
+  ensi_ciphertext *inv = NULL;
+  ensi_packed_matrix *g = NULL, *u = NULL, *h = NULL;
+  const float *gamma = l->post_attn_norm;
+  ensi_status s = packed_inverse_rms(pe, x, x->cols, ENSI_NORM_POST, &inv);
+  if (s == ENSI_OK)
+    s = project_normed(pe, x, inv, &l->gate, gamma, ENSI_NORM_POST, false, &g);
+  if (s == ENSI_OK)
+    s = project_normed(pe, x, inv, &l->up, gamma, ENSI_NORM_POST, false, &u);
+  ensi_ciphertext_free(inv);
+  if (s == ENSI_OK)
+    s = swiglu(pe, g, u, &h);
+  ensi_packed_matrix_free(g);
+  ensi_packed_matrix_free(u);
+  if (s == ENSI_OK)
+    s = norm_project_add(pe, x, h, ENSI_NORM_FFN, l->ffn_norm, &l->down, false);
+  ensi_packed_matrix_free(h);
+  return s;
+}
+
+/* ---- setup ---------------------------------------------------------------------------------- */
+
+static ensi_status eval_init(packed_eval *pe, const ensi_henn_setup *st, const ensi_model *model,
+                             size_t rows, ensi_henn_stats *stats) {
+  memset(pe, 0, sizeof *pe);
+  const size_t slots = st->ctx ? ensi_params_slots(ensi_context_params(st->ctx)) : 0;
+  const ensi_bootstrap_config *bc = st->boot ? ensi_bootstrapper_config(st->boot) : st->boot_config;
+  if (!st->ctx || !bc || bc->slots != slots)
+    return ensi_fail(ENSI_ERR_ARG, "packed layers: the setup needs a context and a bootstrapper of "
+                     "all %zu slots", slots);
+  ENSI_TRY(packed_geometry(pe, st->ctx, &model->config, rows));
+  const size_t block = slots / pe->per_pack;
+  ENSI_TRY(henn_eval_prepare(&pe->ev, st, model, rows, block, slots, stats));
+  pe->config = &model->config;
+  return ENSI_OK;
+}
+
+/* Levels the client encrypts at: what the first layer's input norm and attention use. */
+static size_t input_level(const packed_eval *pe) {
+  const size_t top = ensi_context_max_level(pe->ev.ctx), need = attention_input_level(pe);
+  return need < top ? need : top;
+}
+
+static ensi_status keep_going(const packed_eval *pe) {
+  const ensi_henn_setup *st = pe->ev.setup;
+  if (st->stop && st->stop(st->progress_user))
+    return ensi_fail(ENSI_ERR_LIMIT, "packed layers: stopped by the caller in layer %d",
+                     pe->ev.layer + 1);
+  return ENSI_OK;
+}
+
+static ensi_status check_input(const packed_eval *pe, const ensi_packed_matrix *x) {
+  const double scale = ensi_ciphertext_scale(x->pack[0]);
+  if (x->cols != (size_t)pe->config->hidden || x->per_pack != pe->per_pack)
+    return ensi_fail(ENSI_ERR_ARG, "packed layers: input of %zu columns in packs of %zu, expected "
+                     "%d in packs of %zu", x->cols, x->per_pack, pe->config->hidden, pe->per_pack);
+  if (packed_level(x) != input_level(pe) || fabs(scale / pe->ev.work_scale - 1) > 1e-9)
+    return ensi_fail(ENSI_ERR_MISMATCH, "packed layers: input at level %zu and scale 2^%.3f, "
+                     "expected level %zu and scale 2^%.3f (encrypted under another setup?)",
+                     packed_level(x), log2(scale), input_level(pe), log2(pe->ev.work_scale));
+  return ENSI_OK;
+}
+
+ensi_status ensi_henn_packed_forward(const ensi_henn_setup *setup, const ensi_model *model,
+                                     ensi_packed_matrix *x, ensi_henn_stats *stats) {
+  if (!setup || !model || !x)
+    return ensi_fail(ENSI_ERR_ARG, "packed layers: null argument");
+  const int layers = setup->layers > 0 && setup->layers < model->config.layers
+                         ? setup->layers : model->config.layers;
+  packed_eval pe;
+  ensi_status s = eval_init(&pe, setup, model, x->rows, stats);
+  if (s == ENSI_OK)
+    s = check_input(&pe, x);
+  pe.ev.layers = layers;
+  for (int i = 0; s == ENSI_OK && i < layers; i++) {
+    pe.ev.layer = i;
+    s = keep_going(&pe);
+    if (s == ENSI_OK)
+      s = attention_block(&pe, &model->layers[i], x);
+    if (s == ENSI_OK)
+      s = keep_going(&pe);
+    if (s == ENSI_OK)
+      s = ffn_block(&pe, &model->layers[i], x);
+  }
+  henn_eval_release(&pe.ev);
+  return s;
+}
+
+ensi_status ensi_henn_packed_encrypt_tokens(ensi_packed_matrix **out, const ensi_henn_setup *setup,
+                                            const ensi_model *model, const int32_t *tokens,
+                                            size_t count, const ensi_public_key *pk) {
+  if (!out || !setup || !model || !tokens || count == 0 || !pk)
+    return ensi_fail(ENSI_ERR_ARG, "encrypt tokens: null argument");
+  *out = NULL;
+  packed_eval pe;
+  ensi_status s = eval_init(&pe, setup, model, count, NULL);
+  const ensi_model_config *c = &model->config;
+  const size_t hid = (size_t)c->hidden;
+  double *x = s == ENSI_OK ? malloc(count * hid * sizeof *x) : NULL;
+  if (s == ENSI_OK && !x)
+    s = ENSI_ERR_NOMEM;
+  for (size_t t = 0; s == ENSI_OK && t < count; t++) {
+    if (tokens[t] < 0 || tokens[t] >= c->vocab)
+      s = ensi_fail(ENSI_ERR_ARG, "encrypt tokens: token %d outside the vocabulary", tokens[t]);
+    for (size_t i = 0; s == ENSI_OK && i < hid; i++)
+      x[t * hid + i] = model->embeddings[(size_t)tokens[t] * hid + i];
+  }
+  if (s == ENSI_OK)
+    s = ensi_packed_matrix_encrypt(out, setup->ctx, x, count, hid, input_level(&pe),
+                                   pe.ev.work_scale, pk);
+  free(x);
+  henn_eval_release(&pe.ev);
+  return s;
+}
+
+/* ---- keys ----------------------------------------------------------------------------------- */
+
+static void add_step(long long *steps, size_t *count, long long step) {
+  for (size_t i = 0; i < *count; i++)
+    if (steps[i] == step)
+      return;
+  if (*count < ENSI_HENN_PACKED_MAX_ROTATIONS)
+    steps[(*count)++] = step;
+}
+
+/* A product's baby steps b < B, giant steps g B, and -C (the wrapped copy of an input). */
+static void product_steps(const packed_eval *pe, size_t inputs, size_t outputs, long long *steps,
+                          size_t *count) {
+  const size_t B = packed_baby_steps(pe, inputs, outputs), C = pe->per_pack;
+  for (size_t b = 1; b < B; b++)
+    add_step(steps, count, (long long)b);
+  for (size_t g = B; g < C; g += B)
+    add_step(steps, count, (long long)g);
+  add_step(steps, count, -(long long)C);
+}
+
+size_t ensi_henn_packed_rotation_steps(const ensi_context *ctx, const ensi_model_config *c,
+                                       size_t rows, long long *steps) {
+  packed_eval pe;
+  memset(&pe, 0, sizeof pe);
+  if (!ctx || !c || !steps || packed_geometry(&pe, ctx, c, rows) != ENSI_OK)
+    return 0;
+  pe.ev.ctx = ctx;
+  pe.ev.rows = rows;
+  const size_t C = pe.per_pack, hid = (size_t)c->hidden, ffn = (size_t)c->intermediate;
+  const size_t heads = pe.attention_packs * C;
+  size_t count = 0;
+  for (size_t step = 1; step < C; step *= 2) { /* the norms: sums and spreading */
+    add_step(steps, &count, (long long)step);
+    add_step(steps, &count, -(long long)step);
+  }
+  product_steps(&pe, hid, heads, steps, &count); /* q, k, v */
+  product_steps(&pe, heads, hid, steps, &count); /* o */
+  product_steps(&pe, hid, ffn, steps, &count);   /* gate, up */
+  product_steps(&pe, ffn, hid, steps, &count);   /* down */
+  long long attention[ENSI_HENN_PACKED_MAX_ROTATIONS];
+  const size_t n = packed_attention_steps(&pe, attention);
+  for (size_t i = 0; i < n; i++)
+    add_step(steps, &count, attention[i]);
+  return count;
+}
+
+ensi_status ensi_henn_packed_keys_generate(ensi_eval_keys **out, const ensi_context *ctx,
+                                           const ensi_secret_key *sk, const ensi_bootstrapper *boot,
+                                           const ensi_model_config *c, size_t rows) {
+  if (!out || !ctx || !sk || !boot || !c)
+    return ensi_fail(ENSI_ERR_ARG, "packed keys: null argument");
+  *out = NULL;
+  ENSI_TRY(ensi_henn_packed_check(ctx, c, rows));
+  long long *steps = malloc(ENSI_HENN_PACKED_MAX_ROTATIONS * sizeof *steps);
+  if (!steps)
+    return ENSI_ERR_NOMEM;
+  const size_t count = ensi_henn_packed_rotation_steps(ctx, c, rows, steps);
+  ensi_status s = ensi_bootstrap_keys_generate(out, ctx, sk, boot);
+  if (s == ENSI_OK)
+    s = ensi_eval_keys_add_rotations_up_to(*out, ctx, sk, steps, count,
+                                           ensi_bootstrap_output_level(boot), NULL);
+  free(steps);
+  if (s != ENSI_OK) {
+    ensi_eval_keys_free(*out);
+    *out = NULL;
+  }
+  return s;
+}

@@ -1,0 +1,151 @@
+/* The encrypted forward pass in the packed layout end to end on the insecure test-layer preset
+ * (N = 2^11, the level budget of n16-boot): the tiny synthetic model (2 layers, d = 64, 4 heads of
+ * 16 dims, FFN 128) on random prompts of 8 tokens (5 under the sanitizers: a partial token block
+ * with padding tokens). Packs of 128 columns: x is one pack, the attention two (8 dims of each head
+ * per pack), one score pack. The decrypted last hidden states must match the plaintext reference
+ * run with the same polynomials to a relative error of 1e-2 (max |error| / max |value|), the greedy
+ * next token must agree, and the levels must have forced the refreshes of the design (the norms'
+ * inputs, the scores, the gate). Also the refusals: a bootstrapper of fewer slots than N / 2, an
+ * input encrypted under another setup, a model whose heads do not fit the packs. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <ensi/packed_forward.h>
+
+#include "tempdir.h"
+#include "testutil.h"
+
+enum { MAX_TOKENS = 8 };
+
+static size_t token_count = MAX_TOKENS;
+
+static int argmax(const double *v, int n) {
+  int best = 0;
+  for (int i = 1; i < n; i++)
+    if (v[i] > v[best])
+      best = i;
+  return best;
+}
+
+static void run_prompt(const ensi_henn_setup *setup, const ensi_model *m, const ensi_secret_key *sk,
+                       const ensi_public_key *pk, const int32_t *tokens) {
+  const ensi_model_config *c = &m->config;
+  const size_t hid = (size_t)c->hidden;
+  double *want = malloc(token_count * hid * sizeof *want);
+  double *got = malloc(token_count * hid * sizeof *got);
+  double *logits_want = malloc(token_count * (size_t)c->vocab * sizeof(double));
+  double *logits_got = malloc(token_count * (size_t)c->vocab * sizeof(double));
+  CHECK(ensi_forward(m, tokens, token_count, &setup->approx, want, logits_want) == ENSI_OK);
+  ensi_packed_matrix *x = NULL;
+  CHECK(ensi_henn_packed_encrypt_tokens(&x, setup, m, tokens, token_count, pk) == ENSI_OK);
+  ensi_henn_stats stats = {0};
+  const ensi_status s = ensi_henn_packed_forward(setup, m, x, &stats);
+  CHECK_MSG(s == ENSI_OK, "packed forward: %s: %s", ensi_strerror(s), ensi_error_detail());
+  if (s == ENSI_OK) {
+    CHECK(ensi_packed_matrix_decrypt(setup->ctx, got, x, sk) == ENSI_OK);
+    double err = 0, scale = 0;
+    for (size_t i = 0; i < token_count * hid; i++) {
+      err = fmax(err, fabs(got[i] - want[i]));
+      scale = fmax(scale, fabs(want[i]));
+    }
+    CHECK_MSG(err <= 1e-2 * scale, "relative error %.3g (max |value| %.3g)", err / scale, scale);
+    CHECK(ensi_lm_head(m, got, token_count, logits_got) == ENSI_OK);
+    const size_t last = (token_count - 1) * (size_t)c->vocab;
+    CHECK(argmax(logits_got + last, c->vocab) == argmax(logits_want + last, c->vocab));
+    /* per layer: x twice, the attention output, h (norms); the scores; the gate */
+    CHECK(stats.refreshes[ENSI_STAGE_RMSNORM] >= 3 * (size_t)c->layers);
+    CHECK(stats.refreshes[ENSI_STAGE_SIGMOID] == (size_t)c->layers);
+    CHECK(stats.refreshes[ENSI_STAGE_FFN_ACT] == (size_t)c->layers);
+    double total = 0;
+    for (int i = 0; i < ENSI_STAGE_COUNT; i++)
+      total += stats.seconds[i];
+    printf("prompt: relative error %.3g, %zu bootstraps, %.1f s bootstrapping, %.1f s in all\n",
+           err / scale, stats.bootstraps, stats.seconds[ENSI_STAGE_BOOTSTRAP], total);
+  }
+  ensi_packed_matrix_free(x);
+  free(want);
+  free(got);
+  free(logits_want);
+  free(logits_got);
+}
+
+static void check_refusals(const ensi_henn_setup *setup, const ensi_model *m,
+                           const ensi_public_key *pk) {
+  int32_t tokens[MAX_TOKENS] = {1, 2, 3, 4, 5, 6, 7, 8};
+  ensi_packed_matrix *x = NULL;
+  CHECK(ensi_henn_packed_encrypt_tokens(&x, setup, m, tokens, token_count, pk) == ENSI_OK);
+  ensi_bootstrap_config narrow = *ensi_bootstrapper_config(setup->boot);
+  narrow.slots /= 2;
+  ensi_henn_setup wrong = *setup;
+  wrong.boot = NULL;
+  wrong.boot_config = &narrow;
+  CHECK(ensi_henn_packed_forward(&wrong, m, x, NULL) == ENSI_ERR_ARG);
+  CHECK(ensi_drop_level(setup->ctx, x->pack[0], x->pack[0], ensi_ciphertext_level(x->pack[0]) - 1) ==
+        ENSI_OK);
+  CHECK(ensi_henn_packed_forward(setup, m, x, NULL) == ENSI_ERR_MISMATCH);
+  ensi_packed_matrix_free(x);
+  x = NULL;
+  tokens[0] = m->config.vocab;
+  CHECK(ensi_henn_packed_encrypt_tokens(&x, setup, m, tokens, token_count, pk) == ENSI_ERR_ARG &&
+        x == NULL);
+  ensi_model_config many_heads = m->config;
+  many_heads.heads = 256; /* more heads than the 128 columns of a pack */
+  many_heads.head_dim = 2;
+  CHECK(ensi_henn_packed_check(setup->ctx, &many_heads, token_count) == ENSI_ERR_ARG);
+  long long steps[ENSI_HENN_PACKED_MAX_ROTATIONS];
+  CHECK(ensi_henn_packed_rotation_steps(setup->ctx, &many_heads, token_count, steps) == 0);
+}
+
+int main(void) {
+  test_rng rng;
+  test_rng_seed(&rng, test_seed_from_env());
+  if (test_sanitized())
+    token_count = 5;
+  char dir[512];
+  CHECK(tool_temp_dir(dir, sizeof dir, "henn-packed") == 0);
+  CHECK(ensi_model_synthesize(dir, "tiny", 2, 11) == ENSI_OK);
+  ensi_model *m = NULL;
+  CHECK(ensi_model_load(&m, dir) == ENSI_OK);
+  tool_remove_dir(dir);
+  ensi_params_literal lit;
+  ensi_params *params;
+  ensi_context *ctx;
+  CHECK(ensi_params_preset("test-layer", &lit) == ENSI_OK);
+  CHECK(ensi_params_create(&params, &lit) == ENSI_OK);
+  CHECK(ensi_context_create(&ctx, params) == ENSI_OK);
+  CHECK(ensi_henn_packed_check(ctx, &m->config, token_count) == ENSI_OK);
+  ensi_henn_setup setup = {.ctx = ctx};
+  ensi_forward_options_default(&setup.approx);
+  ensi_henn_default_degrees(&setup.approx);
+  CHECK(ensi_henn_calibrate(m, token_count, 32, 1, &setup.approx, &setup.bound) == ENSI_OK);
+  ensi_bootstrap_config config;
+  CHECK(ensi_bootstrap_config_default(&config, ctx, ensi_params_slots(params)) == ENSI_OK);
+  ensi_bootstrapper *bt = NULL;
+  CHECK(ensi_bootstrapper_create(&bt, ctx, &config) == ENSI_OK);
+  setup.boot = bt;
+  ensi_secret_key *sk;
+  ensi_public_key *pk;
+  ensi_eval_keys *keys = NULL;
+  CHECK(ensi_secret_key_generate(&sk, ctx, NULL) == ENSI_OK);
+  CHECK(ensi_public_key_generate(&pk, ctx, sk, NULL) == ENSI_OK);
+  const ensi_status ks = ensi_henn_packed_keys_generate(&keys, ctx, sk, bt, &m->config, token_count);
+  CHECK_MSG(ks == ENSI_OK, "keys: %s", ensi_error_detail());
+  setup.keys = keys;
+  const int prompts = test_sanitized() ? 1 : 2;
+  for (int p = 0; p < prompts; p++) {
+    int32_t tokens[MAX_TOKENS];
+    for (size_t t = 0; t < token_count; t++)
+      tokens[t] = (int32_t)test_rng_below(&rng, (uint64_t)m->config.vocab);
+    run_prompt(&setup, m, sk, pk, tokens);
+  }
+  check_refusals(&setup, m, pk);
+  ensi_eval_keys_free(keys);
+  ensi_public_key_free(pk);
+  ensi_secret_key_free(sk);
+  ensi_bootstrapper_free(bt);
+  ensi_context_free(ctx);
+  ensi_params_free(params);
+  ensi_model_free(m);
+  return test_finish("test_henn_packed_forward");
+}
