@@ -1,9 +1,11 @@
-/* ensi bench layer [--shape tiny|small|large] [--seq S] [--preset P]: one encrypted layer of a
- * synthetic model of the shape (large: bitnet_b1_58-large, d = 1536, 16 heads, FFN 4096) on S
- * tokens: time per component, bootstrapping share, precision against the plaintext reference with
- * the same polynomials, peak memory. Before it starts, it estimates the memory the column layout
- * needs (every column is one ciphertext whatever S is) and stops with the estimate when the
- * machine does not have it. */
+/* ensi bench layer [--shape tiny|small|large] [--seq S] [--preset P] [--layout auto|column|packed]:
+ * one encrypted layer of a synthetic model of the shape (large: bitnet_b1_58-large, d = 1536,
+ * 16 heads, FFN 4096) on S tokens: time per component, bootstrapping share, precision against the
+ * plaintext reference with the same polynomials, peak memory. The layout: the paper's columns or
+ * the packs of ensi/packed_forward.h (auto: packed when a pack holds more than one column and the
+ * heads fit, i.e. S much smaller than N / 2). Before the column layout starts, it estimates the
+ * memory it needs (every column is one ciphertext whatever S is) and stops with the estimate when
+ * the machine does not have it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,11 +35,13 @@ static double estimate_gib(const ensi_model_config *c, const ensi_params *p, siz
 }
 
 static void report(const bench_options *opt, const char *shape, const char *preset, size_t seq,
-                   const ensi_henn_stats *st, double total, double error, double key_gib) {
+                   bool packed, const ensi_henn_stats *st, double total, double error,
+                   double key_gib) {
   char extra[1024];
-  int n = snprintf(extra, sizeof extra, "\"shape\":\"%s\",\"seq\":%zu,\"bootstraps\":%zu,"
+  int n = snprintf(extra, sizeof extra, "\"shape\":\"%s\",\"layout\":\"%s\",\"seq\":%zu,"
+                   "\"bootstraps\":%zu,"
                    "\"bootstrap_share\":%.4f,\"max_rel_error\":%.3g,\"key_gib\":%.2f,"
-                   "\"peak_rss_gib\":%.2f", shape, seq, st->bootstraps,
+                   "\"peak_rss_gib\":%.2f", shape, packed ? "packed" : "column", seq, st->bootstraps,
                    total > 0 ? st->seconds[ENSI_STAGE_BOOTSTRAP] / total : 0, error, key_gib,
                    bench_peak_rss_gib());
   for (int i = 0; i < ENSI_STAGE_COUNT && n > 0 && (size_t)n < sizeof extra; i++)
@@ -46,14 +50,44 @@ static void report(const bench_options *opt, const char *shape, const char *pres
   bench_report(opt, "layer", preset, 1, total, extra);
 }
 
+/* Encrypts the tokens, runs the layer in the session's layout, decrypts into got; *seconds: the
+ * server's time. */
+static ensi_status encrypted_layer(const session *ses, const ensi_model *m, const int32_t *tokens,
+                                   size_t seq, bool packed, ensi_henn_stats *stats, double *got,
+                                   double *seconds) {
+  ensi_status s;
+  if (packed) {
+    ensi_packed_matrix *x = NULL;
+    s = ensi_henn_packed_encrypt_tokens(&x, &ses->setup, m, tokens, seq, ses->pk);
+    const double start = bench_now();
+    if (s == ENSI_OK)
+      s = ensi_henn_packed_forward(&ses->setup, m, x, stats);
+    *seconds = bench_now() - start;
+    if (s == ENSI_OK)
+      s = ensi_packed_matrix_decrypt(ses->ctx, got, x, ses->sk);
+    ensi_packed_matrix_free(x);
+  } else {
+    ensi_enc_matrix *x = NULL;
+    s = ensi_henn_encrypt_tokens(&x, &ses->setup, m, tokens, seq, ses->pk);
+    const double start = bench_now();
+    if (s == ENSI_OK)
+      s = ensi_henn_forward(&ses->setup, m, x, stats);
+    *seconds = bench_now() - start;
+    if (s == ENSI_OK)
+      s = ensi_enc_matrix_decrypt(ses->ctx, got, x, ses->sk);
+    ensi_enc_matrix_free(x);
+  }
+  return s;
+}
+
 /* Runs the layer; returns 0 on success. */
 static int run_layer(const bench_options *opt, const ensi_model *m, const char *shape,
-                     const char *preset, size_t seq) {
+                     const char *preset, size_t seq, bool packed) {
   ensi_forward_options degrees;
   ensi_forward_options_default(&degrees);
   ensi_henn_default_degrees(&degrees);
   session ses;
-  ensi_status s = session_open(&ses, preset, m, seq, 1, &degrees);
+  ensi_status s = session_open(&ses, preset, m, seq, 1, &degrees, packed);
   if (s != ENSI_OK) {
     fprintf(stderr, "ensi bench layer: %s: %s\n", ensi_strerror(s), ensi_error_detail());
     return 1;
@@ -61,26 +95,19 @@ static int run_layer(const bench_options *opt, const ensi_model *m, const char *
   const size_t n = seq * (size_t)m->config.hidden;
   int32_t *tokens = malloc(seq * sizeof *tokens);
   double *got = malloc(n * sizeof *got), *want = malloc(n * sizeof *want);
-  for (size_t t = 0; t < seq; t++)
+  for (size_t t = 0; tokens && t < seq; t++)
     tokens[t] = (int32_t)((t * 7919 + 13) % (size_t)m->config.vocab);
-  ensi_enc_matrix *x = NULL;
   ensi_henn_stats stats = {0};
-  s = tokens && got && want ? ensi_henn_encrypt_tokens(&x, &ses.setup, m, tokens, seq, ses.pk)
+  double total = 0;
+  s = tokens && got && want ? encrypted_layer(&ses, m, tokens, seq, packed, &stats, got, &total)
                             : ENSI_ERR_NOMEM;
-  const double start = bench_now();
-  if (s == ENSI_OK)
-    s = ensi_henn_forward(&ses.setup, m, x, &stats);
-  const double total = bench_now() - start;
-  if (s == ENSI_OK)
-    s = ensi_enc_matrix_decrypt(ses.ctx, got, x, ses.sk);
   if (s == ENSI_OK)
     s = ensi_forward(m, tokens, seq, &ses.setup.approx, want, NULL);
   if (s == ENSI_OK)
-    report(opt, shape, preset, seq, &stats, total, session_relative_error(got, want, n),
+    report(opt, shape, preset, seq, packed, &stats, total, session_relative_error(got, want, n),
            (double)ensi_eval_keys_bytes(ses.keys) / (1u << 30));
   else
     fprintf(stderr, "ensi bench layer: %s: %s\n", ensi_strerror(s), ensi_error_detail());
-  ensi_enc_matrix_free(x);
   free(tokens);
   free(got);
   free(want);
@@ -88,8 +115,25 @@ static int run_layer(const bench_options *opt, const ensi_model *m, const char *
   return s == ENSI_OK ? 0 : 1;
 }
 
+/* auto: packed when the packs hold more than one column of `seq` tokens and the heads fit. */
+static bool choose_packed(const char *layout, const ensi_params *params, const ensi_model *m,
+                          size_t seq) {
+  if (strcmp(layout, "auto"))
+    return !strcmp(layout, "packed");
+  size_t block = 1;
+  while (block < seq)
+    block *= 2;
+  if (ensi_params_slots(params) / block < 2)
+    return false;
+  ensi_context *ctx = NULL;
+  const bool fits = ensi_context_create(&ctx, params) == ENSI_OK &&
+                    ensi_henn_packed_check(ctx, &m->config, seq) == ENSI_OK;
+  ensi_context_free(ctx);
+  return fits;
+}
+
 int ensi_bench_layer(int argc, char **argv, const bench_options *opt) {
-  const char *shape = "large", *preset = "n16-boot";
+  const char *shape = "large", *preset = "n16-boot", *layout = "auto";
   size_t seq = 128;
   for (int i = 1; i + 1 < argc; i++) {
     if (!strcmp(argv[i], "--shape"))
@@ -98,6 +142,8 @@ int ensi_bench_layer(int argc, char **argv, const bench_options *opt) {
       seq = (size_t)strtoul(argv[++i], NULL, 10);
     else if (!strcmp(argv[i], "--preset"))
       preset = argv[++i];
+    else if (!strcmp(argv[i], "--layout"))
+      layout = argv[++i];
   }
   char dir[4096];
   ensi_model *m = NULL;
@@ -108,26 +154,28 @@ int ensi_bench_layer(int argc, char **argv, const bench_options *opt) {
                      ensi_model_load(&m, dir) != ENSI_OK || ensi_params_preset(preset, &lit) != ENSI_OK ||
                      ensi_params_create(&params, &lit) != ENSI_OK;
   tool_remove_dir(dir);
-  if (failed || seq == 0 || seq > (size_t)m->config.max_positions) {
+  if (failed || seq == 0 || seq > (size_t)m->config.max_positions ||
+      (strcmp(layout, "auto") && strcmp(layout, "column") && strcmp(layout, "packed"))) {
     fprintf(stderr, "ensi bench layer: %s\n", ensi_error_detail());
     ensi_model_free(m);
     ensi_params_free(params);
     return 1;
   }
+  const bool packed = choose_packed(layout, params, m, seq);
   /* 11 primes: the 10 levels after bootstrapping at n16-boot, plus q0 */
   const size_t primes = ensi_params_q_count(params) < 11 ? ensi_params_q_count(params) : 11;
   const double need = estimate_gib(&m->config, params, primes), have = available_gib();
-  ensi_params_free(params);
   int status = 0;
-  if (need > have) {
+  if (!packed && need > have) {
     fprintf(stderr, "ensi bench layer: the column layout of shape %s needs about %.1f GiB of "
             "ciphertexts (one per column, %zu primes, whatever the sequence length) and %.1f GiB "
             "are available; not run (docs/BENCHMARKS.md projects it from the measured costs)\n",
             shape, need, primes, have);
     status = 3;
   } else {
-    status = run_layer(opt, m, shape, preset, seq);
+    status = run_layer(opt, m, shape, preset, seq, packed);
   }
+  ensi_params_free(params);
   ensi_model_free(m);
   return status;
 }

@@ -588,7 +588,7 @@ static ensi_status run_layer(const ensi_model *m, const char *preset, size_t tok
   ensi_forward_options_default(&degrees);
   ensi_henn_default_degrees(&degrees);
   session ses;
-  TOOL_TRY(session_open(&ses, preset, m, tokens, 1, &degrees));
+  TOOL_TRY(session_open(&ses, preset, m, tokens, 1, &degrees, false));
   int32_t *ids = malloc(tokens * sizeof *ids);
   for (size_t t = 0; ids && t < tokens; t++)
     ids[t] = (int32_t)((t * 7919 + 13) % (size_t)m->config.vocab);

@@ -150,7 +150,7 @@ static int run(const run_options *o, const char *dir) {
     fprintf(stderr, "ensi run: %zu prompt tokens, %d layers of d = %d, preset %s: calibrating, "
             "making keys...\n", rows, layers, m->config.hidden, o->preset);
   session ses;
-  s = session_open(&ses, o->preset, m, rows, layers, &degrees);
+  s = session_open(&ses, o->preset, m, rows, layers, &degrees, false);
   const size_t hid = rows * (size_t)m->config.hidden;
   double *hidden = malloc(4 * hid * sizeof *hidden); /* encrypted, then the plaintext runs */
   double *plain[3] = {hidden + hid, hidden + 2 * hid, hidden + 3 * hid};

@@ -25,7 +25,7 @@ static ensi_status make_context(session *s, const char *preset) {
 }
 
 ensi_status session_open(session *s, const char *preset, const ensi_model *model, size_t rows,
-                         int layers, const ensi_forward_options *approx_degrees) {
+                         int layers, const ensi_forward_options *approx_degrees, bool packed) {
   memset(s, 0, sizeof *s);
   ensi_status st = make_context(s, preset);
   ensi_henn_setup *setup = &s->setup;
@@ -36,7 +36,9 @@ ensi_status session_open(session *s, const char *preset, const ensi_model *model
     st = ensi_henn_calibrate(model, rows, PARTY_CALIBRATION_PROMPTS, PARTY_CALIBRATION_SEED,
                              &setup->approx, &setup->bound);
   s->calibrate_s = bench_now() - t;
-  const size_t slots = st == ENSI_OK ? ensi_henn_default_slots(s->ctx, &model->config, rows) : 0;
+  const size_t slots = st != ENSI_OK ? 0
+                       : packed ? ensi_params_slots(s->params)
+                                : ensi_henn_default_slots(s->ctx, &model->config, rows);
   ensi_bootstrap_config config;
   if (st == ENSI_OK)
     st = ensi_bootstrap_config_default(&config, s->ctx, slots);
@@ -48,7 +50,9 @@ ensi_status session_open(session *s, const char *preset, const ensi_model *model
   if (st == ENSI_OK)
     st = ensi_public_key_generate(&s->pk, s->ctx, s->sk, NULL);
   if (st == ENSI_OK)
-    st = ensi_henn_keys_generate(&s->keys, s->ctx, s->sk, s->boot, slots, rows);
+    st = packed ? ensi_henn_packed_keys_generate(&s->keys, s->ctx, s->sk, s->boot, &model->config,
+                                                 rows)
+                : ensi_henn_keys_generate(&s->keys, s->ctx, s->sk, s->boot, slots, rows);
   s->keygen_s = bench_now() - t;
   setup->ctx = s->ctx;
   setup->keys = s->keys;

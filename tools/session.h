@@ -18,9 +18,10 @@ typedef struct {
 } session;
 
 /* Opens a session for `rows` tokens of the model on the named preset (layers: 0 = all). The
- * polynomial degrees come from approx_degrees (its intervals are calibrated here). */
+ * polynomial degrees come from approx_degrees (its intervals are calibrated here). packed: for the
+ * packed layers (ensi/packed_forward.h: a bootstrapper of all slots and their keys). */
 ensi_status session_open(session *s, const char *preset, const ensi_model *model, size_t rows,
-                         int layers, const ensi_forward_options *approx_degrees);
+                         int layers, const ensi_forward_options *approx_degrees, bool packed);
 void session_close(session *s);
 
 /* max |got - want| / max |want| over n values: the error measure of `ensi run` and the benchmarks. */

@@ -85,11 +85,13 @@ ensi_status packed_weight_prepare(const packed_eval *pe, const packed_weight *we
 size_t packed_weight_inputs(const packed_weight *w);
 size_t packed_weight_outputs(const packed_weight *w);
 
-/* The level whose costs pick a product's baby steps: one for every level, so that the client's
- * keys (made before any level is known) are exactly the rotations the products use. */
+/* The level whose costs pick the products' baby steps. */
 #define PACKED_PRODUCT_COST_LEVEL 2
-/* The baby steps of a product of `inputs` x `outputs` features. */
-size_t packed_baby_steps(const packed_eval *pe, size_t inputs, size_t outputs);
+/* The baby steps B of every product of the layers: the count the cost model picks for a hidden x
+ * hidden product at PACKED_PRODUCT_COST_LEVEL. One B for all shapes and levels, so that the
+ * products share their rotation keys (B = 4 for the down projection and 16 for the gate would
+ * add 60 keys at bitnet_b1_58-large's shape) and the client knows them before any level. */
+size_t packed_baby_steps(const packed_eval *pe);
 
 /* ---- components ----------------------------------------------------------------------------- */
 /* Levels the inverse RMS of a norm of `kind` uses: the sum of squares 1, the mask that also maps to

@@ -278,10 +278,9 @@ static void add_step(long long *steps, size_t *count, long long step) {
     steps[(*count)++] = step;
 }
 
-/* A product's baby steps b < B, giant steps g B, and -C (the wrapped copy of an input). */
-static void product_steps(const packed_eval *pe, size_t inputs, size_t outputs, long long *steps,
-                          size_t *count) {
-  const size_t B = packed_baby_steps(pe, inputs, outputs), C = pe->per_pack;
+/* The products' baby steps b < B, giant steps g B, and -C (the wrapped copy of an input). */
+static void product_steps(const packed_eval *pe, long long *steps, size_t *count) {
+  const size_t B = packed_baby_steps(pe), C = pe->per_pack;
   for (size_t b = 1; b < B; b++)
     add_step(steps, count, (long long)b);
   for (size_t g = B; g < C; g += B)
@@ -297,17 +296,13 @@ size_t ensi_henn_packed_rotation_steps(const ensi_context *ctx, const ensi_model
     return 0;
   pe.ev.ctx = ctx;
   pe.ev.rows = rows;
-  const size_t C = pe.per_pack, hid = (size_t)c->hidden, ffn = (size_t)c->intermediate;
-  const size_t heads = pe.attention_packs * C;
+  pe.config = c;
   size_t count = 0;
-  for (size_t step = 1; step < C; step *= 2) { /* the norms: sums and spreading */
+  for (size_t step = 1; step < pe.per_pack; step *= 2) { /* the norms: sums and spreading */
     add_step(steps, &count, (long long)step);
     add_step(steps, &count, -(long long)step);
   }
-  product_steps(&pe, hid, heads, steps, &count); /* q, k, v */
-  product_steps(&pe, heads, hid, steps, &count); /* o */
-  product_steps(&pe, hid, ffn, steps, &count);   /* gate, up */
-  product_steps(&pe, ffn, hid, steps, &count);   /* down */
+  product_steps(&pe, steps, &count);
   long long attention[ENSI_HENN_PACKED_MAX_ROTATIONS];
   const size_t n = packed_attention_steps(&pe, attention);
   for (size_t i = 0; i < n; i++)

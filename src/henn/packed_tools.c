@@ -156,8 +156,9 @@ size_t packed_weight_outputs(const packed_weight *w) {
   return extent(w, w->head_rows, w->w->rows);
 }
 
-size_t packed_baby_steps(const packed_eval *pe, size_t inputs, size_t outputs) {
-  return ensi_packed_pcmm_default_baby_steps(pe->ev.ctx, pe->ev.rows, inputs, outputs,
+size_t packed_baby_steps(const packed_eval *pe) {
+  const size_t hidden = (size_t)pe->config->hidden;
+  return ensi_packed_pcmm_default_baby_steps(pe->ev.ctx, pe->ev.rows, hidden, hidden,
                                              PACKED_PRODUCT_COST_LEVEL);
 }
 
@@ -166,5 +167,5 @@ ensi_status packed_weight_prepare(const packed_eval *pe, const packed_weight *we
   const size_t outputs = packed_weight_outputs(weight), inputs = packed_weight_inputs(weight);
   return ensi_packed_pcmm_create_from(out, pe->ev.ctx, outputs, inputs, folded_value, weight,
                                       pe->ev.rows, level,
-                                      packed_baby_steps(pe, inputs, outputs));
+                                      packed_baby_steps(pe));
 }
