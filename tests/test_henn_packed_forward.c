@@ -94,7 +94,9 @@ static void check_refusals(const ensi_henn_setup *setup, const ensi_model *m,
   many_heads.head_dim = 2;
   CHECK(ensi_henn_packed_check(setup->ctx, &many_heads, token_count) == ENSI_ERR_ARG);
   long long steps[ENSI_HENN_PACKED_MAX_ROTATIONS];
-  CHECK(ensi_henn_packed_rotation_steps(setup->ctx, &many_heads, token_count, steps) == 0);
+  size_t levels[ENSI_HENN_PACKED_MAX_ROTATIONS];
+  CHECK(ensi_henn_packed_rotation_steps(setup->ctx, &many_heads, token_count, 9, steps, levels) ==
+        0);
 }
 
 int main(void) {

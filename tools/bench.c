@@ -30,9 +30,10 @@ static const benchmark benchmarks[] = {
     /* about two minutes and 11.5 GiB at n16-boot's full slots: run it by name, not in "all" */
     {"boot", ensi_bench_boot, "bootstrapping (--preset P, default n16-boot; --slots S)", false},
     {"forward", ensi_bench_forward, "plaintext forward pass (--shape S, --layers L, --seq S)", true},
-    /* minutes and gigabytes at n16-boot: run by name */
+    /* minutes and gigabytes at n16-boot (large, packed, 2 threads: 16 minutes, 22 GiB): run by
+     * name */
     {"layer", ensi_bench_layer, "one encrypted layer (--shape S, default large; --seq S, default 128; "
-                                "--preset P, default n16-boot)", false},
+                                "--preset P, default n16-boot; --layout auto|column|packed)", false},
     /* a minute or more and 10 GiB at the default 1536 x 1536: run by name */
     {"pcmm", ensi_bench_pcmm, "ternary PCMM, plain against lookup sums (--d D, --outputs O, "
                               "--seq S, --level L)", false},

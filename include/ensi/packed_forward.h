@@ -29,15 +29,18 @@ ensi_status ensi_henn_packed_check(const ensi_context *ctx, const ensi_model_con
 /* Room for the rotation steps of ensi_henn_packed_rotation_steps. */
 #define ENSI_HENN_PACKED_MAX_ROTATIONS 4096
 
-/* The rotation steps the packed layers use for `rows` tokens (bootstrapping's not included): the
- * norms' +-2^i (2^i < C), the products' baby and giant steps, the attention's token shifts and
- * head gathers. steps has room for ENSI_HENN_PACKED_MAX_ROTATIONS; returns the count (0: the
- * layout does not fit, ensi_henn_packed_check says why). */
+/* The rotation steps the packed layers use for `rows` tokens (bootstrapping's not included), and
+ * levels[i], the highest level step i rotates at: the norms' +-2^i (2^i < C) up to `top` (the
+ * level the layers start from: the bootstrapper's output level), the products' baby and giant
+ * steps and the attention's token shifts and head gathers up to level 5 (a key made only up to
+ * there takes less than half the memory at n16-boot). steps and levels have room for
+ * ENSI_HENN_PACKED_MAX_ROTATIONS; returns the count (0: the layout does not fit,
+ * ensi_henn_packed_check says why). */
 size_t ensi_henn_packed_rotation_steps(const ensi_context *ctx, const ensi_model_config *c,
-                                       size_t rows, long long *steps);
+                                       size_t rows, size_t top, long long *steps, size_t *levels);
 
 /* The client's evaluation keys for the packed layers: bootstrapping's (full slots) and the
- * layers' rotations up to the bootstrapper's output level. */
+ * layers' rotations, each up to the level it rotates at. */
 ensi_status ensi_henn_packed_keys_generate(ensi_eval_keys **out, const ensi_context *ctx,
                                            const ensi_secret_key *sk, const ensi_bootstrapper *boot,
                                            const ensi_model_config *c, size_t rows);

@@ -270,44 +270,66 @@ ensi_status ensi_henn_packed_encrypt_tokens(ensi_packed_matrix **out, const ensi
 
 /* ---- keys ----------------------------------------------------------------------------------- */
 
-static void add_step(long long *steps, size_t *count, long long step) {
+/* Appends step with the highest level it rotates at (or raises that level when present). */
+static void add_step(long long *steps, size_t *levels, size_t *count, long long step, size_t level) {
   for (size_t i = 0; i < *count; i++)
-    if (steps[i] == step)
+    if (steps[i] == step) {
+      levels[i] = level > levels[i] ? level : levels[i];
       return;
-  if (*count < ENSI_HENN_PACKED_MAX_ROTATIONS)
-    steps[(*count)++] = step;
-}
-
-/* The products' baby steps b < B, giant steps g B, and -C (the wrapped copy of an input). */
-static void product_steps(const packed_eval *pe, long long *steps, size_t *count) {
-  const size_t B = packed_baby_steps(pe), C = pe->per_pack;
-  for (size_t b = 1; b < B; b++)
-    add_step(steps, count, (long long)b);
-  for (size_t g = B; g < C; g += B)
-    add_step(steps, count, (long long)g);
-  add_step(steps, count, -(long long)C);
+    }
+  if (*count < ENSI_HENN_PACKED_MAX_ROTATIONS) {
+    steps[*count] = step;
+    levels[(*count)++] = level;
+  }
 }
 
 size_t ensi_henn_packed_rotation_steps(const ensi_context *ctx, const ensi_model_config *c,
-                                       size_t rows, long long *steps) {
+                                       size_t rows, size_t top, long long *steps, size_t *levels) {
   packed_eval pe;
   memset(&pe, 0, sizeof pe);
-  if (!ctx || !c || !steps || packed_geometry(&pe, ctx, c, rows) != ENSI_OK)
+  if (!ctx || !c || !steps || !levels || packed_geometry(&pe, ctx, c, rows) != ENSI_OK)
     return 0;
   pe.ev.ctx = ctx;
   pe.ev.rows = rows;
   pe.config = c;
+  const size_t B = packed_baby_steps(&pe), C = pe.per_pack;
+  /* the products and the attention rotate at most at the level of q and k's products (their
+   * input norm's inverse RMS at level 3, the products 2 above) */
+  const size_t low = PACKED_ATTENTION_INV_LEVEL + 2;
   size_t count = 0;
-  for (size_t step = 1; step < pe.per_pack; step *= 2) { /* the norms: sums and spreading */
-    add_step(steps, &count, (long long)step);
-    add_step(steps, &count, -(long long)step);
+  for (size_t step = 1; step < C; step *= 2) { /* the norms: sums and spreading, up to top */
+    add_step(steps, levels, &count, (long long)step, top);
+    add_step(steps, levels, &count, -(long long)step, top);
   }
-  product_steps(&pe, steps, &count);
+  for (size_t b = 1; b < B; b++) /* the products' baby and giant steps, the wrapped copies */
+    add_step(steps, levels, &count, (long long)b, low);
+  for (size_t g = B; g < C; g += B)
+    add_step(steps, levels, &count, (long long)g, low);
+  add_step(steps, levels, &count, -(long long)C, low);
   long long attention[ENSI_HENN_PACKED_MAX_ROTATIONS];
   const size_t n = packed_attention_steps(&pe, attention);
   for (size_t i = 0; i < n; i++)
-    add_step(steps, &count, attention[i]);
+    add_step(steps, levels, &count, attention[i], low);
   return count;
+}
+
+/* Adds the keys of steps[0 .. count), each up to its level, one call per distinct level. */
+static ensi_status add_rotation_keys(ensi_eval_keys *keys, const ensi_context *ctx,
+                                     const ensi_secret_key *sk, const long long *steps,
+                                     const size_t *levels, size_t count, long long *scratch) {
+  for (size_t i = 0; i < count; i++) {
+    bool first = true; /* the first step of its level makes the call */
+    for (size_t j = 0; j < i; j++)
+      first &= levels[j] != levels[i];
+    if (!first)
+      continue;
+    size_t n = 0;
+    for (size_t j = i; j < count; j++)
+      if (levels[j] == levels[i])
+        scratch[n++] = steps[j];
+    ENSI_TRY(ensi_eval_keys_add_rotations_up_to(keys, ctx, sk, scratch, n, levels[i], NULL));
+  }
+  return ENSI_OK;
 }
 
 ensi_status ensi_henn_packed_keys_generate(ensi_eval_keys **out, const ensi_context *ctx,
@@ -317,15 +339,19 @@ ensi_status ensi_henn_packed_keys_generate(ensi_eval_keys **out, const ensi_cont
     return ensi_fail(ENSI_ERR_ARG, "packed keys: null argument");
   *out = NULL;
   ENSI_TRY(ensi_henn_packed_check(ctx, c, rows));
-  long long *steps = malloc(ENSI_HENN_PACKED_MAX_ROTATIONS * sizeof *steps);
-  if (!steps)
-    return ENSI_ERR_NOMEM;
-  const size_t count = ensi_henn_packed_rotation_steps(ctx, c, rows, steps);
-  ensi_status s = ensi_bootstrap_keys_generate(out, ctx, sk, boot);
+  const size_t max = ENSI_HENN_PACKED_MAX_ROTATIONS;
+  long long *steps = malloc(2 * max * sizeof *steps);
+  size_t *levels = malloc(max * sizeof *levels);
+  ensi_status s = steps && levels ? ENSI_OK : ENSI_ERR_NOMEM;
+  const size_t top = ensi_bootstrap_output_level(boot);
+  const size_t count = s == ENSI_OK ? ensi_henn_packed_rotation_steps(ctx, c, rows, top, steps,
+                                                                      levels) : 0;
   if (s == ENSI_OK)
-    s = ensi_eval_keys_add_rotations_up_to(*out, ctx, sk, steps, count,
-                                           ensi_bootstrap_output_level(boot), NULL);
+    s = ensi_bootstrap_keys_generate(out, ctx, sk, boot);
+  if (s == ENSI_OK)
+    s = add_rotation_keys(*out, ctx, sk, steps, levels, count, steps + max);
   free(steps);
+  free(levels);
   if (s != ENSI_OK) {
     ensi_eval_keys_free(*out);
     *out = NULL;
