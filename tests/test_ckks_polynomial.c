@@ -1,7 +1,7 @@
 /* Encrypted Chebyshev evaluation against the same polynomial evaluated in double precision
  * (Clenshaw), for exp on [-1, 1], the logistic sigmoid on [-10, 11] (degree 16, as in ENSI) and
  * 1/sqrt on [0.01, 100]; inputs drawn uniformly over each interval. Also checks the level and
- * the exact output scale. */
+ * the exact output scale, and the evaluation from an input already on [-1, 1] (one level less). */
 #include <math.h>
 #include <stdlib.h>
 
@@ -87,6 +87,41 @@ static void check_function(const ensi_context *ctx, ensi_secret_key *sk, ensi_ev
   check_function_at(ctx, sk, keys, name, f, degree, a, b, min_bits, 0);
 }
 
+/* ensi_eval_chebyshev_unit: the input already mapped to [-1, 1] (encrypted at the prime of its
+ * level, as a mask that maps would leave it): the same values one level higher. */
+static void check_unit_input(const ensi_context *ctx, ensi_secret_key *sk, ensi_eval_keys *keys,
+                             int degree, double a, double b) {
+  const size_t slots = 64, L = ensi_context_max_level(ctx);
+  double c[64], x[64], y[64], got[64];
+  fit(c, degree, a, b, inv_sqrt);
+  for (size_t j = 0; j < slots; j++) {
+    x[j] = test_rng_uniform(&rng, a, b);
+    y[j] = (2 * x[j] - a - b) / (b - a);
+  }
+  ensi_plaintext *pt;
+  ensi_ciphertext *ct;
+  CHECK(ensi_plaintext_create(&pt, ctx, L) == ENSI_OK);
+  CHECK(ensi_encode_real(ctx, pt, y, slots, ensi_context_prime(ctx, L)) == ENSI_OK);
+  CHECK(ensi_ciphertext_create(&ct, ctx, L) == ENSI_OK);
+  CHECK(ensi_encrypt_sk(ctx, ct, pt, sk, NULL) == ENSI_OK);
+  const double target = ensi_params_scale(ensi_context_params(ctx));
+  CHECK(ensi_eval_chebyshev_unit(ctx, ct, ct, c, degree, target, keys) == ENSI_OK);
+  CHECK_MSG(ensi_ciphertext_level(ct) == L + 1 - ensi_chebyshev_depth(degree, a, b),
+            "unit input: level %zu", ensi_ciphertext_level(ct));
+  CHECK(fabs(ensi_ciphertext_scale(ct) / target - 1) < 1e-9);
+  CHECK(ensi_decrypt(ctx, pt, ct, sk) == ENSI_OK);
+  CHECK(ensi_decode(ctx, got, NULL, slots, pt) == ENSI_OK);
+  double worst = 0;
+  for (size_t j = 0; j < slots; j++) {
+    const double want = clenshaw(c, degree, a, b, x[j]);
+    worst = fmax(worst, fabs(got[j] - want) / fmax(1.0, fabs(want)));
+  }
+  CHECK_MSG(-log2(worst) >= 20, "unit input, degree %d: %.1f bits", degree, -log2(worst));
+  CHECK(ensi_eval_chebyshev_unit(ctx, ct, ct, NULL, degree, target, keys) == ENSI_ERR_ARG);
+  ensi_plaintext_free(pt);
+  ensi_ciphertext_free(ct);
+}
+
 /* Every start level of test-layer, whose primes change size along the chain (55, 50, 45 bits):
  * where a giant power's scale is far from the prime it is divided by, the quotient's constants
  * once kept only a few bits (12 bits from level 15; garbage on n16-boot's 55/45/40 chain). */
@@ -126,6 +161,8 @@ int main(void) {
   check_function(ctx, sk, keys, "inv_sqrt", inv_sqrt, 63, 0.01, 100, 16);
   for (int degree = 1; degree <= 40; degree += 3)
     check_function(ctx, sk, keys, "sigmoid", sigmoid, degree, -4, 4, 20);
+  for (int degree = 3; degree <= 31; degree = 2 * degree + 1)
+    check_unit_input(ctx, sk, keys, degree, 0.5, 2.0);
   check_mixed_primes();
   ensi_eval_keys_free(keys);
   ensi_secret_key_free(sk);

@@ -32,25 +32,6 @@ henn_levels henn_attention_input_levels(const henn_eval *ev) {
   return (henn_levels){2, 2 + sigmoid_depth(ev) + 2};
 }
 
-static void free_all(ensi_ciphertext **cts, size_t n) {
-  for (size_t i = 0; cts && i < n; i++)
-    ensi_ciphertext_free(cts[i]);
-  free(cts);
-}
-
-static ensi_status new_all(const henn_eval *ev, ensi_ciphertext ***out, size_t n, size_t level) {
-  ensi_ciphertext **cts = calloc(n, sizeof *cts);
-  ensi_status s = cts ? ENSI_OK : ENSI_ERR_NOMEM;
-  for (size_t i = 0; s == ENSI_OK && i < n; i++)
-    s = ensi_ciphertext_create(&cts[i], ev->ctx, level);
-  if (s != ENSI_OK) {
-    free_all(cts, n);
-    return s;
-  }
-  *out = cts;
-  return ENSI_OK;
-}
-
 /* Rotates the pairs (d, d + dh/2) of every head of x by the angles of token positions with the
  * plaintexts cos_pt, sin_pt of pair d:
  *   y_d = x_d cos - x_{d+h} sin,  y_{d+h} = x_{d+h} cos + x_d sin. */
@@ -132,11 +113,11 @@ static ensi_status head_scores(henn_eval *ev, const ensi_model_config *c, int h,
   const size_t baby = shift_baby(ev), giants = shift_giants(ev);
   const size_t babies = baby < diagonals ? baby : diagonals;
   ensi_ciphertext **k_down = NULL, **q_up = NULL, **term = NULL;
-  ensi_status s = new_all(ev, &k_down, babies, level);
+  ensi_status s = henn_ciphertexts_new(ev->ctx, &k_down, babies, level);
   if (s == ENSI_OK)
-    s = new_all(ev, &q_up, giants, henn_level(q));
+    s = henn_ciphertexts_new(ev->ctx, &q_up, giants, henn_level(q));
   if (s == ENSI_OK)
-    s = new_all(ev, &term, diagonals, level);
+    s = henn_ciphertexts_new(ev->ctx, &term, diagonals, level);
   ensi_ciphertext **acc = scores->column + (size_t)h * diagonals;
   for (size_t d = 0; s == ENSI_OK && d < dh; d++) {
     const size_t col = (size_t)h * dh + d;
@@ -169,9 +150,9 @@ static ensi_status head_scores(henn_eval *ev, const ensi_model_config *c, int h,
       status = r;
     }
   }
-  free_all(k_down, babies);
-  free_all(q_up, giants);
-  free_all(term, diagonals);
+  henn_ciphertexts_free(k_down, babies);
+  henn_ciphertexts_free(q_up, giants);
+  henn_ciphertexts_free(term, diagonals);
   return status;
 }
 
@@ -212,9 +193,9 @@ static ensi_status head_values(henn_eval *ev, const ensi_model_config *c, int h,
   const size_t babies = baby < diagonals ? baby : diagonals;
   ensi_ciphertext *const *weights = sig->column + (size_t)h * diagonals;
   ensi_ciphertext **v_down = NULL, **w_up = NULL, *part = NULL;
-  ensi_status s = new_all(ev, &v_down, babies, level);
+  ensi_status s = henn_ciphertexts_new(ev->ctx, &v_down, babies, level);
   if (s == ENSI_OK)
-    s = new_all(ev, &w_up, diagonals, henn_level(sig));
+    s = henn_ciphertexts_new(ev->ctx, &w_up, diagonals, henn_level(sig));
   if (s == ENSI_OK)
     s = ensi_ciphertext_create(&part, ev->ctx, level);
   for (size_t t = 0; s == ENSI_OK && t < diagonals; t++)
@@ -232,8 +213,8 @@ static ensi_status head_values(henn_eval *ev, const ensi_model_config *c, int h,
         s = ensi_add(ev->ctx, out->column[col], out->column[col], part);
     }
   }
-  free_all(v_down, babies);
-  free_all(w_up, diagonals);
+  henn_ciphertexts_free(v_down, babies);
+  henn_ciphertexts_free(w_up, diagonals);
   ensi_ciphertext_free(part);
   return s;
 }

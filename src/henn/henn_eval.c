@@ -119,6 +119,26 @@ ensi_status henn_plain(const henn_eval *ev, ensi_plaintext **out, const double *
   return s;
 }
 
+void henn_ciphertexts_free(ensi_ciphertext **cts, size_t n) {
+  for (size_t i = 0; cts && i < n; i++)
+    ensi_ciphertext_free(cts[i]);
+  free(cts);
+}
+
+ensi_status henn_ciphertexts_new(const ensi_context *ctx, ensi_ciphertext ***out, size_t n,
+                                 size_t level) {
+  ensi_ciphertext **cts = calloc(n ? n : 1, sizeof *cts);
+  ensi_status s = cts ? ENSI_OK : ENSI_ERR_NOMEM;
+  for (size_t i = 0; s == ENSI_OK && i < n; i++)
+    s = ensi_ciphertext_create(&cts[i], ctx, level);
+  if (s != ENSI_OK) {
+    henn_ciphertexts_free(cts, n);
+    return s;
+  }
+  *out = cts;
+  return ENSI_OK;
+}
+
 void henn_token_vector(const henn_eval *ev, double *values, size_t first, double value) {
   for (size_t i = 0; i < ev->slots; i++)
     values[i] = i >= first && i < ev->rows ? value : 0.0;

@@ -62,6 +62,11 @@ double henn_prime(const henn_eval *ev, size_t level);
 ensi_status henn_plain(const henn_eval *ev, ensi_plaintext **out, const double *values,
                        size_t level, double scale);
 
+/* n new ciphertexts at `level` in a new array (all or none), and their release. */
+ensi_status henn_ciphertexts_new(const ensi_context *ctx, ensi_ciphertext ***out, size_t n,
+                                 size_t level);
+void henn_ciphertexts_free(ensi_ciphertext **cts, size_t n);
+
 /* A slot vector: `value` on token slots first .. rows - 1, zero elsewhere. */
 void henn_token_vector(const henn_eval *ev, double *values, size_t first, double value);
 

@@ -29,25 +29,6 @@
 
 /* ---- small helpers ---------------------------------------------------------------------- */
 
-static void free_all(ensi_ciphertext **cts, size_t n) {
-  for (size_t i = 0; cts && i < n; i++)
-    ensi_ciphertext_free(cts[i]);
-  free(cts);
-}
-
-static ensi_status new_all(const packed_eval *pe, ensi_ciphertext ***out, size_t n, size_t level) {
-  ensi_ciphertext **cts = calloc(n ? n : 1, sizeof *cts);
-  ensi_status s = cts ? ENSI_OK : ENSI_ERR_NOMEM;
-  for (size_t i = 0; s == ENSI_OK && i < n; i++)
-    s = ensi_ciphertext_create(&cts[i], pe->ev.ctx, level);
-  if (s != ENSI_OK) {
-    free_all(cts, n);
-    return s;
-  }
-  *out = cts;
-  return ENSI_OK;
-}
-
 /* Shifts of the first group that exist: i < e and i < rows. */
 static size_t baby_count(const packed_eval *pe) {
   return pe->per_head < pe->ev.rows ? pe->per_head : pe->ev.rows;
@@ -234,9 +215,9 @@ static ensi_status score_pack(packed_eval *pe, size_t g, ensi_ciphertext *const 
   const size_t count = group_count(pe, g), e = pe->per_head, P = pe->attention_packs;
   const size_t level = ensi_ciphertext_level(q_g[0]);
   ensi_ciphertext **parts = NULL, **gathered = NULL;
-  ensi_status status = new_all(pe, &parts, count, level);
+  ensi_status status = henn_ciphertexts_new(pe->ev.ctx, &parts, count, level);
   if (status == ENSI_OK)
-    status = new_all(pe, &gathered, 2 * e - 1, level - 2);
+    status = henn_ciphertexts_new(pe->ev.ctx, &gathered, 2 * e - 1, level - 2);
 #pragma omp parallel for schedule(dynamic)
   for (size_t i = 0; i < count; i++) {
     if (status != ENSI_OK)
@@ -264,8 +245,8 @@ static ensi_status score_pack(packed_eval *pe, size_t g, ensi_ciphertext *const 
   }
   if (status == ENSI_OK && g > 0)
     status = ensi_rotate(ev->ctx, out, out, -giant_step(pe, g), ev->keys);
-  free_all(parts, count);
-  free_all(gathered, 2 * e - 1);
+  henn_ciphertexts_free(parts, count);
+  henn_ciphertexts_free(gathered, 2 * e - 1);
   return status;
 }
 
@@ -286,17 +267,17 @@ static ensi_status scores(packed_eval *pe, const ensi_model_config *c, const ens
   ensi_ciphertext **q_rot = NULL, **k_rot = NULL, *column[ENSI_HENN_MAX_BLOCK];
   henn_mark mark;
   henn_begin(ev, &mark, "RoPE");
-  ensi_status s = new_all(pe, &q_raw, G * P, level);
+  ensi_status s = henn_ciphertexts_new(pe->ev.ctx, &q_raw, G * P, level);
   if (s == ENSI_OK)
-    s = new_all(pe, &k_raw, E * P, level);
+    s = henn_ciphertexts_new(pe->ev.ctx, &k_raw, E * P, level);
   if (s == ENSI_OK)
-    s = new_all(pe, &inv_q, G, ensi_ciphertext_level(inv));
+    s = henn_ciphertexts_new(pe->ev.ctx, &inv_q, G, ensi_ciphertext_level(inv));
   if (s == ENSI_OK)
-    s = new_all(pe, &inv_k, E, ensi_ciphertext_level(inv));
+    s = henn_ciphertexts_new(pe->ev.ctx, &inv_k, E, ensi_ciphertext_level(inv));
   if (s == ENSI_OK)
-    s = new_all(pe, &q_rot, G * P, level - 2);
+    s = henn_ciphertexts_new(pe->ev.ctx, &q_rot, G * P, level - 2);
   if (s == ENSI_OK)
-    s = new_all(pe, &k_rot, E * P, level - 2);
+    s = henn_ciphertexts_new(pe->ev.ctx, &k_rot, E * P, level - 2);
   for (size_t m = 0; s == ENSI_OK && m < P; m++) {
     for (size_t g = 0; g < G; g++)
       column[g] = q_raw[g * P + m];
@@ -327,10 +308,10 @@ static ensi_status scores(packed_eval *pe, const ensi_model_config *c, const ens
                        ev->work_scale, inv_k[u - G], k_rot + (u - G) * P);
     KEEP_FIRST(status, r);
   }
-  free_all(q_raw, G * P);
-  free_all(k_raw, E * P);
-  free_all(inv_q, G);
-  free_all(inv_k, E);
+  henn_ciphertexts_free(q_raw, G * P);
+  henn_ciphertexts_free(k_raw, E * P);
+  henn_ciphertexts_free(inv_q, G);
+  henn_ciphertexts_free(inv_k, E);
   henn_end(ev, ENSI_STAGE_ROPE, &mark);
   henn_begin(ev, &mark, "Q K^T");
   ensi_plaintext *masks[ENSI_HENN_MAX_BLOCK] = {0};
@@ -345,8 +326,8 @@ static ensi_status scores(packed_eval *pe, const ensi_model_config *c, const ens
       status = score_pack(pe, g, q_rot + g * P, k_cols, masks, packs[g]);
   }
   free_plains(masks, pe->per_head);
-  free_all(q_rot, G * P);
-  free_all(k_rot, E * P);
+  henn_ciphertexts_free(q_rot, G * P);
+  henn_ciphertexts_free(k_rot, E * P);
   henn_end(ev, ENSI_STAGE_CCMM, &mark);
   return status;
 }
@@ -407,7 +388,7 @@ static ensi_status spread(packed_eval *pe, size_t g, const ensi_ciphertext *w,
     status = g > 0 ? ensi_rotate(ev->ctx, u_g, w, giant_step(pe, g), ev->keys)
                    : ensi_ciphertext_copy(u_g, w);
   if (status == ENSI_OK)
-    status = new_all(pe, &rotated, 2 * e - 1, level);
+    status = henn_ciphertexts_new(pe->ev.ctx, &rotated, 2 * e - 1, level);
   if (status == ENSI_OK)
     status = rotations(pe, rotated, u_g, steps, 2 * e - 1);
 #pragma omp parallel for schedule(dynamic)
@@ -427,7 +408,7 @@ static ensi_status spread(packed_eval *pe, size_t g, const ensi_ciphertext *w,
     KEEP_FIRST(status, s);
   }
   ensi_ciphertext_free(u_g);
-  free_all(rotated, 2 * e - 1);
+  henn_ciphertexts_free(rotated, 2 * e - 1);
   return status;
 }
 
@@ -486,9 +467,9 @@ static ensi_status attend(packed_eval *pe, ensi_ciphertext **packs, ensi_packed_
     steps[i] = -(long long)(i * pe->per_pack);
   henn_mark mark;
   henn_begin(ev, &mark, "S V");
-  ensi_status s = new_all(pe, &v_rot, E * P, product_level);
+  ensi_status s = henn_ciphertexts_new(pe->ev.ctx, &v_rot, E * P, product_level);
   if (s == ENSI_OK)
-    s = new_all(pe, &spread_g, e, product_level);
+    s = henn_ciphertexts_new(pe->ev.ctx, &spread_g, e, product_level);
   if (s == ENSI_OK)
     s = position_masks(pe, product_level + 1, masks);
   if (s == ENSI_OK)
@@ -512,8 +493,8 @@ static ensi_status attend(packed_eval *pe, ensi_ciphertext **packs, ensi_packed_
     henn_end(ev, ENSI_STAGE_CCMM, &mark);
   }
   free_plains(masks, e);
-  free_all(v_rot, E * P);
-  free_all(spread_g, e);
+  henn_ciphertexts_free(v_rot, E * P);
+  henn_ciphertexts_free(spread_g, e);
   if (s != ENSI_OK) {
     ensi_packed_matrix_free(*a);
     *a = NULL;
@@ -553,6 +534,6 @@ ensi_status packed_attention(packed_eval *pe, const ensi_layer *l, const ensi_pa
   if (s == ENSI_OK)
     s = attend(pe, packs, v, a);
   ensi_packed_matrix_free(v);
-  free_all(packs, G);
+  henn_ciphertexts_free(packs, G);
   return s;
 }
