@@ -30,7 +30,7 @@ static const benchmark benchmarks[] = {
     /* about two minutes and 11.5 GiB at n16-boot's full slots: run it by name, not in "all" */
     {"boot", ensi_bench_boot, "bootstrapping (--preset P, default n16-boot; --slots S)", false},
     {"forward", ensi_bench_forward, "plaintext forward pass (--shape S, --layers L, --seq S)", true},
-    /* minutes and gigabytes at n16-boot (large, packed, 2 threads: 16 minutes, 22 GiB): run by
+    /* minutes and gigabytes at n16-boot (large, packed, 2 threads: 16 minutes, 21 GiB): run by
      * name */
     {"layer", ensi_bench_layer, "one encrypted layer (--shape S, default large; --seq S, default 128; "
                                 "--preset P, default n16-boot; --layout auto|column|packed)", false},
