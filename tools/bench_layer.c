@@ -1,11 +1,13 @@
-/* ensi bench layer [--shape tiny|small|large] [--seq S] [--preset P] [--layout auto|column|packed]:
+/* ensi bench layer [--shape tiny|small|large] [--seq S] [--preset P] [--layout auto|column|packed]
+ * [--progress]:
  * one encrypted layer of a synthetic model of the shape (large: bitnet_b1_58-large, d = 1536,
  * 16 heads, FFN 4096) on S tokens: time per component, bootstrapping share, precision against the
  * plaintext reference with the same polynomials, peak memory. The layout: the paper's columns or
  * the packs of ensi/packed_forward.h (auto: packed when a pack holds more than one column and the
  * heads fit, i.e. S much smaller than N / 2). Before the column layout starts, it estimates the
  * memory it needs (every column is one ciphertext whatever S is) and stops with the estimate when
- * the machine does not have it. */
+ * the machine does not have it. --progress prints each component as it starts, with the time and
+ * the resident memory, on stderr (where the time and the memory of a long run go). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,9 +82,16 @@ static ensi_status encrypted_layer(const session *ses, const ensi_model *m, cons
   return s;
 }
 
+/* The progress callback of --progress: time since the start, component, memory. */
+static void progress(void *user, int layer, int layers, const char *what) {
+  const double *start = user;
+  fprintf(stderr, "  [%7.1f s] layer %d/%d: %-20s resident %.2f GiB, peak %.2f GiB\n",
+          bench_now() - *start, layer + 1, layers, what, bench_rss_gib(), bench_peak_rss_gib());
+}
+
 /* Runs the layer; returns 0 on success. */
 static int run_layer(const bench_options *opt, const ensi_model *m, const char *shape,
-                     const char *preset, size_t seq, bool packed) {
+                     const char *preset, size_t seq, bool packed, bool verbose) {
   ensi_forward_options degrees;
   ensi_forward_options_default(&degrees);
   ensi_henn_default_degrees(&degrees);
@@ -91,6 +100,11 @@ static int run_layer(const bench_options *opt, const ensi_model *m, const char *
   if (s != ENSI_OK) {
     fprintf(stderr, "ensi bench layer: %s: %s\n", ensi_strerror(s), ensi_error_detail());
     return 1;
+  }
+  double start = bench_now();
+  if (verbose) {
+    ses.setup.progress = progress;
+    ses.setup.progress_user = &start;
   }
   const size_t n = seq * (size_t)m->config.hidden;
   int32_t *tokens = malloc(seq * sizeof *tokens);
@@ -135,6 +149,9 @@ static bool choose_packed(const char *layout, const ensi_params *params, const e
 int ensi_bench_layer(int argc, char **argv, const bench_options *opt) {
   const char *shape = "large", *preset = "n16-boot", *layout = "auto";
   size_t seq = 128;
+  bool verbose = false;
+  for (int i = 1; i < argc; i++)
+    verbose |= !strcmp(argv[i], "--progress");
   for (int i = 1; i + 1 < argc; i++) {
     if (!strcmp(argv[i], "--shape"))
       shape = argv[++i];
@@ -173,7 +190,7 @@ int ensi_bench_layer(int argc, char **argv, const bench_options *opt) {
             shape, need, primes, have);
     status = 3;
   } else {
-    status = run_layer(opt, m, shape, preset, seq, packed);
+    status = run_layer(opt, m, shape, preset, seq, packed, verbose);
   }
   ensi_params_free(params);
   ensi_model_free(m);

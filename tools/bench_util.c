@@ -25,6 +25,15 @@ double bench_peak_rss_gib(void) {
   return (double)usage.ru_maxrss / (1024.0 * 1024.0); /* ru_maxrss is in KiB */
 }
 
+double bench_rss_gib(void) {
+  FILE *f = fopen("/proc/self/statm", "r");
+  unsigned long pages = 0, resident = 0;
+  const int got = f ? fscanf(f, "%lu %lu", &pages, &resident) : 0;
+  if (f)
+    fclose(f);
+  return got == 2 ? (double)resident * 4096.0 / (1024.0 * 1024.0 * 1024.0) : 0.0;
+}
+
 double bench_median(double *samples, size_t n) {
   if (n == 0)
     return 0.0;

@@ -17,6 +17,8 @@ double bench_now(void);
 
 /* Peak resident memory of the process so far, in GiB. */
 double bench_peak_rss_gib(void);
+/* Current resident memory in GiB (Linux /proc; 0 where unknown). */
+double bench_rss_gib(void);
 
 /* Median of n samples (sorts the array in place). */
 double bench_median(double *samples, size_t n);
