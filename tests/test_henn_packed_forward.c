@@ -5,8 +5,9 @@
  * per pack), one score pack. The decrypted last hidden states must match the plaintext reference
  * run with the same polynomials to a relative error of 1e-2 (max |error| / max |value|), the greedy
  * next token must agree, and the levels must have forced the refreshes of the design (the norms'
- * inputs, the scores, the gate). Also the refusals: a bootstrapper of fewer slots than N / 2, an
- * input encrypted under another setup, a model whose heads do not fit the packs. */
+ * inputs, the scores, the gate). Also the refusals: a bootstrapper of fewer slots than N / 2, no
+ * bootstrapper once the levels run out, an input encrypted under another setup, a model whose
+ * heads do not fit the packs. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +82,12 @@ static void check_refusals(const ensi_henn_setup *setup, const ensi_model *m,
   wrong.boot = NULL;
   wrong.boot_config = &narrow;
   CHECK(ensi_henn_packed_forward(&wrong, m, x, NULL) == ENSI_ERR_ARG);
+  wrong.boot_config = ensi_bootstrapper_config(setup->boot); /* the client's view: no refresh */
+  ensi_packed_matrix *copy = NULL;
+  CHECK(ensi_henn_packed_encrypt_tokens(&copy, setup, m, tokens, token_count, pk) == ENSI_OK);
+  const ensi_status no_refresh = ensi_henn_packed_forward(&wrong, m, copy, NULL);
+  CHECK_MSG(no_refresh == ENSI_ERR_LEVEL, "no bootstrapper: %s", ensi_strerror(no_refresh));
+  ensi_packed_matrix_free(copy);
   CHECK(ensi_drop_level(setup->ctx, x->pack[0], x->pack[0], ensi_ciphertext_level(x->pack[0]) - 1) ==
         ENSI_OK);
   CHECK(ensi_henn_packed_forward(setup, m, x, NULL) == ENSI_ERR_MISMATCH);
