@@ -19,14 +19,6 @@ enum { MAX_TOKENS = 8 };
 /* 8 tokens; 3 under the sanitizers, which slow the arithmetic several times over */
 static size_t token_count = MAX_TOKENS;
 
-static int argmax(const double *v, int n) {
-  int best = 0;
-  for (int i = 1; i < n; i++)
-    if (v[i] > v[best])
-      best = i;
-  return best;
-}
-
 static void run_prompt(const ensi_henn_setup *setup, const ensi_model *m, const ensi_secret_key *sk,
                        const ensi_public_key *pk, const int32_t *tokens) {
   const ensi_model_config *c = &m->config;
@@ -43,19 +35,16 @@ static void run_prompt(const ensi_henn_setup *setup, const ensi_model *m, const 
   CHECK_MSG(s == ENSI_OK, "forward: %s: %s", ensi_strerror(s), ensi_error_detail());
   if (s == ENSI_OK) {
     CHECK(ensi_enc_matrix_decrypt(setup->ctx, got, x, sk) == ENSI_OK);
-    double err = 0, scale = 0;
-    for (size_t i = 0; i < token_count * hid; i++) {
-      err = fmax(err, fabs(got[i] - want[i]));
-      scale = fmax(scale, fabs(want[i]));
-    }
-    CHECK_MSG(err <= 1e-2 * scale, "relative error %.3g (max |value| %.3g)", err / scale, scale);
+    double scale = 0;
+    const double rel = test_relative_error(got, want, token_count * hid, &scale);
+    CHECK_MSG(rel <= 1e-2, "relative error %.3g (max |value| %.3g)", rel, scale);
     CHECK(ensi_lm_head(m, got, token_count, logits_got) == ENSI_OK);
     const size_t last = (token_count - 1) * (size_t)c->vocab;
-    CHECK(argmax(logits_got + last, c->vocab) == argmax(logits_want + last, c->vocab));
+    CHECK(test_argmax(logits_got + last, c->vocab) == test_argmax(logits_want + last, c->vocab));
     CHECK(stats.bootstraps > 0 && stats.refreshes[ENSI_STAGE_RMSNORM] > 0);
     CHECK(stats.ops[ENSI_STAGE_PCMM].mul == 0 && stats.ops[ENSI_STAGE_PCMM].rotation == 0);
     printf("prompt: relative error %.3g, %zu bootstraps, %.1f s bootstrapping, %.1f s in all\n",
-           err / scale, stats.bootstraps, stats.seconds[ENSI_STAGE_BOOTSTRAP],
+           rel, stats.bootstraps, stats.seconds[ENSI_STAGE_BOOTSTRAP],
            stats.seconds[ENSI_STAGE_PCMM] + stats.seconds[ENSI_STAGE_ROPE] +
                stats.seconds[ENSI_STAGE_CCMM] + stats.seconds[ENSI_STAGE_SIGMOID] +
                stats.seconds[ENSI_STAGE_RMSNORM] + stats.seconds[ENSI_STAGE_FFN_ACT] +

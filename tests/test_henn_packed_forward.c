@@ -21,14 +21,6 @@ enum { MAX_TOKENS = 8 };
 
 static size_t token_count = MAX_TOKENS;
 
-static int argmax(const double *v, int n) {
-  int best = 0;
-  for (int i = 1; i < n; i++)
-    if (v[i] > v[best])
-      best = i;
-  return best;
-}
-
 static void run_prompt(const ensi_henn_setup *setup, const ensi_model *m, const ensi_secret_key *sk,
                        const ensi_public_key *pk, const int32_t *tokens) {
   const ensi_model_config *c = &m->config;
@@ -45,15 +37,12 @@ static void run_prompt(const ensi_henn_setup *setup, const ensi_model *m, const 
   CHECK_MSG(s == ENSI_OK, "packed forward: %s: %s", ensi_strerror(s), ensi_error_detail());
   if (s == ENSI_OK) {
     CHECK(ensi_packed_matrix_decrypt(setup->ctx, got, x, sk) == ENSI_OK);
-    double err = 0, scale = 0;
-    for (size_t i = 0; i < token_count * hid; i++) {
-      err = fmax(err, fabs(got[i] - want[i]));
-      scale = fmax(scale, fabs(want[i]));
-    }
-    CHECK_MSG(err <= 1e-2 * scale, "relative error %.3g (max |value| %.3g)", err / scale, scale);
+    double scale = 0;
+    const double rel = test_relative_error(got, want, token_count * hid, &scale);
+    CHECK_MSG(rel <= 1e-2, "relative error %.3g (max |value| %.3g)", rel, scale);
     CHECK(ensi_lm_head(m, got, token_count, logits_got) == ENSI_OK);
     const size_t last = (token_count - 1) * (size_t)c->vocab;
-    CHECK(argmax(logits_got + last, c->vocab) == argmax(logits_want + last, c->vocab));
+    CHECK(test_argmax(logits_got + last, c->vocab) == test_argmax(logits_want + last, c->vocab));
     /* per layer: x twice, the attention output, h (norms); the scores; the gate */
     CHECK(stats.refreshes[ENSI_STAGE_RMSNORM] >= 3 * (size_t)c->layers);
     CHECK(stats.refreshes[ENSI_STAGE_SIGMOID] == (size_t)c->layers);
@@ -62,7 +51,7 @@ static void run_prompt(const ensi_henn_setup *setup, const ensi_model *m, const 
     for (int i = 0; i < ENSI_STAGE_COUNT; i++)
       total += stats.seconds[i];
     printf("prompt: relative error %.3g, %zu bootstraps, %.1f s bootstrapping, %.1f s in all\n",
-           err / scale, stats.bootstraps, stats.seconds[ENSI_STAGE_BOOTSTRAP], total);
+           rel, stats.bootstraps, stats.seconds[ENSI_STAGE_BOOTSTRAP], total);
   }
   ensi_packed_matrix_free(x);
   free(want);

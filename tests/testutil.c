@@ -1,6 +1,7 @@
 /* Implementation of the minimal test harness (see testutil.h). */
 #include "testutil.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -68,4 +69,23 @@ double test_rng_uniform(test_rng *rng, double lo, double hi) {
 bool test_sanitized(void) {
   const char *env = getenv("ENSI_SANITIZED");
   return env && env[0] == '1';
+}
+
+int test_argmax(const double *v, int n) {
+  int best = 0;
+  for (int i = 1; i < n; i++)
+    if (v[i] > v[best])
+      best = i;
+  return best;
+}
+
+double test_relative_error(const double *got, const double *want, size_t n, double *scale) {
+  double err = 0, top = 0;
+  for (size_t i = 0; i < n; i++) {
+    err = fmax(err, fabs(got[i] - want[i]));
+    top = fmax(top, fabs(want[i]));
+  }
+  if (scale)
+    *scale = top;
+  return top > 0 ? err / top : err;
 }

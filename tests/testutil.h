@@ -47,4 +47,10 @@ double test_rng_uniform(test_rng *rng, double lo, double hi);
  * their sizes, never their checks. */
 bool test_sanitized(void);
 
+/* The index of the largest of v[0 .. n) (the first on ties). */
+int test_argmax(const double *v, int n);
+/* max |got - want| / max |want| over n values (the encrypted passes' error measure); *scale
+ * receives max |want| when not NULL. */
+double test_relative_error(const double *got, const double *want, size_t n, double *scale);
+
 #endif

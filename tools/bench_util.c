@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 double bench_now(void) {
   struct timespec ts;
@@ -31,7 +32,8 @@ double bench_rss_gib(void) {
   const int got = f ? fscanf(f, "%lu %lu", &pages, &resident) : 0;
   if (f)
     fclose(f);
-  return got == 2 ? (double)resident * 4096.0 / (1024.0 * 1024.0 * 1024.0) : 0.0;
+  const long page = sysconf(_SC_PAGESIZE);
+  return got == 2 && page > 0 ? (double)resident * (double)page / (1024.0 * 1024.0 * 1024.0) : 0.0;
 }
 
 double bench_median(double *samples, size_t n) {

@@ -169,21 +169,11 @@ static ensi_status check_input(const ensi_henn_setup *st, const ensi_enc_matrix 
   return ENSI_OK;
 }
 
-/* ENSI_ERR_LIMIT when the caller asks to stop. */
-static ensi_status keep_going(const henn_eval *ev) {
-  const ensi_henn_setup *st = ev->setup;
-  if (st->stop && st->stop(st->progress_user))
-    return ensi_fail(ENSI_ERR_LIMIT, "encrypted forward: stopped by the caller in layer %d",
-                     ev->layer + 1);
-  return ENSI_OK;
-}
-
 ensi_status ensi_henn_forward(const ensi_henn_setup *setup, const ensi_model *model,
                               ensi_enc_matrix *x, ensi_henn_stats *stats) {
   if (!setup || !model || !x)
     return ensi_fail(ENSI_ERR_ARG, "encrypted forward: null argument");
-  const int layers = setup->layers > 0 && setup->layers < model->config.layers
-                         ? setup->layers : model->config.layers;
+  const int layers = henn_layer_count(setup, model);
   henn_eval ev;
   ensi_status s = eval_init(&ev, setup, model, x, stats);
   if (s == ENSI_OK)
@@ -191,11 +181,11 @@ ensi_status ensi_henn_forward(const ensi_henn_setup *setup, const ensi_model *mo
   ev.layers = layers;
   for (int i = 0; s == ENSI_OK && i < layers; i++) {
     ev.layer = i;
-    s = keep_going(&ev);
+    s = henn_keep_going(&ev);
     if (s == ENSI_OK)
       s = attention_block(&ev, model, &model->layers[i], x);
     if (s == ENSI_OK)
-      s = keep_going(&ev);
+      s = henn_keep_going(&ev);
     if (s == ENSI_OK)
       s = ffn_block(&ev, &model->layers[i], x);
   }
@@ -238,18 +228,9 @@ ensi_status ensi_henn_encrypt_tokens(ensi_enc_matrix **out, const ensi_henn_setu
                                      const ensi_public_key *pk) {
   if (!out || !setup || !setup->ctx || !model || !tokens || count == 0 || !pk)
     return ensi_fail(ENSI_ERR_ARG, "encrypt tokens: null argument");
-  const ensi_model_config *c = &model->config;
-  const size_t hid = (size_t)c->hidden;
-  double *x = malloc(count * hid * sizeof *x);
-  if (!x)
-    return ENSI_ERR_NOMEM;
-  ensi_status s = ENSI_OK;
-  for (size_t t = 0; s == ENSI_OK && t < count; t++) {
-    if (tokens[t] < 0 || tokens[t] >= c->vocab)
-      s = ensi_fail(ENSI_ERR_ARG, "encrypt tokens: token %d outside the vocabulary", tokens[t]);
-    for (size_t i = 0; s == ENSI_OK && i < hid; i++)
-      x[t * hid + i] = model->embeddings[(size_t)tokens[t] * hid + i];
-  }
+  const size_t hid = (size_t)model->config.hidden;
+  double *x = NULL;
+  ensi_status s = henn_embed_tokens(model, tokens, count, &x);
   if (s == ENSI_OK)
     s = ensi_enc_matrix_encrypt_block(out, setup->ctx, x, count, hid, setup->block,
                                       ensi_henn_slots(setup, count), input_level(setup),

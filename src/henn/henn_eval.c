@@ -63,6 +63,37 @@ void henn_eval_release(henn_eval *ev) {
   memset(ev, 0, sizeof *ev);
 }
 
+int henn_layer_count(const ensi_henn_setup *st, const ensi_model *model) {
+  return st->layers > 0 && st->layers < model->config.layers ? st->layers : model->config.layers;
+}
+
+ensi_status henn_keep_going(const henn_eval *ev) {
+  const ensi_henn_setup *st = ev->setup;
+  if (st->stop && st->stop(st->progress_user))
+    return ensi_fail(ENSI_ERR_LIMIT, "encrypted forward: stopped by the caller in layer %d",
+                     ev->layer + 1);
+  return ENSI_OK;
+}
+
+ensi_status henn_embed_tokens(const ensi_model *model, const int32_t *tokens, size_t count,
+                              double **out) {
+  const ensi_model_config *c = &model->config;
+  const size_t hid = (size_t)c->hidden;
+  double *x = malloc(count * hid * sizeof *x);
+  if (!x)
+    return ENSI_ERR_NOMEM;
+  for (size_t t = 0; t < count; t++) {
+    if (tokens[t] < 0 || tokens[t] >= c->vocab) {
+      free(x);
+      return ensi_fail(ENSI_ERR_ARG, "encrypt tokens: token %d outside the vocabulary", tokens[t]);
+    }
+    for (size_t i = 0; i < hid; i++)
+      x[t * hid + i] = model->embeddings[(size_t)tokens[t] * hid + i];
+  }
+  *out = x;
+  return ENSI_OK;
+}
+
 static double now_seconds(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

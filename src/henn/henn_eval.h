@@ -41,6 +41,15 @@ ensi_status henn_eval_prepare(henn_eval *ev, const ensi_henn_setup *st, const en
                               size_t rows, size_t block, size_t slots, ensi_henn_stats *stats);
 void henn_eval_release(henn_eval *ev);
 
+/* Layers a pass runs: the setup's count, or all the model's (0 or more than it has). */
+int henn_layer_count(const ensi_henn_setup *st, const ensi_model *model);
+/* ENSI_ERR_LIMIT when the setup's stop callback asks to stop (checked between blocks). */
+ensi_status henn_keep_going(const henn_eval *ev);
+/* *out = the embeddings of tokens (count x hidden, row-major, new), checked against the
+ * vocabulary: what the client encrypts in either layout. */
+ensi_status henn_embed_tokens(const ensi_model *model, const int32_t *tokens, size_t count,
+                              double **out);
+
 /* ---- timing ----------------------------------------------------------------------------- */
 typedef struct {
   double start;

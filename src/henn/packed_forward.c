@@ -196,14 +196,6 @@ static size_t input_level(const packed_eval *pe) {
   return need < top ? need : top;
 }
 
-static ensi_status keep_going(const packed_eval *pe) {
-  const ensi_henn_setup *st = pe->ev.setup;
-  if (st->stop && st->stop(st->progress_user))
-    return ensi_fail(ENSI_ERR_LIMIT, "packed layers: stopped by the caller in layer %d",
-                     pe->ev.layer + 1);
-  return ENSI_OK;
-}
-
 static ensi_status check_input(const packed_eval *pe, const ensi_packed_matrix *x) {
   const double scale = ensi_ciphertext_scale(x->pack[0]);
   if (x->cols != (size_t)pe->config->hidden || x->per_pack != pe->per_pack)
@@ -220,8 +212,7 @@ ensi_status ensi_henn_packed_forward(const ensi_henn_setup *setup, const ensi_mo
                                      ensi_packed_matrix *x, ensi_henn_stats *stats) {
   if (!setup || !model || !x)
     return ensi_fail(ENSI_ERR_ARG, "packed layers: null argument");
-  const int layers = setup->layers > 0 && setup->layers < model->config.layers
-                         ? setup->layers : model->config.layers;
+  const int layers = henn_layer_count(setup, model);
   packed_eval pe;
   ensi_status s = eval_init(&pe, setup, model, x->rows, stats);
   if (s == ENSI_OK)
@@ -229,11 +220,11 @@ ensi_status ensi_henn_packed_forward(const ensi_henn_setup *setup, const ensi_mo
   pe.ev.layers = layers;
   for (int i = 0; s == ENSI_OK && i < layers; i++) {
     pe.ev.layer = i;
-    s = keep_going(&pe);
+    s = henn_keep_going(&pe.ev);
     if (s == ENSI_OK)
       s = attention_block(&pe, &model->layers[i], x);
     if (s == ENSI_OK)
-      s = keep_going(&pe);
+      s = henn_keep_going(&pe.ev);
     if (s == ENSI_OK)
       s = ffn_block(&pe, &model->layers[i], x);
   }
@@ -249,17 +240,10 @@ ensi_status ensi_henn_packed_encrypt_tokens(ensi_packed_matrix **out, const ensi
   *out = NULL;
   packed_eval pe;
   ensi_status s = eval_init(&pe, setup, model, count, NULL);
-  const ensi_model_config *c = &model->config;
-  const size_t hid = (size_t)c->hidden;
-  double *x = s == ENSI_OK ? malloc(count * hid * sizeof *x) : NULL;
-  if (s == ENSI_OK && !x)
-    s = ENSI_ERR_NOMEM;
-  for (size_t t = 0; s == ENSI_OK && t < count; t++) {
-    if (tokens[t] < 0 || tokens[t] >= c->vocab)
-      s = ensi_fail(ENSI_ERR_ARG, "encrypt tokens: token %d outside the vocabulary", tokens[t]);
-    for (size_t i = 0; s == ENSI_OK && i < hid; i++)
-      x[t * hid + i] = model->embeddings[(size_t)tokens[t] * hid + i];
-  }
+  const size_t hid = (size_t)model->config.hidden;
+  double *x = NULL;
+  if (s == ENSI_OK)
+    s = henn_embed_tokens(model, tokens, count, &x);
   if (s == ENSI_OK)
     s = ensi_packed_matrix_encrypt(out, setup->ctx, x, count, hid, input_level(&pe),
                                    pe.ev.work_scale, pk);
