@@ -4,8 +4,8 @@
  * with padding tokens). Packs of 128 columns: x is one pack, the attention two (8 dims of each head
  * per pack), one score pack. The decrypted last hidden states must match the plaintext reference
  * run with the same polynomials to a relative error of 1e-2 (max |error| / max |value|), the greedy
- * next token must agree, and the levels must have forced the refreshes of the design (the norms'
- * inputs, the scores, the gate). Also the refusals: a bootstrapper of fewer slots than N / 2, no
+ * next token must agree, and the levels must have forced exactly the refreshes of the design (x
+ * before its norms, the scores, the gate, one ciphertext for each of the inner and FFN norms). Also the refusals: a bootstrapper of fewer slots than N / 2, no
  * bootstrapper once the levels run out, an input encrypted under another setup, a model whose
  * heads do not fit the packs. */
 #include <math.h>
@@ -43,10 +43,15 @@ static void run_prompt(const ensi_henn_setup *setup, const ensi_model *m, const 
     CHECK(ensi_lm_head(m, got, token_count, logits_got) == ENSI_OK);
     const size_t last = (token_count - 1) * (size_t)c->vocab;
     CHECK(test_argmax(logits_got + last, c->vocab) == test_argmax(logits_want + last, c->vocab));
-    /* per layer: x twice, the attention output, h (norms); the scores; the gate */
-    CHECK(stats.refreshes[ENSI_STAGE_RMSNORM] >= 3 * (size_t)c->layers);
-    CHECK(stats.refreshes[ENSI_STAGE_SIGMOID] == (size_t)c->layers);
-    CHECK(stats.refreshes[ENSI_STAGE_FFN_ACT] == (size_t)c->layers);
+    /* per layer: x before both norms (the first layer's input norm has the client's levels), the
+     * scores, the gate; the inner and FFN norms bootstrap one ciphertext each (their mapped sums
+     * of squares), not the packs of their inputs (two attention packs, one of h) */
+    const size_t layers = (size_t)c->layers, x_packs = 1, score_packs = 1, gate_packs = 1;
+    CHECK(stats.refreshes[ENSI_STAGE_RMSNORM] == 4 * layers - 1);
+    CHECK(stats.refreshes[ENSI_STAGE_SIGMOID] == layers);
+    CHECK(stats.refreshes[ENSI_STAGE_FFN_ACT] == layers);
+    CHECK_MSG(stats.bootstraps == layers * (2 * x_packs + score_packs + gate_packs + 2) - x_packs,
+              "%zu bootstraps", stats.bootstraps);
     double total = 0;
     for (int i = 0; i < ENSI_STAGE_COUNT; i++)
       total += stats.seconds[i];

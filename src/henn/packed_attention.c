@@ -19,12 +19,15 @@
  * 2 (e - 1) + 1 rotations per score pack, the same per weight pack, (e - 1) P rotations of v and
  * G P relinearizations and rotations for the output: about 1,000 at s = 128 for
  * bitnet_b1_58-large against 2 d (s - 1) = 390,000 in the column layout.
- * Levels from inv's level L: q, k RoPE at L + 1 -> L, times inv -> L - 1, Q K^T -> L - 2, masks
- * -> L - 3 (then refreshed); the weights: sigmoid, causal mask 1, spreading 1, S V 1. */
+ * Levels from inv's level L (4): q, k, v products at L + 1 -> L; q, k RoPE -> L - 1, times inv
+ * -> L - 2, Q K^T -> L - 3, masks (which also map the scores to the sigmoid polynomial's
+ * interval) -> L - 4, then refreshed; v times inv -> L - 1; the weights: sigmoid (no map of its
+ * own), causal mask 1, spreading 1, S V 1: the output at 2 after a refresh to 10. */
 #include <math.h>
 #include <stdlib.h>
 
 #include "base/error.h"
+#include "ckks/ciphertext.h"
 #include "henn/packed_eval.h"
 
 /* ---- small helpers ---------------------------------------------------------------------- */
@@ -162,15 +165,32 @@ static ensi_status rope_shifted(packed_eval *pe, const ensi_model_config *c,
 
 /* ---- scores ------------------------------------------------------------------------------- */
 
-/* The masks M_p (p < e) at `level`, scale its prime: 1 at positions h + H p. */
-static ensi_status position_masks(const packed_eval *pe, size_t level, ensi_plaintext **masks) {
+/* The scores as the sigmoid reads them: t = alpha S + beta on its polynomial's interval [-1, 1]
+ * (alpha in the gathering masks, beta added to the score packs), so that the polynomial needs no
+ * map of its own; the logistic's argument is S - ln s, as the reference's. Non-causal entries
+ * (S = 0) land inside the interval too, the calibration keeping -ln s in it. */
+typedef struct {
+  double alpha, beta, shrink;
+} score_map;
+
+static score_map score_map_of(const packed_eval *pe) {
+  const double shift = log((double)pe->ev.rows);
+  const ensi_forward_options *o = &pe->ev.setup->approx;
+  const double lo = o->sigmoid_lo + shift, hi = o->sigmoid_hi + shift;
+  const score_map m = {2.0 / (hi - lo), -(hi + lo) / (hi - lo), packed_unit_shrink(pe)};
+  return m;
+}
+
+/* The masks M_p (p < e) at `level`, scale its prime: `value` at positions h + H p. */
+static ensi_status position_masks(const packed_eval *pe, size_t level, double value,
+                                  ensi_plaintext **masks) {
   double *values = malloc(pe->per_pack * sizeof *values);
   if (!values)
     return ENSI_ERR_NOMEM;
   ensi_status s = ENSI_OK;
   for (size_t p = 0; s == ENSI_OK && p < pe->per_head; p++) {
     for (size_t c = 0; c < pe->per_pack; c++)
-      values[c] = c / pe->heads == p ? 1.0 : 0.0;
+      values[c] = c / pe->heads == p ? value : 0.0;
     s = packed_plain_periodic(pe, &masks[p], values, level, henn_prime(&pe->ev, level));
   }
   free(values);
@@ -250,7 +270,7 @@ static ensi_status score_pack(packed_eval *pe, size_t g, ensi_ciphertext *const 
   return status;
 }
 
-/* The score packs S_g (g < G) from the raw projections q, k (at inv's level + 1) and inv. */
+/* The score packs S_g (g < G) from the raw projections q, k (at most at inv's level) and inv. */
 static ensi_status scores(packed_eval *pe, const ensi_model_config *c, const ensi_packed_matrix *q,
                           const ensi_packed_matrix *k, const ensi_ciphertext *inv,
                           ensi_ciphertext **packs) {
@@ -291,8 +311,10 @@ static ensi_status scores(packed_eval *pe, const ensi_model_config *c, const ens
     s = rotations(pe, inv_q, inv, q_steps, G);
   if (s == ENSI_OK)
     s = rotations(pe, inv_k, inv, k_steps, E);
-  /* q lands at the prime of the product's level, so that q k lands at the working scale */
-  const double q_target = henn_prime(ev, level - 2);
+  /* q lands at the prime of the product's level, so that q k lands at the working scale; RoPE's
+   * plaintexts also absorb inv's scale (the prime of the level where it multiplies v) */
+  const double inv_factor = henn_prime(ev, level - 1) / ensi_ciphertext_scale(inv);
+  const double q_target = henn_prime(ev, level - 2) * inv_factor;
   ensi_status status = s;
 #pragma omp parallel for schedule(dynamic)
   for (size_t u = 0; u < G + E; u++) {
@@ -305,7 +327,7 @@ static ensi_status scores(packed_eval *pe, const ensi_model_config *c, const ens
                        q_rot + u * P);
     else /* key tau - i must exist */
       r = rope_shifted(pe, c, k_raw + (u - G) * P, -(long long)(u - G), u - G, rows,
-                       ev->work_scale, inv_k[u - G], k_rot + (u - G) * P);
+                       ev->work_scale * inv_factor, inv_k[u - G], k_rot + (u - G) * P);
     KEEP_FIRST(status, r);
   }
   henn_ciphertexts_free(q_raw, G * P);
@@ -314,9 +336,10 @@ static ensi_status scores(packed_eval *pe, const ensi_model_config *c, const ens
   henn_ciphertexts_free(inv_k, E);
   henn_end(ev, ENSI_STAGE_ROPE, &mark);
   henn_begin(ev, &mark, "Q K^T");
+  const score_map map = score_map_of(pe);
   ensi_plaintext *masks[ENSI_HENN_MAX_BLOCK] = {0};
   if (status == ENSI_OK)
-    status = position_masks(pe, level - 3, masks);
+    status = position_masks(pe, level - 3, map.alpha * map.shrink, masks);
   ensi_ciphertext **k_cols[ENSI_HENN_MAX_BLOCK];
   for (size_t i = 0; i < E; i++)
     k_cols[i] = k_rot + i * P;
@@ -324,6 +347,10 @@ static ensi_status scores(packed_eval *pe, const ensi_model_config *c, const ens
     status = ensi_ciphertext_create(&packs[g], ev->ctx, level - 4);
     if (status == ENSI_OK)
       status = score_pack(pe, g, q_rot + g * P, k_cols, masks, packs[g]);
+    if (status == ENSI_OK) {
+      packs[g]->scale *= map.shrink; /* the same words read as t */
+      status = ensi_add_const(ev->ctx, packs[g], packs[g], map.beta);
+    }
   }
   free_plains(masks, pe->per_head);
   henn_ciphertexts_free(q_rot, G * P);
@@ -334,20 +361,19 @@ static ensi_status scores(packed_eval *pe, const ensi_model_config *c, const ens
 
 /* ---- sigmoid and S V ----------------------------------------------------------------------- */
 
-/* W_g = sigmoid(S_g - ln s) times the causal mask (and s / (t + 1) for query t, as the reference),
- * two levels above `product_level` at its prime. */
+/* W_g = sigmoid(S_g - ln s) from the mapped score pack (score_map) times the causal mask (and
+ * s / (t + 1) for query t, as the reference), two levels above `product_level` at its prime. */
 static ensi_status weights(packed_eval *pe, size_t g, ensi_ciphertext *pack, size_t product_level) {
   henn_eval *ev = &pe->ev;
   const ensi_forward_options *o = &ev->setup->approx;
-  const double shift = log((double)ev->rows);
   const size_t level = product_level + 2;
   henn_mark mark;
   henn_begin(ev, &mark, NULL);
   ensi_ciphertext *w = NULL;
   ensi_status s = ensi_ciphertext_create(&w, ev->ctx, level);
   if (s == ENSI_OK)
-    s = ensi_eval_chebyshev(ev->ctx, w, pack, ev->sigmoid, o->sigmoid_degree, o->sigmoid_lo + shift,
-                            o->sigmoid_hi + shift, henn_prime(ev, product_level), ev->keys);
+    s = ensi_eval_chebyshev_unit(ev->ctx, w, pack, ev->sigmoid, o->sigmoid_degree,
+                                 henn_prime(ev, product_level), ev->keys);
   henn_end(ev, ENSI_STAGE_SIGMOID, &mark);
   henn_begin(ev, &mark, NULL);
   double *values = s == ENSI_OK ? malloc(ev->slots * sizeof *values) : NULL;
@@ -445,7 +471,7 @@ static ensi_status attend(packed_eval *pe, ensi_ciphertext **packs, ensi_packed_
   henn_eval *ev = &pe->ev;
   const ensi_forward_options *o = &ev->setup->approx;
   const size_t G = pe->shift_groups, E = baby_count(pe), P = pe->attention_packs, e = pe->per_head;
-  const size_t depth = ensi_chebyshev_depth(o->sigmoid_degree, o->sigmoid_lo, o->sigmoid_hi);
+  const size_t depth = ensi_chebyshev_depth(o->sigmoid_degree, o->sigmoid_lo, o->sigmoid_hi) - 1;
   const size_t top = ev->setup->boot ? ensi_bootstrap_output_level(ev->setup->boot) : 0;
   const size_t have = ensi_ciphertext_level(packs[0]);
   const size_t reach = (have >= depth + 3 ? have : top) - depth - 2; /* after sigmoid, mask, spread */
@@ -471,7 +497,7 @@ static ensi_status attend(packed_eval *pe, ensi_ciphertext **packs, ensi_packed_
   if (s == ENSI_OK)
     s = henn_ciphertexts_new(pe->ev.ctx, &spread_g, e, product_level);
   if (s == ENSI_OK)
-    s = position_masks(pe, product_level + 1, masks);
+    s = position_masks(pe, product_level + 1, 1.0, masks);
   if (s == ENSI_OK)
     s = packed_new(pe, a, P * pe->per_pack, product_level - 1);
   ensi_ciphertext *column[ENSI_HENN_MAX_BLOCK];
@@ -508,7 +534,7 @@ ensi_status packed_attention(packed_eval *pe, const ensi_layer *l, const ensi_pa
   const ensi_model_config *c = pe->config;
   const size_t level = ensi_ciphertext_level(inv), G = pe->shift_groups;
   *a = NULL;
-  if (level < PACKED_ATTENTION_INV_LEVEL || packed_level(x) < level + 2)
+  if (level < PACKED_ATTENTION_INV_LEVEL || packed_level(x) < level + 1)
     return ensi_fail(ENSI_ERR_LEVEL, "packed attention: inverse RMS at level %zu, input at %zu",
                      level, packed_level(x));
   const double norm = 1.0 / sqrt(henn_norm_center(ev, ENSI_NORM_INPUT));
@@ -517,9 +543,9 @@ ensi_status packed_attention(packed_eval *pe, const ensi_layer *l, const ensi_pa
   ensi_ciphertext **packs = calloc(G, sizeof *packs);
   henn_mark mark;
   henn_begin(ev, &mark, "ternary products");
-  ensi_status s = packs ? project(pe, l, &l->q, q_factor, x, level + 2, &q) : ENSI_ERR_NOMEM;
+  ensi_status s = packs ? project(pe, l, &l->q, q_factor, x, level + 1, &q) : ENSI_ERR_NOMEM;
   if (s == ENSI_OK)
-    s = project(pe, l, &l->k, l->k.beta * norm, x, level + 2, &k);
+    s = project(pe, l, &l->k, l->k.beta * norm, x, level + 1, &k);
   if (s == ENSI_OK)
     s = project(pe, l, &l->v, l->v.beta * norm, x, level + 1, &v);
   henn_end(ev, ENSI_STAGE_PCMM, &mark);

@@ -46,13 +46,18 @@ size_t packed_head_feature(const packed_eval *pe, size_t r);
 size_t packed_level(const ensi_packed_matrix *m);
 /* Drops every pack to at most `level`. */
 ensi_status packed_drop_to(const packed_eval *pe, ensi_packed_matrix *m, size_t level);
-/* Bootstraps packs[0 .. count) in place (at the working scale, read as values / bound), charged
- * to the bootstrapping and counted as a refresh by `who`. */
+/* Bootstraps packs[0 .. count) in place, charged to the bootstrapping and counted as a refresh by
+ * `who`. Each pack keeps its scale s: it is read at the bootstrapper's input scale, so its values
+ * must stay within boot_scale / s (the calibrated bound at the working scale). */
 ensi_status packed_refresh(packed_eval *pe, ensi_ciphertext **packs, size_t count,
                            ensi_henn_stage who);
 /* Makes sure m has `need` levels (refreshing it when it has fewer) and drops it to exactly
  * `need` (every operation costs in proportion to the primes it carries). */
 ensi_status packed_ensure(packed_eval *pe, ensi_packed_matrix *m, size_t need, ensi_henn_stage who);
+/* The factor by which values on [-1, 1] (polynomial inputs mapped ahead of time) are multiplied,
+ * their scale lowered alike, so that a refresh reads them within its range: 1, or the calibrated
+ * bound where that is below 1. */
+double packed_unit_shrink(const packed_eval *pe);
 /* A new matrix of zero packs shaped for `cols` features at `level`. */
 ensi_status packed_new(const packed_eval *pe, ensi_packed_matrix **out, size_t cols, size_t level);
 /* out[k] = a[k] * b relinearized and rescaled for every pack (b: one ciphertext for all). */
@@ -103,9 +108,19 @@ size_t packed_norm_depth(const packed_eval *pe, ensi_norm_kind kind);
  * product with it keeps the other factor's scale). packed_norm.c */
 ensi_status packed_inverse_rms(packed_eval *pe, const ensi_packed_matrix *x, size_t features,
                                ensi_norm_kind kind, ensi_ciphertext **inv);
+/* The least level of an input to packed_inverse_rms_refreshed: its square and its mask. */
+#define PACKED_NORM_REFRESHED_LEVEL 2
+/* The same from an input with fewer levels (at least PACKED_NORM_REFRESHED_LEVEL): the mapped sum
+ * of squares, one ciphertext, is bootstrapped (a single refresh instead of one per pack of x) and
+ * the polynomial runs from the fresh levels. inv lands above `at`, at the prime of `at` (the level
+ * of the product it multiplies). packed_norm.c */
+ensi_status packed_inverse_rms_refreshed(packed_eval *pe, const ensi_packed_matrix *x,
+                                         size_t features, ensi_norm_kind kind, size_t at,
+                                         ensi_ciphertext **inv);
 
-/* Lowest level of the inverse RMS that packed_attention accepts. */
-#define PACKED_ATTENTION_INV_LEVEL 3
+/* Lowest level of the inverse RMS that packed_attention accepts: the projections at one above,
+ * v times inv at 3, so that S V lands at 2 (enough for the inner norm's bootstrapped sum). */
+#define PACKED_ATTENTION_INV_LEVEL 4
 /* a = the attention block before the inner norm, on x (the residual stream) with inv its input
  * norm's inverse RMS: projections (gamma and the betas folded into the weights), RoPE, Q K^T in the
  * head order, sigmoid on the score packs (bootstrapped first), causal mask, S V. packed_attention.c */

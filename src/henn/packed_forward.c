@@ -9,14 +9,16 @@
  * A norm's inverse RMS multiplies the products it feeds: a factor per token commutes with them.
  * Levels (10 after bootstrapping at n16-boot; R the norm's polynomial depth): every matrix that a
  * norm reads is dropped to what its segment needs, and refreshed (its packs bootstrapped) when it
- * has fewer: x before the input norm (R + 4: the attention needs its inverse RMS at level 3), the
- * attention's output (R + 2), x before the post norm (R + 3), the gate before SiLU, h (R + 2). Also
- * the client's encryption, the rotation steps and the keys. */
+ * has fewer: x before the input norm (R + 4: the attention needs its inverse RMS at level 4) and
+ * before the post norm (R + 3), the mapped gate before SiLU. The attention's output and h arrive
+ * at level 2, where their norms bootstrap one ciphertext (the mapped sum of squares) instead of
+ * their packs. Also the client's encryption, the rotation steps and the keys. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/error.h"
+#include "ckks/ciphertext.h"
 #include "henn/packed_eval.h"
 
 ensi_status ensi_henn_packed_check(const ensi_context *ctx, const ensi_model_config *c, size_t rows) {
@@ -31,8 +33,11 @@ ensi_status ensi_henn_packed_check(const ensi_context *ctx, const ensi_model_con
 static size_t attention_input_level(const packed_eval *pe) {
   return packed_norm_depth(pe, ENSI_NORM_INPUT) + PACKED_ATTENTION_INV_LEVEL;
 }
+/* The post norm's inverse RMS at 3: the up projection at 5 (out at 4, not yet times inv) meets
+ * SiLU(g) at 4, and h = that product times inv lands at 2, enough for the FFN norm's bootstrapped
+ * sum (packed_inverse_rms_refreshed) instead of a refresh of h's packs. */
 static size_t post_input_level(const packed_eval *pe) {
-  return packed_norm_depth(pe, ENSI_NORM_POST) + 2; /* u times inv must keep 1 for SiLU(g) u */
+  return packed_norm_depth(pe, ENSI_NORM_POST) + 3;
 }
 static size_t projected_input_level(const packed_eval *pe, ensi_norm_kind kind) {
   return packed_norm_depth(pe, kind) + 1; /* the product at inv's level + 1, then times inv */
@@ -40,25 +45,27 @@ static size_t projected_input_level(const packed_eval *pe, ensi_norm_kind kind) 
 
 /* ---- one norm, its product, the residual ---------------------------------------------------- */
 
-/* y = (x W'^T) * inv at inv's level - 1, W' = W with gamma and beta / sqrt(center) folded in. */
+/* y = (x W'^T) times inv when inv is given: the product at `level` (x dropped there, its output
+ * one below, where inv multiplies it at its prime), W' = W with gamma and factor / sqrt(center)
+ * folded in. */
 static ensi_status project_normed(packed_eval *pe, const ensi_packed_matrix *x,
                                   const ensi_ciphertext *inv, const ensi_ternary *w,
-                                  const float *gamma, ensi_norm_kind kind, bool head_cols,
-                                  ensi_packed_matrix **y) {
+                                  const float *gamma, ensi_norm_kind kind, double factor,
+                                  bool head_cols, size_t level, ensi_packed_matrix **y) {
   henn_eval *ev = &pe->ev;
   const packed_weight weight = {.pe = pe, .w = w, .gamma = gamma,
-                                .factor = w->beta / sqrt(henn_norm_center(ev, kind)),
+                                .factor = factor / sqrt(henn_norm_center(ev, kind)),
                                 .head_rows = false, .head_cols = head_cols};
   henn_mark mark;
   henn_begin(ev, &mark, "ternary product");
   ensi_packed_pcmm *p = NULL;
-  ensi_status s = packed_weight_prepare(pe, &weight, ensi_ciphertext_level(inv) + 1, &p);
+  ensi_status s = packed_weight_prepare(pe, &weight, level, &p);
   if (s == ENSI_OK)
     s = ensi_packed_pcmm_apply(ev->ctx, y, p, x, ev->keys);
   ensi_packed_pcmm_free(p);
   henn_end(ev, ENSI_STAGE_PCMM, &mark);
   henn_begin(ev, &mark, NULL);
-  if (s == ENSI_OK)
+  if (s == ENSI_OK && inv)
     s = packed_times(pe, *y, inv);
   henn_end(ev, ENSI_STAGE_RMSNORM, &mark);
   return s;
@@ -74,17 +81,26 @@ static ensi_status residual(packed_eval *pe, ensi_packed_matrix *x, const ensi_p
   return s;
 }
 
-/* x += W (RMSNorm(a) gamma) for a matrix a no longer needed afterwards (it may be refreshed). */
+/* x += W (RMSNorm(a) gamma) for a matrix a no longer needed afterwards. With the levels for the
+ * whole norm, a's own; with fewer (but PACKED_NORM_REFRESHED_LEVEL), one bootstrapped ciphertext
+ * (the norm's mapped sum of squares); with fewer still, a's packs are refreshed. */
 static ensi_status norm_project_add(packed_eval *pe, ensi_packed_matrix *x, ensi_packed_matrix *a,
                                     ensi_norm_kind kind, const float *gamma, const ensi_ternary *w,
                                     bool head_cols) {
-  const size_t features = (size_t)w->cols;
-  ENSI_TRY(packed_ensure(pe, a, projected_input_level(pe, kind), ENSI_STAGE_RMSNORM));
+  const size_t features = (size_t)w->cols, need = projected_input_level(pe, kind);
+  const bool refreshed_norm = packed_level(a) < need &&
+                              packed_level(a) >= PACKED_NORM_REFRESHED_LEVEL && pe->ev.setup->boot;
   ensi_ciphertext *inv = NULL;
+  ensi_status s = ENSI_OK;
+  if (refreshed_norm)
+    s = packed_inverse_rms_refreshed(pe, a, features, kind, packed_level(a) - 1, &inv);
+  else if ((s = packed_ensure(pe, a, need, ENSI_STAGE_RMSNORM)) == ENSI_OK)
+    s = packed_inverse_rms(pe, a, features, kind, &inv);
   ensi_packed_matrix *y = NULL;
-  ensi_status s = packed_inverse_rms(pe, a, features, kind, &inv);
-  if (s == ENSI_OK)
-    s = project_normed(pe, a, inv, w, gamma, kind, head_cols, &y);
+  if (s == ENSI_OK) {
+    const size_t level = refreshed_norm ? packed_level(a) : ensi_ciphertext_level(inv) + 1;
+    s = project_normed(pe, a, inv, w, gamma, kind, w->beta, head_cols, level, &y);
+  }
   if (s == ENSI_OK)
     s = residual(pe, x, y);
   ensi_ciphertext_free(inv);
@@ -108,64 +124,135 @@ static ensi_status attention_block(packed_eval *pe, const ensi_layer *l, ensi_pa
   return s;
 }
 
-/* h = SiLU(g) * u: g refreshed when it has fewer levels than the polynomial and the two products
- * need; s(g) lands at the scale that brings g s(g) to the prime of the level of the product with
- * u, so that h returns to the working scale. */
-static ensi_status swiglu(packed_eval *pe, ensi_packed_matrix *g, const ensi_packed_matrix *u,
-                          ensi_packed_matrix **h) {
+/* The gate as SwiGLU reads it: t = alpha g + beta on the SiLU polynomial's interval [-1, 1]
+ * (alpha folded into the weights, beta added), so that the polynomial needs no map of its own;
+ * shrunk where a refresh needs it (packed_unit_shrink). */
+typedef struct {
+  double alpha, beta, shrink;
+} gate_map;
+
+static gate_map gate_map_of(const packed_eval *pe) {
+  const double lo = pe->ev.setup->approx.silu_lo, hi = pe->ev.setup->approx.silu_hi;
+  const gate_map m = {2.0 / (hi - lo), -(hi + lo) / (hi - lo), packed_unit_shrink(pe)};
+  return m;
+}
+
+/* Levels of h = SiLU(g) u' inv from the gate's level: sigma's (the polynomial without its map),
+ * p where (t - beta) sigma / alpha meets u', r where that meets inv. */
+typedef struct {
+  size_t sigma, p, r;
+} swiglu_levels;
+
+static swiglu_levels swiglu_levels_of(size_t t, size_t depth, size_t u, size_t inv) {
+  swiglu_levels l = {t - depth, 0, 0};
+  l.p = l.sigma - 1 < u ? l.sigma - 1 : u;
+  l.r = l.p - 1 < inv ? l.p - 1 : inv;
+  return l;
+}
+
+/* h[k] = (t[k] - beta) * sigma_k / alpha * u[k] * inv, sigma_k the polynomial of the logistic on
+ * t[k] at sig_scale. */
+static ensi_status swiglu_pack(const packed_eval *pe, ensi_ciphertext *out, const ensi_ciphertext *t,
+                               const ensi_ciphertext *u, const ensi_ciphertext *inv,
+                               const double *coefficients, gate_map m, swiglu_levels l,
+                               double sig_scale) {
+  const henn_eval *ev = &pe->ev;
+  ensi_ciphertext *sig = NULL, *g = NULL;
+  ensi_status s = ensi_ciphertext_create(&sig, ev->ctx, l.sigma);
+  if (s == ENSI_OK)
+    s = ensi_ciphertext_create(&g, ev->ctx, ensi_ciphertext_level(t));
+  if (s == ENSI_OK)
+    s = ensi_eval_chebyshev_unit(ev->ctx, sig, t, coefficients, ev->setup->approx.silu_degree,
+                                 sig_scale, ev->keys);
+  if (s == ENSI_OK)
+    s = ensi_add_const(ev->ctx, g, t, -m.beta);
+  if (s == ENSI_OK)
+    s = ensi_mul_relin_rescale(ev->ctx, out, g, sig, ev->keys);
+  if (s == ENSI_OK)
+    s = ensi_drop_level(ev->ctx, out, out, l.p);
+  if (s == ENSI_OK)
+    s = ensi_mul_relin_rescale(ev->ctx, out, out, u, ev->keys);
+  if (s == ENSI_OK)
+    s = ensi_drop_level(ev->ctx, out, out, l.r);
+  if (s == ENSI_OK)
+    s = ensi_mul_relin_rescale(ev->ctx, out, out, inv, ev->keys);
+  ensi_ciphertext_free(sig);
+  ensi_ciphertext_free(g);
+  return s;
+}
+
+/* h = SiLU(g) * u' * inv, the gate t mapped (gate_map), u' the up projection before its inverse
+ * RMS. t is refreshed when it has fewer levels than the polynomial and the three products need;
+ * sigma lands at the scale that brings h to the working scale. */
+static ensi_status swiglu(packed_eval *pe, ensi_packed_matrix *t, const ensi_packed_matrix *u,
+                          const ensi_ciphertext *inv, gate_map m, ensi_packed_matrix **h) {
   henn_eval *ev = &pe->ev;
   const ensi_forward_options *o = &ev->setup->approx;
-  const size_t depth = ensi_chebyshev_depth(o->silu_degree, o->silu_lo, o->silu_hi);
-  if (packed_level(g) < depth + 2)
-    ENSI_TRY(packed_refresh(pe, g->pack, g->pack_count, ENSI_STAGE_FFN_ACT));
-  const size_t sig_level = packed_level(g) - depth;
-  const size_t product = sig_level - 1 < packed_level(u) ? sig_level - 1 : packed_level(u);
-  if (packed_level(g) < depth + 2 || product < 1)
-    return ensi_fail(ENSI_ERR_LEVEL, "packed SwiGLU: gate at level %zu, up at %zu",
-                     packed_level(g), packed_level(u));
-  const double sig_scale = henn_prime(ev, product) * henn_prime(ev, sig_level) / ev->work_scale;
+  const size_t depth = ensi_chebyshev_depth(o->silu_degree, o->silu_lo, o->silu_hi) - 1;
+  if (packed_level(t) < depth + 3)
+    ENSI_TRY(packed_refresh(pe, t->pack, t->pack_count, ENSI_STAGE_FFN_ACT));
+  const swiglu_levels l = swiglu_levels_of(packed_level(t), depth, packed_level(u),
+                                           ensi_ciphertext_level(inv));
+  if (packed_level(t) < depth + 3 || l.r < 1)
+    return ensi_fail(ENSI_ERR_LEVEL, "packed SwiGLU: gate at level %zu, up at %zu, inv at %zu",
+                     packed_level(t), packed_level(u), ensi_ciphertext_level(inv));
+  const double scales = ensi_ciphertext_scale(t->pack[0]) * ensi_ciphertext_scale(u->pack[0]) *
+                        ensi_ciphertext_scale(inv);
+  const double sig_scale = ev->work_scale * henn_prime(ev, l.sigma) * henn_prime(ev, l.p) *
+                           henn_prime(ev, l.r) / scales;
+  const size_t count = (size_t)o->silu_degree + 1;
+  double *coefficients = malloc(count * sizeof *coefficients);
+  if (!coefficients)
+    return ENSI_ERR_NOMEM;
+  for (size_t j = 0; j < count; j++)
+    coefficients[j] = ev->silu[j] / m.alpha;
   henn_mark mark;
   henn_begin(ev, &mark, "SiLU(gate) * up");
-  ensi_status status = packed_new(pe, h, g->cols, product - 1);
+  ensi_status status = packed_new(pe, h, t->cols, l.r - 1);
 #pragma omp parallel for schedule(dynamic)
-  for (size_t k = 0; k < g->pack_count; k++) {
+  for (size_t k = 0; k < t->pack_count; k++) {
     if (status != ENSI_OK)
       continue;
-    ensi_ciphertext *sig = NULL, *out = (*h)->pack[k];
-    ensi_status s = ensi_ciphertext_create(&sig, ev->ctx, sig_level);
-    if (s == ENSI_OK)
-      s = ensi_eval_chebyshev(ev->ctx, sig, g->pack[k], ev->silu, o->silu_degree, o->silu_lo,
-                              o->silu_hi, sig_scale, ev->keys);
-    if (s == ENSI_OK)
-      s = ensi_mul_relin_rescale(ev->ctx, out, g->pack[k], sig, ev->keys);
-    if (s == ENSI_OK)
-      s = ensi_drop_level(ev->ctx, out, out, product);
-    if (s == ENSI_OK)
-      s = ensi_mul_relin_rescale(ev->ctx, out, out, u->pack[k], ev->keys);
-    ensi_ciphertext_free(sig);
+    const ensi_status s = swiglu_pack(pe, (*h)->pack[k], t->pack[k], u->pack[k], inv,
+                                      coefficients, m, l, sig_scale);
     if (s != ENSI_OK) {
 #pragma omp critical
       status = s;
     }
   }
   henn_end(ev, ENSI_STAGE_FFN_ACT, &mark);
+  free(coefficients);
   return status;
+}
+
+/* t = the mapped gate (gate_map) of x's post norm: x W_gate'^T alpha times inv, plus beta. */
+static ensi_status mapped_gate(packed_eval *pe, const ensi_layer *l, const ensi_packed_matrix *x,
+                               const ensi_ciphertext *inv, gate_map m, ensi_packed_matrix **t) {
+  ENSI_TRY(project_normed(pe, x, inv, &l->gate, l->post_attn_norm, ENSI_NORM_POST,
+                          l->gate.beta * m.alpha * m.shrink, false, ensi_ciphertext_level(inv) + 1,
+                          t));
+  for (size_t k = 0; k < (*t)->pack_count; k++) {
+    (*t)->pack[k]->scale *= m.shrink; /* the same words read as t */
+    ENSI_TRY(ensi_add_const(pe->ev.ctx, (*t)->pack[k], (*t)->pack[k], m.beta));
+  }
+  return ENSI_OK;
 }
 
 static ensi_status ffn_block(packed_eval *pe, const ensi_layer *l, ensi_packed_matrix *x) {
   ENSI_TRY(packed_ensure(pe, x, post_input_level(pe), ENSI_STAGE_RMSNORM));
+  const gate_map m = gate_map_of(pe);
   ensi_ciphertext *inv = NULL;
-  ensi_packed_matrix *g = NULL, *u = NULL, *h = NULL;
-  const float *gamma = l->post_attn_norm;
+  ensi_packed_matrix *t = NULL, *u = NULL, *h = NULL;
   ensi_status s = packed_inverse_rms(pe, x, x->cols, ENSI_NORM_POST, &inv);
   if (s == ENSI_OK)
-    s = project_normed(pe, x, inv, &l->gate, gamma, ENSI_NORM_POST, false, &g);
+    s = mapped_gate(pe, l, x, inv, m, &t);
+  if (s == ENSI_OK) /* up one level above the gate: inv multiplies SiLU(g) u' instead */
+    s = project_normed(pe, x, NULL, &l->up, l->post_attn_norm, ENSI_NORM_POST, l->up.beta, false,
+                       ensi_ciphertext_level(inv) + 2, &u);
   if (s == ENSI_OK)
-    s = project_normed(pe, x, inv, &l->up, gamma, ENSI_NORM_POST, false, &u);
+    s = swiglu(pe, t, u, inv, m, &h);
   ensi_ciphertext_free(inv);
-  if (s == ENSI_OK)
-    s = swiglu(pe, g, u, &h);
-  ensi_packed_matrix_free(g);
+  ensi_packed_matrix_free(t);
   ensi_packed_matrix_free(u);
   if (s == ENSI_OK)
     s = norm_project_add(pe, x, h, ENSI_NORM_FFN, l->ffn_norm, &l->down, false);
@@ -277,9 +364,10 @@ size_t ensi_henn_packed_rotation_steps(const ensi_context *ctx, const ensi_model
   pe.ev.rows = rows;
   pe.config = c;
   const size_t B = packed_baby_steps(&pe), C = pe.per_pack;
-  /* the products and the attention rotate at most at the level of q and k's products (their
-   * input norm's inverse RMS at level 3, the products 2 above) */
-  const size_t low = PACKED_ATTENTION_INV_LEVEL + 2;
+  /* the products and the attention rotate at most at the level of the q, k, v products (their
+   * input norm's inverse RMS at PACKED_ATTENTION_INV_LEVEL, the products one above) and of the
+   * up projection (the post norm's inverse RMS at 3, the product two above) */
+  const size_t low = PACKED_ATTENTION_INV_LEVEL + 1 > 5 ? PACKED_ATTENTION_INV_LEVEL + 1 : 5;
   size_t count = 0;
   for (size_t step = 1; step < C; step *= 2) { /* the norms: sums and spreading, up to top */
     add_step(steps, levels, &count, (long long)step, top);

@@ -9,7 +9,12 @@
  * spread the value over the token's slots. Padding tokens get the middle of the interval.
  * Levels: square 1, mask 1, polynomial depth - 1. Gamma and the BitLinear's beta are folded into
  * the weights of the product that follows, and the inverse RMS multiplies that product's output
- * (a factor per token commutes with it). */
+ * (a factor per token commutes with it).
+ *
+ * An input with too few levels for all that (but two: the square and the mask) need not be
+ * bootstrapped pack by pack: the mapped sum, one ciphertext with values in [-1, 1], is
+ * bootstrapped instead (at the bootstrapper's full input scale: the interval is its whole range)
+ * and the polynomial runs from the fresh levels. */
 #include <stdlib.h>
 
 #include "base/error.h"
@@ -41,9 +46,9 @@ static ensi_status sum_of_squares(const packed_eval *pe, const ensi_packed_matri
 }
 
 /* t1 = (2 sum - a - b) / (b - a) on every slot of the tokens (0 on padding tokens), one level
- * below sum, at the prime of its level. */
+ * below sum, at scale `target`. */
 static ensi_status map_and_spread(const packed_eval *pe, const ensi_ciphertext *sum, double a,
-                                  double b, ensi_ciphertext *t1) {
+                                  double b, double target, ensi_ciphertext *t1) {
   const henn_eval *ev = &pe->ev;
   const size_t level = ensi_ciphertext_level(sum), C = pe->per_pack;
   double *values = calloc(ev->slots, sizeof *values);
@@ -51,7 +56,6 @@ static ensi_status map_and_spread(const packed_eval *pe, const ensi_ciphertext *
     return ENSI_ERR_NOMEM;
   for (size_t t = 0; t < ev->rows; t++)
     values[t * C] = 2.0 / (b - a);
-  const double target = henn_prime(ev, level - 1);
   ensi_plaintext *pt = NULL;
   ensi_ciphertext *rotated = NULL;
   ensi_status s = packed_plain(pe, &pt, values, level,
@@ -81,15 +85,14 @@ static ensi_status map_and_spread(const packed_eval *pe, const ensi_ciphertext *
   return s;
 }
 
-ensi_status packed_inverse_rms(packed_eval *pe, const ensi_packed_matrix *x, size_t features,
-                               ensi_norm_kind kind, ensi_ciphertext **inv) {
+/* inv from x at `level` (dropped there): the polynomial's input t1 is bootstrapped first when
+ * `refresh`; inv at the scale `scale`. */
+static ensi_status inverse_rms(packed_eval *pe, const ensi_packed_matrix *x, size_t features,
+                               ensi_norm_kind kind, bool refresh, double scale,
+                               ensi_ciphertext **inv) {
   henn_eval *ev = &pe->ev;
   const ensi_forward_options *o = &ev->setup->approx;
-  const size_t level = packed_level(x), depth = packed_norm_depth(pe, kind);
-  *inv = NULL;
-  if (level < depth)
-    return ensi_fail(ENSI_ERR_LEVEL, "packed norm: input at level %zu, the norm needs %zu", level,
-                     depth);
+  const size_t level = packed_level(x), depth = rsqrt_depth(pe, kind);
   /* the reference evaluates p(v / c), v = sum / n + eps, p on [lo, hi]: in terms of the sum the
    * interval is [n (c lo - eps), n (c hi - eps)] with the same coefficients */
   const double n = (double)features, c = henn_norm_center(ev, kind);
@@ -103,13 +106,21 @@ ensi_status packed_inverse_rms(packed_eval *pe, const ensi_packed_matrix *x, siz
   if (s == ENSI_OK)
     s = sum_of_squares(pe, x, sum);
   if (s == ENSI_OK)
-    s = map_and_spread(pe, sum, a, b, t1);
-  const size_t out_level = level - depth;
+    s = map_and_spread(pe, sum, a, b, refresh ? ev->boot_scale : henn_prime(ev, level - 2), t1);
+  henn_end(ev, ENSI_STAGE_RMSNORM, &mark);
+  if (s == ENSI_OK && refresh)
+    s = packed_refresh(pe, &t1, 1, ENSI_STAGE_RMSNORM);
+  henn_begin(ev, &mark, NULL);
+  /* a refreshed t1 sits at the bootstrapper's scale, not at its prime: the polynomial's own map
+   * (of [-1, 1] onto itself) brings it there, with a level to spare after bootstrapping */
   if (s == ENSI_OK)
-    s = ensi_ciphertext_create(inv, ev->ctx, out_level);
-  if (s == ENSI_OK)
-    s = ensi_eval_chebyshev_unit(ev->ctx, *inv, t1, ev->rsqrt[kind], o->rsqrt_degree[kind],
-                                 henn_prime(ev, out_level), ev->keys);
+    s = ensi_ciphertext_create(inv, ev->ctx, ensi_ciphertext_level(t1) - depth + (refresh ? 0 : 1));
+  if (s == ENSI_OK && refresh)
+    s = ensi_eval_chebyshev(ev->ctx, *inv, t1, ev->rsqrt[kind], o->rsqrt_degree[kind], -1.0, 1.0,
+                            scale, ev->keys);
+  else if (s == ENSI_OK)
+    s = ensi_eval_chebyshev_unit(ev->ctx, *inv, t1, ev->rsqrt[kind], o->rsqrt_degree[kind], scale,
+                                 ev->keys);
   ensi_ciphertext_free(sum);
   ensi_ciphertext_free(t1);
   henn_end(ev, ENSI_STAGE_RMSNORM, &mark);
@@ -118,4 +129,27 @@ ensi_status packed_inverse_rms(packed_eval *pe, const ensi_packed_matrix *x, siz
     *inv = NULL;
   }
   return s;
+}
+
+ensi_status packed_inverse_rms(packed_eval *pe, const ensi_packed_matrix *x, size_t features,
+                               ensi_norm_kind kind, ensi_ciphertext **inv) {
+  const size_t level = packed_level(x), depth = packed_norm_depth(pe, kind);
+  *inv = NULL;
+  if (level < depth)
+    return ensi_fail(ENSI_ERR_LEVEL, "packed norm: input at level %zu, the norm needs %zu", level,
+                     depth);
+  return inverse_rms(pe, x, features, kind, false, henn_prime(&pe->ev, level - depth), inv);
+}
+
+ensi_status packed_inverse_rms_refreshed(packed_eval *pe, const ensi_packed_matrix *x,
+                                         size_t features, ensi_norm_kind kind, size_t at,
+                                         ensi_ciphertext **inv) {
+  const size_t level = packed_level(x);
+  const size_t top = pe->ev.setup->boot ? ensi_bootstrap_output_level(pe->ev.setup->boot) : 0;
+  *inv = NULL;
+  if (level < PACKED_NORM_REFRESHED_LEVEL || top < at + rsqrt_depth(pe, kind))
+    return ensi_fail(ENSI_ERR_LEVEL, "packed norm: input at level %zu, %zu after bootstrapping; "
+                     "the bootstrapped norm needs %d and %zu", level, top,
+                     PACKED_NORM_REFRESHED_LEVEL, at + rsqrt_depth(pe, kind));
+  return inverse_rms(pe, x, features, kind, true, henn_prime(&pe->ev, at), inv);
 }

@@ -66,16 +66,17 @@ ensi_status packed_refresh(packed_eval *pe, ensi_ciphertext **packs, size_t coun
   ensi_status s = ENSI_OK;
   for (size_t k = 0; s == ENSI_OK && k < count; k++) {
     ensi_ciphertext *fresh = NULL;
+    const double scale = packs[k]->scale;
     s = ensi_ciphertext_create(&fresh, ev->ctx, ensi_bootstrap_output_level(bt));
-    packs[k]->scale = ev->boot_scale; /* the same ciphertext read as values / bound */
+    packs[k]->scale = ev->boot_scale; /* the same ciphertext read at the bootstrapper's scale */
     if (s == ENSI_OK)
       s = ensi_bootstrap(ev->ctx, fresh, packs[k], bt, ev->keys);
     if (s == ENSI_OK) {
-      fresh->scale = ev->work_scale;
+      fresh->scale = scale;
       ensi_ciphertext_free(packs[k]);
       packs[k] = fresh;
     } else {
-      packs[k]->scale = ev->work_scale;
+      packs[k]->scale = scale;
       ensi_ciphertext_free(fresh);
     }
   }
@@ -85,6 +86,11 @@ ensi_status packed_refresh(packed_eval *pe, ensi_ciphertext **packs, size_t coun
     ev->stats->refreshes[who]++;
   }
   return s;
+}
+
+double packed_unit_shrink(const packed_eval *pe) {
+  const double bound = pe->ev.boot_scale / pe->ev.work_scale;
+  return bound < 1 ? bound : 1.0;
 }
 
 ensi_status packed_ensure(packed_eval *pe, ensi_packed_matrix *m, size_t need, ensi_henn_stage who) {
