@@ -46,13 +46,15 @@ static void test_round_trip(void) {
   free(back);
 }
 
-static void test_product(size_t rows, size_t inputs, size_t outputs, size_t baby_steps) {
+static void test_product(size_t rows, size_t inputs, size_t outputs, size_t baby_steps,
+                         size_t sums_budget) {
   const size_t level = 2;
   double *x = random_matrix(rows, inputs), *y = calloc(rows * outputs, sizeof *y);
   ensi_ternary w;
   random_ternary(&w, outputs, inputs);
   ensi_packed_pcmm *p = NULL;
   CHECK(ensi_packed_pcmm_create(&p, ctx, &w, rows, level, baby_steps) == ENSI_OK);
+  ensi_packed_pcmm_limit_memory(p, sums_budget);
   long long steps[64];
   const size_t step_count = ensi_packed_pcmm_rotations(p, steps, 64);
   ensi_eval_keys *keys = NULL;
@@ -70,8 +72,8 @@ static void test_product(size_t rows, size_t inputs, size_t outputs, size_t baby
         want += ensi_ternary_at(&w, k, j) * x[t * inputs + j];
       worst = fmax(worst, fabs(y[t * outputs + k] - want));
     }
-  CHECK_MSG(worst < 1e-5, "packed product %zu x %zu times %zu x %zu (B = %zu): error %.3g", rows,
-            inputs, outputs, inputs, baby_steps, worst);
+  CHECK_MSG(worst < 1e-5, "packed product %zu x %zu times %zu x %zu (B = %zu, budget %zu): "
+            "error %.3g", rows, inputs, outputs, inputs, baby_steps, sums_budget, worst);
   ensi_packed_matrix *wrong = NULL;
   CHECK(ensi_packed_matrix_encrypt(&wrong, ctx, x, rows, inputs - 1, level + 1, 0x1p40, pk) ==
         ENSI_OK);
@@ -96,11 +98,14 @@ int main(void) {
   CHECK(ensi_secret_key_generate(&sk, ctx, NULL) == ENSI_OK);
   CHECK(ensi_public_key_generate(&pk, ctx, sk, NULL) == ENSI_OK);
   test_round_trip();
-  test_product(8, 64, 64, 0);   /* one pack each way, C = 64, B = 8 */
-  test_product(7, 150, 70, 0);  /* partial packs, 7 tokens in 8 */
-  test_product(5, 40, 130, 1);  /* one baby step: 64 giant steps */
-  test_product(8, 100, 90, 64); /* all baby steps: one giant step */
-  test_product(32, 50, 40, 4);  /* 16 columns a pack */
+  const size_t all = ENSI_PACKED_PCMM_SUMS_BUDGET;
+  test_product(8, 64, 64, 0, all);   /* one pack each way, C = 64, B = 8 */
+  test_product(7, 150, 70, 0, all);  /* partial packs, 7 tokens in 8 */
+  test_product(7, 150, 200, 0, 1);   /* the sums of one output pack at a time */
+  test_product(5, 40, 130, 1, all);  /* one baby step: 64 giant steps */
+  test_product(5, 40, 130, 1, 1);    /* one output pack at a time, 64 giant steps */
+  test_product(8, 100, 90, 64, all); /* all baby steps: one giant step */
+  test_product(32, 50, 40, 4, all);  /* 16 columns a pack */
   ensi_packed_pcmm *p = NULL;
   ensi_ternary w;
   random_ternary(&w, 4, 4);

@@ -54,6 +54,11 @@ size_t ensi_packed_pcmm_default_baby_steps(const ensi_context *ctx, size_t rows,
 void ensi_packed_pcmm_free(ensi_packed_pcmm *p);
 /* The rotation steps the product needs keys for (at most 2 sqrt(C) + 2 of them). */
 size_t ensi_packed_pcmm_rotations(const ensi_packed_pcmm *p, long long *steps, size_t max);
+/* The giant-step sums apply holds at once, in bytes: output packs are done in chunks that fit
+ * (at least one pack a chunk; a smaller budget costs more passes over the rotated inputs, not
+ * more arithmetic). */
+#define ENSI_PACKED_PCMM_SUMS_BUDGET ((size_t)1 << 30)
+void ensi_packed_pcmm_limit_memory(ensi_packed_pcmm *p, size_t bytes);
 /* Y = X T^T on packs: one rescale (the output is one level below x, at x's scale); the scale
  * beta of the BitLinear is not applied. */
 ensi_status ensi_packed_pcmm_apply(const ensi_context *ctx, ensi_packed_matrix **out,

@@ -47,6 +47,7 @@ struct ensi_packed_pcmm {
   size_t baby, giant;         /* B, G = C / B */
   bool any_wrapped;           /* whether X-_m is needed */
   giant_sum *sums;            /* out_packs x giant */
+  size_t sums_budget;         /* bytes of giant-step sums apply may hold at once */
 };
 
 /* The weights while the diagonals are built. */
@@ -207,6 +208,7 @@ ensi_status ensi_packed_pcmm_create_from(ensi_packed_pcmm **out, const ensi_cont
   p->baby = baby_steps ? baby_steps
                        : default_baby_steps(ctx, C, level, p->in_packs, p->out_packs);
   p->giant = C / p->baby;
+  p->sums_budget = ENSI_PACKED_PCMM_SUMS_BUDGET;
   p->sums = calloc(p->out_packs * p->giant, sizeof *p->sums);
   const weight_source source = {weight, arg};
   const ensi_status s = p->sums ? build_all(ctx, p, &source) : ENSI_ERR_NOMEM;
@@ -319,14 +321,15 @@ static void range_sum(const ensi_context *ctx, const ensi_packed_pcmm *p, size_t
                  length, &ctx->moduli[i]);
 }
 
-/* sums[kg] = the run-constant sum of giant step kg's terms (all output packs and giant steps; level
- * p->level, scale x's times the diagonals' prime), range by range over every limb. */
+/* sums[kg] = the run-constant sum of giant step kg's terms for kg in [first, end) (output pack
+ * k, giant step g at kg = k G + g; level p->level, scale x's times the diagonals' prime), range by
+ * range over every limb. */
 static ensi_status giant_step_sums(const ensi_context *ctx, const ensi_packed_pcmm *p,
-                                   ensi_ciphertext *const *babies, double scale,
-                                   ensi_ciphertext **sums) {
-  const size_t n = ctx->n, sum_count = p->out_packs * p->giant;
+                                   ensi_ciphertext *const *babies, double scale, size_t first,
+                                   size_t end, ensi_ciphertext **sums) {
+  const size_t n = ctx->n;
   const size_t inputs = 2 * p->in_packs * p->baby; /* also the most terms a sum can have */
-  for (size_t kg = 0; kg < sum_count; kg++) {
+  for (size_t kg = first; kg < end; kg++) {
     ENSI_TRY(ensi_ciphertext_create(&sums[kg], ctx, p->level));
     sums[kg]->scale = scale;
     sums[kg]->slots = n / 2;
@@ -343,12 +346,12 @@ static ensi_status giant_step_sums(const ensi_context *ctx, const ensi_packed_pc
     }
 #pragma omp for schedule(dynamic)
     for (size_t task = 0; task < p->limbs * ranges; task++) {
-      const size_t i = task / ranges, first = task % ranges * length;
+      const size_t i = task / ranges, start = task % ranges * length;
       if (!stage || !y)
         continue;
-      stage_range(p, babies, i, first, length, stage);
-      for (size_t kg = 0; kg < sum_count; kg++)
-        range_sum(ctx, p, kg, i, first, length, stage, y, y + inputs, sums[kg]);
+      stage_range(p, babies, i, start, length, stage);
+      for (size_t kg = first; kg < end; kg++)
+        range_sum(ctx, p, kg, i, start, length, stage, y, y + inputs, sums[kg]);
     }
     free(stage);
     free((void *)y);
@@ -387,6 +390,21 @@ static ensi_status output_pack(const ensi_context *ctx, const ensi_packed_pcmm *
   return s;
 }
 
+/* Output packs whose giant-step sums are held at once: all of them where they fit in the budget,
+ * else as many as fit, at least one (each chunk reads the rotated inputs again, range by range: a
+ * copy, against the gigabytes the sums of a wide product would take: 3 GiB for the 16 output packs
+ * of bitnet_b1_58-large's up projection at level 5). */
+static size_t output_chunk(const ensi_context *ctx, const ensi_packed_pcmm *p) {
+  const size_t per_pack = p->giant * 2 * (p->level + 1) * ctx->n * sizeof(uint64_t);
+  const size_t fit = p->sums_budget / per_pack;
+  return fit < 1 ? 1 : fit;
+}
+
+void ensi_packed_pcmm_limit_memory(ensi_packed_pcmm *p, size_t bytes) {
+  if (p)
+    p->sums_budget = bytes;
+}
+
 static ensi_status check_input(const ensi_packed_pcmm *p, const ensi_packed_matrix *x) {
   if (x->rows != p->rows || x->cols != p->inputs || x->per_pack != p->per_pack)
     return ensi_fail(ENSI_ERR_ARG, "packed pcmm: input %zu x %zu (%zu per pack), prepared for "
@@ -415,13 +433,20 @@ ensi_status ensi_packed_pcmm_apply(const ensi_context *ctx, ensi_packed_matrix *
     y->pack = calloc(p->out_packs, sizeof *y->pack);
     s = y->pack ? rotate_inputs(ctx, p, x, keys, babies) : ENSI_ERR_NOMEM;
   }
-  if (s == ENSI_OK)
-    s = giant_step_sums(ctx, p, babies, x->pack[0]->scale * ensi_context_prime(ctx, p->level),
-                        sums);
-  for (size_t k = 0; s == ENSI_OK && k < p->out_packs; k++) {
-    s = ensi_ciphertext_create(&y->pack[k], ctx, p->level - 1);
-    if (s == ENSI_OK)
-      s = output_pack(ctx, p, k, sums, keys, y->pack[k]);
+  const double scale = x->pack[0]->scale * ensi_context_prime(ctx, p->level);
+  const size_t chunk = output_chunk(ctx, p);
+  for (size_t first = 0; s == ENSI_OK && first < p->out_packs; first += chunk) {
+    const size_t end = first + chunk < p->out_packs ? first + chunk : p->out_packs;
+    s = giant_step_sums(ctx, p, babies, scale, first * p->giant, end * p->giant, sums);
+    for (size_t k = first; s == ENSI_OK && k < end; k++) {
+      s = ensi_ciphertext_create(&y->pack[k], ctx, p->level - 1);
+      if (s == ENSI_OK)
+        s = output_pack(ctx, p, k, sums, keys, y->pack[k]);
+    }
+    for (size_t kg = first * p->giant; kg < end * p->giant; kg++) {
+      ensi_ciphertext_free(sums[kg]);
+      sums[kg] = NULL;
+    }
   }
   for (size_t i = 0; babies && i < baby_count; i++)
     ensi_ciphertext_free(babies[i]);
