@@ -4,7 +4,8 @@
  * shifts is partial). The decrypted last hidden states must
  * match the plaintext reference run with the same polynomials to a relative error of 1e-2
  * (max |error| / max |value|), the greedy next token must agree, and the levels must have forced
- * bootstrapping in the norms. */
+ * bootstrapping in the norms, two packs a bootstrap (the bootstrapper has a quarter of the default
+ * slots, so that x and the FFN's hidden state span 2 and 4 packs). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,13 @@ static void run_prompt(const ensi_henn_setup *setup, const ensi_model *m, const 
     const size_t last = (token_count - 1) * (size_t)c->vocab;
     CHECK(test_argmax(logits_got + last, c->vocab) == test_argmax(logits_want + last, c->vocab));
     CHECK(stats.bootstraps > 0 && stats.refreshes[ENSI_STAGE_RMSNORM] > 0);
+    size_t refreshes = 0; /* a refresh of g packs runs ceil(g / 2) bootstraps */
+    for (int i = 0; i < ENSI_STAGE_COUNT; i++)
+      refreshes += stats.refreshes[i];
+    CHECK_MSG(2 * stats.bootstraps <= stats.refreshed_packs + refreshes &&
+              stats.refreshed_packs > refreshes,
+              "%zu bootstraps for %zu packs in %zu refreshes", stats.bootstraps,
+              stats.refreshed_packs, refreshes);
     CHECK(stats.ops[ENSI_STAGE_PCMM].mul == 0 && stats.ops[ENSI_STAGE_PCMM].rotation == 0);
     printf("prompt: relative error %.3g, %zu bootstraps, %.1f s bootstrapping, %.1f s in all\n",
            rel, stats.bootstraps, stats.seconds[ENSI_STAGE_BOOTSTRAP],
@@ -104,7 +112,8 @@ int main(void) {
          setup.approx.sigmoid_lo, setup.approx.sigmoid_hi, setup.approx.silu_lo, setup.approx.silu_hi,
          setup.approx.rsqrt_lo[0], setup.approx.rsqrt_hi[0], setup.bound);
   ensi_bootstrap_config config;
-  const size_t slots = ensi_henn_default_slots(ctx, &m->config, token_count);
+  /* a quarter of the default: refreshes of several packs, two a bootstrap (ensi_bootstrap_pair) */
+  const size_t slots = ensi_henn_default_slots(ctx, &m->config, token_count) / 4;
   CHECK(ensi_bootstrap_config_default(&config, ctx, slots) == ENSI_OK);
   ensi_bootstrapper *bt = NULL;
   CHECK(ensi_bootstrapper_create(&bt, ctx, &config) == ENSI_OK);

@@ -1,6 +1,7 @@
 /* ensi bench boot [--preset P] [--slots S]: bootstrapping key generation time and key memory,
  * bootstrapping time, levels left, and precision (minimum and mean bits over all slots) on
- * uniform inputs in [-1, 1]; peak memory of the process. */
+ * uniform inputs in [-1, 1]; the same for two ciphertexts refreshed by one bootstrap
+ * (ensi_bootstrap_pair: pair_s, pair_min_bits over both); peak memory of the process. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,76 @@
 #include "bench_util.h"
 
 int ensi_bench_boot(int argc, char **argv, const bench_options *opt);
+
+/* Worst-slot bits of got against want. */
+static double min_bits_of(const double *got, const double *want, size_t count) {
+  double worst = 0;
+  for (size_t j = 0; j < count; j++)
+    worst = fmax(worst, fabs(got[j] - want[j]));
+  return -log2(worst);
+}
+
+static ensi_status encrypt_at_zero(const ensi_context *ctx, ensi_ciphertext *ct, const double *x,
+                                   size_t slots, double scale, const ensi_secret_key *sk) {
+  ensi_plaintext *low = NULL;
+  ensi_status s = ensi_plaintext_create(&low, ctx, 0);
+  if (s == ENSI_OK)
+    s = ensi_encode_real(ctx, low, x, slots, scale);
+  if (s == ENSI_OK)
+    s = ensi_encrypt_sk(ctx, ct, low, sk, NULL);
+  ensi_plaintext_free(low);
+  return s;
+}
+
+/* The median time of `reps` pair bootstraps of x and its reverse, and the worst slot's bits of
+ * both outputs. */
+static ensi_status time_pair(const ensi_context *ctx, const ensi_bootstrapper *bt,
+                             const ensi_eval_keys *keys, const ensi_secret_key *sk, const double *x,
+                             size_t slots, int reps, double *median_s, double *min_bits) {
+  const double scale = ensi_bootstrapper_config(bt)->input_scale;
+  double *y = malloc(slots * sizeof *y), *got = malloc(slots * sizeof *got);
+  double *times = malloc((size_t)reps * sizeof *times);
+  ensi_ciphertext *in[2] = {NULL, NULL}, *out[2] = {NULL, NULL};
+  ensi_plaintext *pt = NULL;
+  ensi_status s = y && got && times ? ENSI_OK : ENSI_ERR_NOMEM;
+  for (size_t j = 0; s == ENSI_OK && j < slots; j++)
+    y[j] = x[slots - 1 - j];
+  for (int i = 0; s == ENSI_OK && i < 2; i++) {
+    s = ensi_ciphertext_create(&in[i], ctx, 0);
+    if (s == ENSI_OK)
+      s = ensi_ciphertext_create(&out[i], ctx, ensi_bootstrap_output_level(bt));
+  }
+  for (int r = 0; s == ENSI_OK && r < reps; r++) {
+    s = encrypt_at_zero(ctx, in[0], x, slots, scale, sk);
+    if (s == ENSI_OK)
+      s = encrypt_at_zero(ctx, in[1], y, slots, scale, sk);
+    const double start = bench_now();
+    if (s == ENSI_OK)
+      s = ensi_bootstrap_pair(ctx, out[0], out[1], in[0], in[1], bt, keys);
+    times[r] = bench_now() - start;
+  }
+  if (s == ENSI_OK)
+    s = ensi_plaintext_create(&pt, ctx, ensi_bootstrap_output_level(bt));
+  *min_bits = INFINITY;
+  for (int i = 0; s == ENSI_OK && i < 2; i++) {
+    s = ensi_decrypt(ctx, pt, out[i], sk);
+    if (s == ENSI_OK)
+      s = ensi_decode(ctx, got, NULL, slots, pt);
+    if (s == ENSI_OK)
+      *min_bits = fmin(*min_bits, min_bits_of(got, i ? y : x, slots));
+  }
+  if (s == ENSI_OK)
+    *median_s = bench_median(times, (size_t)reps);
+  for (int i = 0; i < 2; i++) {
+    ensi_ciphertext_free(in[i]);
+    ensi_ciphertext_free(out[i]);
+  }
+  ensi_plaintext_free(pt);
+  free(y);
+  free(got);
+  free(times);
+  return s;
+}
 
 static int fail(const char *what, ensi_status s) {
   fprintf(stderr, "ensi bench boot: %s: %s %s\n", what, ensi_strerror(s), ensi_error_detail());
@@ -70,13 +141,7 @@ int ensi_bench_boot(int argc, char **argv, const bench_options *opt) {
   if (s == ENSI_OK)
     s = ensi_ciphertext_create(&out, ctx, ensi_context_max_level(ctx));
   for (int r = 0; s == ENSI_OK && r < reps; r++) {
-    ensi_plaintext *low = NULL;
-    s = ensi_plaintext_create(&low, ctx, 0);
-    if (s == ENSI_OK)
-      s = ensi_encode_real(ctx, low, x, slots, config.input_scale);
-    if (s == ENSI_OK)
-      s = ensi_encrypt_sk(ctx, ct, low, sk, NULL);
-    ensi_plaintext_free(low);
+    s = encrypt_at_zero(ctx, ct, x, slots, config.input_scale, sk);
     double start = bench_now();
     if (s == ENSI_OK)
       s = ensi_bootstrap(ctx, out, ct, bt, keys);
@@ -88,20 +153,21 @@ int ensi_bench_boot(int argc, char **argv, const bench_options *opt) {
     s = ensi_decode(ctx, got, NULL, slots, pt);
   if (s != ENSI_OK)
     return fail("bootstrap", s);
-  double worst = 0, sum = 0;
-  for (size_t j = 0; j < slots; j++) {
-    const double e = fabs(got[j] - x[j]);
-    worst = fmax(worst, e);
-    sum += e;
-  }
-  min_bits = -log2(worst);
+  double sum = 0, pair_s = 0, pair_bits = 0;
+  for (size_t j = 0; j < slots; j++)
+    sum += fabs(got[j] - x[j]);
+  min_bits = min_bits_of(got, x, slots);
   mean_bits = -log2(sum / (double)slots);
+  s = time_pair(ctx, bt, keys, sk, x, slots, reps, &pair_s, &pair_bits);
+  if (s != ENSI_OK)
+    return fail("bootstrap pair", s);
   char extra[512];
   snprintf(extra, sizeof extra,
            "\"slots\":%zu,\"levels_left\":%zu,\"precision_min_bits\":%.2f,"
-           "\"precision_mean_bits\":%.2f,\"rotation_keys\":%zu,\"key_gib\":%.3f,"
+           "\"precision_mean_bits\":%.2f,\"pair_s\":%.3f,\"pair_min_bits\":%.2f,"
+           "\"rotation_keys\":%zu,\"key_gib\":%.3f,"
            "\"setup_s\":%.3f,\"keygen_s\":%.3f,\"peak_gib\":%.3f",
-           slots, ensi_ciphertext_level(out), min_bits, mean_bits, count,
+           slots, ensi_ciphertext_level(out), min_bits, mean_bits, pair_s, pair_bits, count,
            (double)ensi_eval_keys_bytes(keys) / (1024.0 * 1024.0 * 1024.0), t1 - t0, t2 - t1,
            bench_peak_rss_gib());
   bench_report(opt, "boot/bootstrap", preset, reps, bench_median(times, (size_t)reps), extra);

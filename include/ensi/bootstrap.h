@@ -1,5 +1,6 @@
-/* CKKS bootstrapping for real-valued slots: refreshes a ciphertext at any level into one with
- * the levels of ensi_bootstrap_output_level().
+/* CKKS bootstrapping: refreshes a ciphertext at any level into one with the levels of
+ * ensi_bootstrap_output_level(). The slots may be complex, so two ciphertexts of real slots can
+ * share one bootstrap (ensi_bootstrap_pair).
  *
  * Pipeline (Cheon-Han-Kim-Kim-Song, Chen-Chillotti-Song, Han-Ki): ModRaise (the level-0
  * ciphertext read modulo the whole chain decrypts to m + q0 I), SubSum for sparse slots (keeps
@@ -73,6 +74,18 @@ size_t ensi_bootstrap_output_level(const ensi_bootstrapper *bt);
 /* out = a fresh encryption of in's slots at ensi_bootstrap_output_level(), with in's scale. */
 ensi_status ensi_bootstrap(const ensi_context *ctx, ensi_ciphertext *out, const ensi_ciphertext *in,
                            const ensi_bootstrapper *bt, const ensi_eval_keys *keys);
+
+/* Two ciphertexts of real slots refreshed by one bootstrap: (in_re + i in_im) / 2 is bootstrapped
+ * (the slots are complex anyway; the 1/2 is in EvalMod's scales, at no cost), and one
+ * conjugation at the output level separates the parts again: out_re = w + conj(w),
+ * out_im = i (conj(w) - w). Both inputs at the input scale, any levels; the outputs distinct,
+ * created at ensi_bootstrap_output_level() or above. Each output also carries the other input's
+ * imaginary part (CKKS noise on real slots), and its own imaginary part is cleared. About half
+ * the time of two bootstraps. */
+ensi_status ensi_bootstrap_pair(const ensi_context *ctx, ensi_ciphertext *out_re,
+                                ensi_ciphertext *out_im, const ensi_ciphertext *in_re,
+                                const ensi_ciphertext *in_im, const ensi_bootstrapper *bt,
+                                const ensi_eval_keys *keys);
 
 #ifdef __cplusplus
 }

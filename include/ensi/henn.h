@@ -80,7 +80,8 @@ const char *ensi_henn_stage_name(ensi_henn_stage stage);
 typedef struct {
   double seconds[ENSI_STAGE_COUNT];
   ensi_op_counts ops[ENSI_STAGE_COUNT]; /* CKKS operations run inside each component */
-  size_t bootstraps;                    /* bootstrapped (packed) ciphertexts */
+  size_t bootstraps;                    /* bootstraps run (each refreshes one or two packs) */
+  size_t refreshed_packs;               /* packs refreshed (two share a bootstrap) */
   size_t refreshes[ENSI_STAGE_COUNT];   /* refreshed matrices, by the component that needed them */
 } ensi_henn_stats;
 

@@ -25,7 +25,8 @@ struct ensi_bootstrapper {
   bool two_halves; /* sparse slots: real and imaginary parts share one ciphertext (dft.h) */
   ensi_linear_transform *cts[MAX_GROUPS], *stc[MAX_GROUPS];
   double *cosine;      /* Chebyshev coefficients of cos(2 pi (x - 1/4) / 2^r) on [-K, K] */
-  double *angle_scale; /* target scales of the cosine and of each double-angle step */
+  double *angle_scale;      /* target scales of the cosine and of each double-angle step */
+  double *pair_angle_scale; /* the same for half the amplitude (ensi_bootstrap_pair) */
   long long *steps;
   size_t *step_levels; /* the highest level each step rotates at */
   size_t step_count;
@@ -114,6 +115,17 @@ static ensi_status collect_transform_steps(ensi_bootstrapper *bt, ensi_linear_tr
   return add_steps(bt, steps, count, level);
 }
 
+/* EvalMod's scales: the last double angle must land on `last` = q0 / (2 pi), so that
+ * sin(2 pi x) ~ 2 pi m / q0 read at that scale is m read at the input scale (q0 / (4 pi) gives
+ * m / 2, at no cost); going backwards, a squaring at level l maps S to S^2 / q_l, so
+ * S_j = sqrt(S_{j+1} q_l). */
+static void plan_angle_scales(double *scale, const ensi_context *ctx, int double_angles,
+                              size_t cosine_level, double last) {
+  scale[double_angles] = last;
+  for (int j = double_angles - 1; j >= 0; j--)
+    scale[j] = sqrt(scale[j + 1] * ensi_context_prime(ctx, cosine_level - (size_t)j));
+}
+
 /* Levels: CoeffsToSlots from the top, then EvalMod, then SlotsToCoeffs. */
 static ensi_status plan_levels(ensi_bootstrapper *bt, const ensi_context *ctx) {
   const ensi_bootstrap_config *c = &bt->config;
@@ -126,16 +138,14 @@ static ensi_status plan_levels(ensi_bootstrapper *bt, const ensi_context *ctx) {
                      needed, bt->top);
   bt->evalmod_level = bt->top - c->cts_levels;
   bt->out_level = bt->top - needed;
-  /* scales: the last double angle must land on q0 / (2 pi), so that sin(2 pi x) ~ 2 pi m / q0
-   * read at that scale is m read at the input scale; going backwards, a squaring at level l maps
-   * S to S^2 / q_l, so S_j = sqrt(S_{j+1} q_l) */
   bt->angle_scale = calloc((size_t)c->double_angles + 1, sizeof *bt->angle_scale);
-  if (!bt->angle_scale)
+  bt->pair_angle_scale = calloc((size_t)c->double_angles + 1, sizeof *bt->pair_angle_scale);
+  if (!bt->angle_scale || !bt->pair_angle_scale)
     return ENSI_ERR_NOMEM;
-  bt->angle_scale[c->double_angles] = ensi_context_prime(ctx, 0) / (2.0 * M_PI);
   const size_t cosine_level = bt->evalmod_level - (depth - (size_t)c->double_angles);
-  for (int j = c->double_angles - 1; j >= 0; j--)
-    bt->angle_scale[j] = sqrt(bt->angle_scale[j + 1] * ensi_context_prime(ctx, cosine_level - (size_t)j));
+  const double q0 = ensi_context_prime(ctx, 0);
+  plan_angle_scales(bt->angle_scale, ctx, c->double_angles, cosine_level, q0 / (2.0 * M_PI));
+  plan_angle_scales(bt->pair_angle_scale, ctx, c->double_angles, cosine_level, q0 / (4.0 * M_PI));
   return ENSI_OK;
 }
 
@@ -191,6 +201,7 @@ void ensi_bootstrapper_free(ensi_bootstrapper *bt) {
   }
   free(bt->cosine);
   free(bt->angle_scale);
+  free(bt->pair_angle_scale);
   free(bt->steps);
   free(bt->step_levels);
   free(bt);
@@ -255,10 +266,10 @@ static ensi_status apply_transforms(const ensi_context *ctx, ensi_ciphertext *ct
 
 /* x -> sin(2 pi x) on each slot: the scaled cosine, then r double-angle steps. */
 static ensi_status eval_mod(const ensi_context *ctx, ensi_ciphertext *ct, const ensi_bootstrapper *bt,
-                            const ensi_eval_keys *keys) {
+                            const double *angle_scale, const ensi_eval_keys *keys) {
   const ensi_bootstrap_config *c = &bt->config;
   ENSI_TRY(ensi_eval_chebyshev(ctx, ct, ct, bt->cosine, c->cos_degree, -c->k_bound, c->k_bound,
-                               bt->angle_scale[0], keys));
+                               angle_scale[0], keys));
   for (int j = 0; j < c->double_angles; j++) { /* cos 2t = 2 cos^2 t - 1 */
     ENSI_TRY(ensi_mul_relin_rescale(ctx, ct, ct, ct, keys));
     ENSI_TRY(ensi_mul_integer(ctx, ct, ct, 2));
@@ -271,9 +282,9 @@ static ensi_status eval_mod(const ensi_context *ctx, ensi_ciphertext *ct, const 
  * read at the input scale (sin(2 pi x) at scale q0 / (2 pi) is m / q0 at the input scale). */
 static ensi_status eval_mod_each_part(const ensi_context *ctx, ensi_ciphertext *re,
                                       ensi_ciphertext *im, const ensi_bootstrapper *bt,
-                                      const ensi_eval_keys *keys) {
-  ENSI_TRY(eval_mod(ctx, re, bt, keys));
-  ENSI_TRY(eval_mod(ctx, im, bt, keys));
+                                      const double *angle_scale, const ensi_eval_keys *keys) {
+  ENSI_TRY(eval_mod(ctx, re, bt, angle_scale, keys));
+  ENSI_TRY(eval_mod(ctx, im, bt, angle_scale, keys));
   re->scale = im->scale = bt->config.input_scale;
   ENSI_TRY(ensi_mul_by_i(ctx, im, im));
   return ensi_add(ctx, re, re, im);
@@ -283,77 +294,132 @@ static ensi_status eval_mod_each_part(const ensi_context *ctx, ensi_ciphertext *
  * -n there), one EvalMod, and SlotsToCoeffs' first group recombines re + i im. */
 static ensi_status eval_mod_two_halves(const ensi_context *ctx, ensi_ciphertext *re,
                                        ensi_ciphertext *im, const ensi_bootstrapper *bt,
-                                       const ensi_eval_keys *keys) {
+                                       const double *angle_scale, const ensi_eval_keys *keys) {
   ENSI_TRY(ensi_rotate(ctx, im, im, (long long)bt->config.slots, keys));
   ENSI_TRY(ensi_add(ctx, re, re, im));
-  ENSI_TRY(eval_mod(ctx, re, bt, keys));
+  ENSI_TRY(eval_mod(ctx, re, bt, angle_scale, keys));
   re->scale = bt->config.input_scale;
   return ENSI_OK;
+}
+
+static ensi_status check_input(const ensi_ciphertext *in, const ensi_bootstrapper *bt) {
+  if (in->degree != 1)
+    return ensi_fail(ENSI_ERR_ARG, "bootstrap: relinearize first");
+  if (fabs(in->scale / bt->config.input_scale - 1.0) > 0x1p-30)
+    return ensi_fail(ENSI_ERR_LEVEL, "bootstrap: input scale 2^%.3f, configured for 2^%.3f",
+                     log2(in->scale), log2(bt->config.input_scale));
+  return ENSI_OK;
+}
+
+/* ct (at the top level) = the bootstrapped level-0 ciphertext `in`, read at the input scale, its
+ * slots times amplitude / (q0 / (2 pi)) for the EvalMod scales `angle_scale` (plan_angle_scales).
+ * tmp and conj are scratch ciphertexts at the top level; in may be ct. */
+static ensi_status refresh(const ensi_context *ctx, ensi_ciphertext *ct, const ensi_ciphertext *in,
+                           const ensi_bootstrapper *bt, const double *angle_scale,
+                           ensi_ciphertext *tmp, ensi_ciphertext *conj, const ensi_eval_keys *keys) {
+  const size_t n = bt->config.slots, full = ctx->n / 2;
+  const bool encapsulate = bt->config.sparse_weight > 0;
+  const double scale = in->scale;
+  ENSI_TRY(ensi_drop_level(ctx, tmp, in, 0));
+  if (encapsulate) /* to the sparse secret, modulo q_0 P only */
+    ENSI_TRY(ensi_ks_ciphertext(ctx, tmp, tmp, keys->to_sparse));
+  ENSI_TRY(mod_raise(ctx, ct, tmp, bt->top));
+  if (encapsulate) /* and back to the secret at the top level */
+    ENSI_TRY(ensi_ks_ciphertext(ctx, ct, ct, keys->from_sparse));
+  for (size_t step = n; step < full; step *= 2) { /* SubSum */
+    ENSI_TRY(ensi_rotate(ctx, tmp, ct, (long long)step, keys));
+    ENSI_TRY(ensi_add(ctx, ct, ct, tmp));
+  }
+  /* read the raised ciphertext at scale N q0 / n: after CoeffsToSlots and the real/imaginary
+   * split its slots are the coefficients of P over q0 */
+  ct->slots = n;
+  ct->scale = (double)ctx->n * ensi_context_prime(ctx, 0) / (double)n;
+  ENSI_TRY(apply_transforms(ctx, ct, bt->cts, bt->config.cts_levels, tmp, keys));
+  /* real part: v + conj(v); imaginary part: -i (v - conj(v)) (the 1/2 is in CoeffsToSlots) */
+  ENSI_TRY(ensi_conjugate(ctx, conj, ct, keys));
+  ENSI_TRY(ensi_sub(ctx, tmp, ct, conj));
+  ENSI_TRY(ensi_add(ctx, ct, ct, conj));
+  ENSI_TRY(ensi_mul_by_i(ctx, tmp, tmp));
+  ENSI_TRY(ensi_negate(ctx, tmp, tmp));
+  if (bt->two_halves)
+    ENSI_TRY(eval_mod_two_halves(ctx, ct, tmp, bt, angle_scale, keys));
+  else
+    ENSI_TRY(eval_mod_each_part(ctx, ct, tmp, bt, angle_scale, keys));
+  ENSI_TRY(apply_transforms(ctx, ct, bt->stc, bt->config.stc_levels, tmp, keys));
+  ct->scale = scale;
+  ct->slots = n;
+  return ENSI_OK;
+}
+
+static ensi_status check_keys(const ensi_bootstrapper *bt, const ensi_eval_keys *keys) {
+  if (bt->config.sparse_weight > 0 &&
+      (!keys->to_sparse || keys->sparse_weight != bt->config.sparse_weight))
+    return ensi_fail(ENSI_ERR_KEY_MISSING, "bootstrap: no encapsulation keys of weight %zu",
+                     bt->config.sparse_weight);
+  return ENSI_OK;
+}
+
+/* Three scratch ciphertexts at the top level. */
+static ensi_status create_scratch(const ensi_context *ctx, const ensi_bootstrapper *bt,
+                                  ensi_ciphertext *scratch[3]) {
+  for (int i = 0; i < 3; i++)
+    ENSI_TRY(ensi_ciphertext_create(&scratch[i], ctx, bt->top));
+  return ENSI_OK;
+}
+
+static void free_scratch(ensi_ciphertext *scratch[3]) {
+  for (int i = 0; i < 3; i++)
+    ensi_ciphertext_free(scratch[i]);
 }
 
 ensi_status ensi_bootstrap(const ensi_context *ctx, ensi_ciphertext *out, const ensi_ciphertext *in,
                            const ensi_bootstrapper *bt, const ensi_eval_keys *keys) {
   if (!ctx || !out || !in || !bt || !keys)
     return ensi_fail(ENSI_ERR_ARG, "bootstrap: null argument");
-  if (in->degree != 1)
-    return ensi_fail(ENSI_ERR_ARG, "bootstrap: relinearize first");
-  if (fabs(in->scale / bt->config.input_scale - 1.0) > 0x1p-30)
-    return ensi_fail(ENSI_ERR_LEVEL, "bootstrap: input scale 2^%.3f, configured for 2^%.3f",
-                     log2(in->scale), log2(bt->config.input_scale));
-  const size_t n = bt->config.slots, full = ctx->n / 2;
-  ensi_ciphertext *ct = NULL, *conj = NULL, *tmp = NULL;
-  const bool encapsulate = bt->config.sparse_weight > 0;
-  if (encapsulate && (!keys->to_sparse || keys->sparse_weight != bt->config.sparse_weight))
-    return ensi_fail(ENSI_ERR_KEY_MISSING, "bootstrap: no encapsulation keys of weight %zu",
-                     bt->config.sparse_weight);
-  ensi_status s = ensi_ciphertext_create(&ct, ctx, bt->top);
+  ENSI_TRY(check_input(in, bt));
+  ENSI_TRY(check_keys(bt, keys));
+  ensi_ciphertext *scratch[3] = {NULL, NULL, NULL}; /* the result, two temporaries */
+  ensi_status s = create_scratch(ctx, bt, scratch);
   if (s == ENSI_OK)
-    s = ensi_ciphertext_create(&conj, ctx, bt->top);
+    s = refresh(ctx, scratch[0], in, bt, bt->angle_scale, scratch[1], scratch[2], keys);
   if (s == ENSI_OK)
-    s = ensi_ciphertext_create(&tmp, ctx, bt->top);
+    s = ensi_ciphertext_copy(out, scratch[0]);
+  free_scratch(scratch);
+  return s;
+}
+
+/* w = (re + i im) / 2 refreshed; re = w + conj(w), im = -i (w - conj(w)) = i (conj(w) - w). */
+static ensi_status refresh_pair(const ensi_context *ctx, ensi_ciphertext *out_re,
+                                ensi_ciphertext *out_im, const ensi_ciphertext *in_re,
+                                const ensi_ciphertext *in_im, const ensi_bootstrapper *bt,
+                                ensi_ciphertext *scratch[3], const ensi_eval_keys *keys) {
+  ensi_ciphertext *w = scratch[0], *a = scratch[1], *b = scratch[2];
+  ENSI_TRY(ensi_drop_level(ctx, a, in_re, 0));
+  ENSI_TRY(ensi_drop_level(ctx, b, in_im, 0));
+  ENSI_TRY(ensi_mul_by_i(ctx, b, b));
+  ENSI_TRY(ensi_add(ctx, w, a, b));
+  ENSI_TRY(refresh(ctx, w, w, bt, bt->pair_angle_scale, b, a, keys));
+  ENSI_TRY(ensi_conjugate(ctx, a, w, keys));
+  ENSI_TRY(ensi_sub(ctx, b, a, w));
+  ENSI_TRY(ensi_add(ctx, a, w, a));
+  ENSI_TRY(ensi_mul_by_i(ctx, b, b));
+  ENSI_TRY(ensi_ciphertext_copy(out_re, a));
+  return ensi_ciphertext_copy(out_im, b);
+}
+
+ensi_status ensi_bootstrap_pair(const ensi_context *ctx, ensi_ciphertext *out_re,
+                                ensi_ciphertext *out_im, const ensi_ciphertext *in_re,
+                                const ensi_ciphertext *in_im, const ensi_bootstrapper *bt,
+                                const ensi_eval_keys *keys) {
+  if (!ctx || !out_re || !out_im || !in_re || !in_im || !bt || !keys || out_re == out_im)
+    return ensi_fail(ENSI_ERR_ARG, "bootstrap pair: null or aliased argument");
+  ENSI_TRY(check_input(in_re, bt));
+  ENSI_TRY(check_input(in_im, bt));
+  ENSI_TRY(check_keys(bt, keys));
+  ensi_ciphertext *scratch[3] = {NULL, NULL, NULL};
+  ensi_status s = create_scratch(ctx, bt, scratch);
   if (s == ENSI_OK)
-    s = ensi_drop_level(ctx, tmp, in, 0);
-  if (s == ENSI_OK && encapsulate) /* to the sparse secret, modulo q_0 P only */
-    s = ensi_ks_ciphertext(ctx, tmp, tmp, keys->to_sparse);
-  if (s == ENSI_OK)
-    s = mod_raise(ctx, ct, tmp, bt->top);
-  if (s == ENSI_OK && encapsulate) /* and back to the secret at the top level */
-    s = ensi_ks_ciphertext(ctx, ct, ct, keys->from_sparse);
-  for (size_t step = n; s == ENSI_OK && step < full; step *= 2) { /* SubSum */
-    s = ensi_rotate(ctx, tmp, ct, (long long)step, keys);
-    if (s == ENSI_OK)
-      s = ensi_add(ctx, ct, ct, tmp);
-  }
-  if (s == ENSI_OK) { /* read the raised ciphertext at scale N q0 / n: after CoeffsToSlots and
-                         * the real/imaginary split its slots are the coefficients of P over q0 */
-    ct->slots = n;
-    ct->scale = (double)ctx->n * ensi_context_prime(ctx, 0) / (double)n;
-    s = apply_transforms(ctx, ct, bt->cts, bt->config.cts_levels, tmp, keys);
-  }
-  /* real part: v + conj(v); imaginary part: -i (v - conj(v)) (the 1/2 is in CoeffsToSlots) */
-  if (s == ENSI_OK)
-    s = ensi_conjugate(ctx, conj, ct, keys);
-  if (s == ENSI_OK)
-    s = ensi_sub(ctx, tmp, ct, conj);
-  if (s == ENSI_OK)
-    s = ensi_add(ctx, ct, ct, conj);
-  if (s == ENSI_OK)
-    s = ensi_mul_by_i(ctx, tmp, tmp);
-  if (s == ENSI_OK)
-    s = ensi_negate(ctx, tmp, tmp);
-  if (s == ENSI_OK && bt->two_halves)
-    s = eval_mod_two_halves(ctx, ct, tmp, bt, keys);
-  else if (s == ENSI_OK)
-    s = eval_mod_each_part(ctx, ct, tmp, bt, keys);
-  if (s == ENSI_OK)
-    s = apply_transforms(ctx, ct, bt->stc, bt->config.stc_levels, tmp, keys);
-  if (s == ENSI_OK) {
-    ct->scale = in->scale;
-    ct->slots = n;
-    s = ensi_ciphertext_copy(out, ct);
-  }
-  ensi_ciphertext_free(ct);
-  ensi_ciphertext_free(conj);
-  ensi_ciphertext_free(tmp);
+    s = refresh_pair(ctx, out_re, out_im, in_re, in_im, bt, scratch, keys);
+  free_scratch(scratch);
   return s;
 }

@@ -1,6 +1,7 @@
 /* The small tools of the packed layers (see packed_eval.h): the geometry of the head order,
  * refreshing and dropping packs, plaintext vectors, and folded weights. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -54,35 +55,55 @@ ensi_status packed_drop_to(const packed_eval *pe, ensi_packed_matrix *m, size_t 
   return ENSI_OK;
 }
 
+/* packs[k] (and packs[k + 1] when pair) replaced by fresh ones at the bootstrapper's output level,
+ * each with its scale: read at the bootstrapper's scale, refreshed, and read back. */
+static ensi_status refresh_packs(henn_eval *ev, ensi_ciphertext **packs, bool pair) {
+  const ensi_bootstrapper *bt = ev->setup->boot;
+  const size_t count = pair ? 2 : 1;
+  ensi_ciphertext *fresh[2] = {NULL, NULL};
+  double scale[2];
+  ensi_status s = ENSI_OK;
+  for (size_t i = 0; i < count; i++) {
+    scale[i] = packs[i]->scale;
+    packs[i]->scale = ev->boot_scale; /* the same ciphertext read at the bootstrapper's scale */
+    if (s == ENSI_OK)
+      s = ensi_ciphertext_create(&fresh[i], ev->ctx, ensi_bootstrap_output_level(bt));
+  }
+  if (s == ENSI_OK)
+    s = pair ? ensi_bootstrap_pair(ev->ctx, fresh[0], fresh[1], packs[0], packs[1], bt, ev->keys)
+             : ensi_bootstrap(ev->ctx, fresh[0], packs[0], bt, ev->keys);
+  for (size_t i = 0; i < count; i++) {
+    if (s == ENSI_OK) {
+      fresh[i]->scale = scale[i];
+      ensi_ciphertext_free(packs[i]);
+      packs[i] = fresh[i];
+    } else {
+      packs[i]->scale = scale[i];
+      ensi_ciphertext_free(fresh[i]);
+    }
+  }
+  return s;
+}
+
 ensi_status packed_refresh(packed_eval *pe, ensi_ciphertext **packs, size_t count,
                            ensi_henn_stage who) {
   henn_eval *ev = &pe->ev;
-  const ensi_bootstrapper *bt = ev->setup->boot;
-  if (!bt)
+  if (!ev->setup->boot)
     return ensi_fail(ENSI_ERR_LEVEL, "packed layers: layer %d, %s needs a refresh and there is no "
                      "bootstrapper", ev->layer + 1, ensi_henn_stage_name(who));
   henn_mark mark;
   henn_begin(ev, &mark, "bootstrapping");
   ensi_status s = ENSI_OK;
-  for (size_t k = 0; s == ENSI_OK && k < count; k++) {
-    ensi_ciphertext *fresh = NULL;
-    const double scale = packs[k]->scale;
-    s = ensi_ciphertext_create(&fresh, ev->ctx, ensi_bootstrap_output_level(bt));
-    packs[k]->scale = ev->boot_scale; /* the same ciphertext read at the bootstrapper's scale */
-    if (s == ENSI_OK)
-      s = ensi_bootstrap(ev->ctx, fresh, packs[k], bt, ev->keys);
-    if (s == ENSI_OK) {
-      fresh->scale = scale;
-      ensi_ciphertext_free(packs[k]);
-      packs[k] = fresh;
-    } else {
-      packs[k]->scale = scale;
-      ensi_ciphertext_free(fresh);
-    }
+  size_t bootstraps = 0;
+  for (size_t k = 0; s == ENSI_OK && k < count; bootstraps++) { /* two packs a bootstrap */
+    const bool pair = k + 1 < count;
+    s = refresh_packs(ev, &packs[k], pair);
+    k += pair ? 2 : 1;
   }
   henn_end(ev, ENSI_STAGE_BOOTSTRAP, &mark);
   if (ev->stats) {
-    ev->stats->bootstraps += count;
+    ev->stats->bootstraps += bootstraps;
+    ev->stats->refreshed_packs += count;
     ev->stats->refreshes[who]++;
   }
   return s;

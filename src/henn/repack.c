@@ -286,46 +286,80 @@ static double unpack_target(const henn_eval *ev, const henn_repack_plan *plan, s
   return henn_prime(ev, level < plan->partner_level ? level : plan->partner_level);
 }
 
-/* Packs columns[0 .. used), bootstraps, applies the plan's function, unpacks. The pack is built in
- * columns[0] and continues in its own ciphertext (the bootstrap's output, or a copy), because
- * unpacking overwrites every column. */
-static ensi_status repack_group(henn_eval *ev, ensi_ciphertext **columns, size_t first,
-                                size_t used, const henn_repack_plan *plan) {
+/* One pack's columns: columns[0 .. used) of the matrix, column `first` onwards. */
+typedef struct {
+  ensi_ciphertext **columns;
+  size_t first, used;
+  ensi_ciphertext *packed; /* the pack, in its own ciphertext (unpacking overwrites every column) */
+} repack_group;
+
+/* The groups' packs (built in their columns[0]) refreshed into their own ciphertexts: two packs
+ * share one bootstrap (ensi_bootstrap_pair), each read as values / bound. */
+static ensi_status refresh_packs(henn_eval *ev, repack_group *g, size_t count) {
   const ensi_bootstrapper *bt = ev->setup->boot;
+  for (size_t i = 0; i < count; i++) {
+    ENSI_TRY(ensi_ciphertext_create(&g[i].packed, ev->ctx, ensi_bootstrap_output_level(bt)));
+    g[i].columns[0]->scale = ev->boot_scale; /* the same ciphertext read as values / bound */
+  }
   henn_mark mark;
-  henn_begin(ev, &mark, NULL);
-  ensi_status s = pack(ev, columns, used);
-  henn_end(ev, ENSI_STAGE_PACKING, &mark);
-  ensi_ciphertext *packed = NULL;
-  if (s == ENSI_OK)
-    s = ensi_ciphertext_create(&packed, ev->ctx, plan->bootstrap ? ensi_bootstrap_output_level(bt)
-                                                                 : ensi_ciphertext_level(columns[0]));
-  if (s == ENSI_OK && plan->bootstrap) {
-    henn_begin(ev, &mark, "bootstrapping");
-    columns[0]->scale = ev->boot_scale; /* the same ciphertext read as values / bound */
-    s = ensi_bootstrap(ev->ctx, packed, columns[0], bt, ev->keys);
-    packed->scale = ev->work_scale;
-    henn_end(ev, ENSI_STAGE_BOOTSTRAP, &mark);
-    if (ev->stats)
-      ev->stats->bootstraps++;
-  } else if (s == ENSI_OK) {
-    s = ensi_ciphertext_copy(packed, columns[0]);
+  henn_begin(ev, &mark, "bootstrapping");
+  const ensi_status s =
+      count == 2 ? ensi_bootstrap_pair(ev->ctx, g[0].packed, g[1].packed, g[0].columns[0],
+                                       g[1].columns[0], bt, ev->keys)
+                 : ensi_bootstrap(ev->ctx, g[0].packed, g[0].columns[0], bt, ev->keys);
+  henn_end(ev, ENSI_STAGE_BOOTSTRAP, &mark);
+  for (size_t i = 0; i < count; i++)
+    g[i].packed->scale = ev->work_scale;
+  if (ev->stats) {
+    ev->stats->bootstraps++;
+    ev->stats->refreshed_packs += count;
   }
+  return s;
+}
+
+/* Drops the group's pack to the levels the plan needs, applies the plan's function, unpacks. */
+static ensi_status finish_group(henn_eval *ev, repack_group *g, const henn_repack_plan *plan) {
   const size_t wanted = plan->keep + 1 + plan->depth;
-  if (s == ENSI_OK && ensi_ciphertext_level(packed) > wanted)
-    s = ensi_drop_level(ev->ctx, packed, packed, wanted);
-  if (s == ENSI_OK && plan->fn) {
+  if (ensi_ciphertext_level(g->packed) > wanted)
+    ENSI_TRY(ensi_drop_level(ev->ctx, g->packed, g->packed, wanted));
+  henn_mark mark;
+  if (plan->fn) {
     henn_begin(ev, &mark, NULL);
-    s = plan->fn(ev, packed, plan->arg);
+    const ensi_status s = plan->fn(ev, g->packed, plan->arg);
     henn_end(ev, plan->who, &mark);
+    ENSI_TRY(s);
   }
-  if (s == ENSI_OK) {
+  henn_begin(ev, &mark, NULL);
+  const ensi_status s = unpack(ev, g->columns, g->first, g->used, g->packed, plan,
+                               unpack_target(ev, plan, ensi_ciphertext_level(g->packed)));
+  henn_end(ev, ENSI_STAGE_PACKING, &mark);
+  return s;
+}
+
+/* Packs `count` (1 or 2) groups, refreshes the packs if the plan says so (else copies them), and
+ * finishes each group. */
+static ensi_status repack_groups(henn_eval *ev, repack_group *g, size_t count,
+                                 const henn_repack_plan *plan) {
+  henn_mark mark;
+  ensi_status s = ENSI_OK;
+  for (size_t i = 0; s == ENSI_OK && i < count; i++) {
     henn_begin(ev, &mark, NULL);
-    s = unpack(ev, columns, first, used, packed, plan,
-               unpack_target(ev, plan, ensi_ciphertext_level(packed)));
+    s = pack(ev, g[i].columns, g[i].used);
     henn_end(ev, ENSI_STAGE_PACKING, &mark);
   }
-  ensi_ciphertext_free(packed);
+  if (s == ENSI_OK && plan->bootstrap)
+    s = refresh_packs(ev, g, count);
+  for (size_t i = 0; s == ENSI_OK && !plan->bootstrap && i < count; i++) {
+    s = ensi_ciphertext_create(&g[i].packed, ev->ctx, ensi_ciphertext_level(g[i].columns[0]));
+    if (s == ENSI_OK)
+      s = ensi_ciphertext_copy(g[i].packed, g[i].columns[0]);
+  }
+  for (size_t i = 0; s == ENSI_OK && i < count; i++)
+    s = finish_group(ev, &g[i], plan);
+  for (size_t i = 0; i < count; i++) {
+    ensi_ciphertext_free(g[i].packed);
+    g[i].packed = NULL;
+  }
   return s;
 }
 
@@ -346,9 +380,14 @@ ensi_status henn_repack(henn_eval *ev, ensi_enc_matrix *m, const henn_repack_pla
     return ensi_fail(ENSI_ERR_LEVEL, "repack: matrix at scale 2^%.4f, not the working scale",
                      log2(scale));
   const size_t per = ev->slots / ev->block;
-  for (size_t first = 0; first < m->cols; first += per) {
-    const size_t used = m->cols - first < per ? m->cols - first : per;
-    ENSI_TRY(repack_group(ev, m->column + first, first, used, plan));
+  for (size_t first = 0; first < m->cols;) { /* two groups at a time: one bootstrap */
+    repack_group g[2];
+    size_t count = 0;
+    for (; count < 2 && first < m->cols; count++, first += per) {
+      const size_t used = m->cols - first < per ? m->cols - first : per;
+      g[count] = (repack_group){m->column + first, first, used, NULL};
+    }
+    ENSI_TRY(repack_groups(ev, g, count, plan));
   }
   if (ev->stats && plan->bootstrap)
     ev->stats->refreshes[plan->who]++;
