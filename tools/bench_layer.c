@@ -41,9 +41,10 @@ static void report(const bench_options *opt, const char *shape, const char *pres
                    double key_gib) {
   char extra[1024];
   int n = snprintf(extra, sizeof extra, "\"shape\":\"%s\",\"layout\":\"%s\",\"seq\":%zu,"
-                   "\"bootstraps\":%zu,"
+                   "\"bootstraps\":%zu,\"refreshed_packs\":%zu,"
                    "\"bootstrap_share\":%.4f,\"max_rel_error\":%.3g,\"key_gib\":%.2f,"
                    "\"peak_rss_gib\":%.2f", shape, packed ? "packed" : "column", seq, st->bootstraps,
+                   st->refreshed_packs,
                    total > 0 ? st->seconds[ENSI_STAGE_BOOTSTRAP] / total : 0, error, key_gib,
                    bench_peak_rss_gib());
   for (int i = 0; i < ENSI_STAGE_COUNT && n > 0 && (size_t)n < sizeof extra; i++)

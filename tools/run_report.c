@@ -36,8 +36,8 @@ void run_report_print(FILE *out, const run_report *r) {
   }
   const double boot = st->seconds[ENSI_STAGE_BOOTSTRAP];
   fprintf(out, "  %-16s %10.2f\n", "server total", total);
-  fprintf(out, "bootstrapping: %zu ciphertexts, %.1f%% of the server's time, %.1f%% of its key "
-          "switches\n", st->bootstraps, total > 0 ? 100 * boot / total : 0,
+  fprintf(out, "bootstrapping: %zu bootstraps (%zu packs), %.1f%% of the server's time, %.1f%% of "
+          "its key switches\n", st->bootstraps, st->refreshed_packs, total > 0 ? 100 * boot / total : 0,
           switches ? 100.0 * (double)st->ops[ENSI_STAGE_BOOTSTRAP].keyswitch / (double)switches : 0);
   fprintf(out, "client: calibration %.2f s, keys %.2f s (%.2f GiB of evaluation keys), encryption "
           "%.2f s, decryption %.2f s\n", r->calibrate_s, r->keygen_s,
@@ -66,14 +66,14 @@ void run_report_json(FILE *out, const run_report *r) {
   for (size_t i = 0; i < r->rows; i++)
     json_array_append_new(prompt, json_integer(r->prompt[i]));
   json_t *root = json_pack(
-      "{ss si si sI sI so si si si si sb sf sf sf so so sI sf sf sf sf sf sf}", "preset", r->preset,
+      "{ss si si sI sI so si si si si sb sf sf sf so so sI sI sf sf sf sf sf sf}", "preset", r->preset,
       "threads", r->threads, "layers", r->layers, "tokens_in", (json_int_t)r->rows, "slots",
       (json_int_t)r->slots, "prompt_tokens", prompt, "token_encrypted", r->token_encrypted,
       "token_plaintext", r->token_reference, "token_exact_sigmoid", r->token_sigmoid,
       "token_exact_softmax", r->token_exact, "match", r->token_encrypted == r->token_reference,
       "max_rel_error", r->error_reference, "max_rel_error_exact_sigmoid", r->error_sigmoid,
       "max_rel_error_exact_softmax", r->error_exact, "seconds", seconds, "ops", ops, "bootstraps",
-      (json_int_t)st->bootstraps, "server_seconds", r->server_s, "calibrate_seconds", r->calibrate_s,
+      (json_int_t)st->bootstraps, "refreshed_packs", (json_int_t)st->refreshed_packs, "server_seconds", r->server_s, "calibrate_seconds", r->calibrate_s,
       "keygen_seconds", r->keygen_s, "encrypt_seconds", r->encrypt_s, "decrypt_seconds", r->decrypt_s,
       "key_gib", (double)r->key_bytes / (1u << 30));
   char *text = root ? json_dumps(root, JSON_COMPACT) : NULL;
