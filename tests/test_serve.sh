@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The protocol end to end on the tiny model at the test-layer preset (1 layer, prompts of up to
 # 4 tokens), each step its own process:
-#   keygen / encrypt / eval / decrypt with files, and ensi run in one process: same next token;
+#   keygen / encrypt / eval / decrypt with files, and ensi run in one process (column and packed
+#   layouts): same next token;
 #   ensi serve + ensi query (through a recording proxy): the same last line as ensi decrypt, and
 #   the secret key is nowhere in the bytes the client sent;
 #   broken clients against the running server (truncated and oversized bodies, bad ids, garbage
@@ -37,7 +38,11 @@ run_token=$("$E" run --model "$dir/model" --preset test-layer --layers 1 --max-t
   | cmp -s - "$dir/decrypted" || fail "noise flooding at 2^-30 changed the answer"
 "$E" eval --model "$dir/model" --evk "$dir/keys/eval.bundle" --in "$dir/req" --out "$dir/x" \
   --layers 1 >/dev/null 2>&1 && fail "eval accepted an insecure bundle without --allow-insecure"
-echo "files: next token $run_token, as ensi run"
+packed=$("$E" run --model "$dir/model" --preset test-layer --layers 1 --max-tokens 4 --layout packed \
+  --prompt "$prompt" --json 2>/dev/null | tail -1 | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["layout"], r["token_encrypted"])')
+[ "$packed" = "packed $run_token" ] || fail "ensi run --layout packed: $packed, the column layout $run_token"
+"$E" run --model "$dir/model" --preset test-layer --layout diagonal >/dev/null 2>&1 && fail "an unknown layout ran"
+echo "files: next token $run_token, as ensi run in both layouts"
 
 # ---- the server ----------------------------------------------------------------------------
 start_server() { # $1: port (0: any)

@@ -18,6 +18,7 @@
 #include "bench_util.h"
 #include "session.h"
 #include "tempdir.h"
+#include "tool_error.h"
 
 int ensi_bench_layer(int argc, char **argv, const bench_options *opt);
 
@@ -53,36 +54,6 @@ static void report(const bench_options *opt, const char *shape, const char *pres
   bench_report(opt, "layer", preset, 1, total, extra);
 }
 
-/* Encrypts the tokens, runs the layer in the session's layout, decrypts into got; *seconds: the
- * server's time. */
-static ensi_status encrypted_layer(const session *ses, const ensi_model *m, const int32_t *tokens,
-                                   size_t seq, bool packed, ensi_henn_stats *stats, double *got,
-                                   double *seconds) {
-  ensi_status s;
-  if (packed) {
-    ensi_packed_matrix *x = NULL;
-    s = ensi_henn_packed_encrypt_tokens(&x, &ses->setup, m, tokens, seq, ses->pk);
-    const double start = bench_now();
-    if (s == ENSI_OK)
-      s = ensi_henn_packed_forward(&ses->setup, m, x, stats);
-    *seconds = bench_now() - start;
-    if (s == ENSI_OK)
-      s = ensi_packed_matrix_decrypt(ses->ctx, got, x, ses->sk);
-    ensi_packed_matrix_free(x);
-  } else {
-    ensi_enc_matrix *x = NULL;
-    s = ensi_henn_encrypt_tokens(&x, &ses->setup, m, tokens, seq, ses->pk);
-    const double start = bench_now();
-    if (s == ENSI_OK)
-      s = ensi_henn_forward(&ses->setup, m, x, stats);
-    *seconds = bench_now() - start;
-    if (s == ENSI_OK)
-      s = ensi_enc_matrix_decrypt(ses->ctx, got, x, ses->sk);
-    ensi_enc_matrix_free(x);
-  }
-  return s;
-}
-
 /* The progress callback of --progress: time since the start, component, memory. */
 static void progress(void *user, int layer, int layers, const char *what) {
   const double *start = user;
@@ -113,9 +84,10 @@ static int run_layer(const bench_options *opt, const ensi_model *m, const char *
   for (size_t t = 0; tokens && t < seq; t++)
     tokens[t] = (int32_t)((t * 7919 + 13) % (size_t)m->config.vocab);
   ensi_henn_stats stats = {0};
-  double total = 0;
-  s = tokens && got && want ? encrypted_layer(&ses, m, tokens, seq, packed, &stats, got, &total)
+  double seconds[3] = {0, 0, 0}, total; /* encryption, the layer, decryption */
+  s = tokens && got && want ? session_encrypted_pass(&ses, m, tokens, seq, &stats, got, seconds)
                             : ENSI_ERR_NOMEM;
+  total = seconds[1];
   if (s == ENSI_OK)
     s = ensi_forward(m, tokens, seq, &ses.setup.approx, want, NULL);
   if (s == ENSI_OK)
@@ -128,23 +100,6 @@ static int run_layer(const bench_options *opt, const ensi_model *m, const char *
   free(want);
   session_close(&ses);
   return s == ENSI_OK ? 0 : 1;
-}
-
-/* auto: packed when the packs hold more than one column of `seq` tokens and the heads fit. */
-static bool choose_packed(const char *layout, const ensi_params *params, const ensi_model *m,
-                          size_t seq) {
-  if (strcmp(layout, "auto"))
-    return !strcmp(layout, "packed");
-  size_t block = 1;
-  while (block < seq)
-    block *= 2;
-  if (ensi_params_slots(params) / block < 2)
-    return false;
-  ensi_context *ctx = NULL;
-  const bool fits = ensi_context_create(&ctx, params) == ENSI_OK &&
-                    ensi_henn_packed_check(ctx, &m->config, seq) == ENSI_OK;
-  ensi_context_free(ctx);
-  return fits;
 }
 
 int ensi_bench_layer(int argc, char **argv, const bench_options *opt) {
@@ -172,14 +127,15 @@ int ensi_bench_layer(int argc, char **argv, const bench_options *opt) {
                      ensi_model_load(&m, dir) != ENSI_OK || ensi_params_preset(preset, &lit) != ENSI_OK ||
                      ensi_params_create(&params, &lit) != ENSI_OK;
   tool_remove_dir(dir);
+  bool packed = false;
+  tool_error_clear();
   if (failed || seq == 0 || seq > (size_t)m->config.max_positions ||
-      (strcmp(layout, "auto") && strcmp(layout, "column") && strcmp(layout, "packed"))) {
-    fprintf(stderr, "ensi bench layer: %s\n", ensi_error_detail());
+      session_choose_layout(layout, preset, &m->config, seq, &packed) != ENSI_OK) {
+    fprintf(stderr, "ensi bench layer: %s\n", tool_error_detail());
     ensi_model_free(m);
     ensi_params_free(params);
     return 1;
   }
-  const bool packed = choose_packed(layout, params, m, seq);
   /* 11 primes: the 10 levels after bootstrapping at n16-boot, plus q0 */
   const size_t primes = ensi_params_q_count(params) < 11 ? ensi_params_q_count(params) : 11;
   const double need = estimate_gib(&m->config, params, primes), have = available_gib();

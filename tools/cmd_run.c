@@ -2,7 +2,10 @@
  * makes its keys and encrypts; the server runs every layer on the ciphertexts (bootstrapping inside
  * the RMSNorms); the client decrypts the last hidden states, applies the final norm and the LM
  * head and picks the next token. The same prompt also runs in plaintext, with the same
- * polynomials (the encrypted result must match it) and exactly (what the approximations cost). */
+ * polynomials (the encrypted result must match it) and exactly (what the approximations cost).
+ * --layout: the paper's column layout (the default, as in the protocol's commands), the packed
+ * layers of ensi/packed_forward.h (N / (2 b) columns a ciphertext: for wide models such as
+ * bitnet_b1_58-large, whose columns do not fit in memory), or auto (packed when it fits). */
 #include <getopt.h>
 #include <math.h>
 #include <omp.h>
@@ -16,18 +19,19 @@
 #include "run_report.h"
 #include "session.h"
 #include "tempdir.h"
+#include "tool_error.h"
 
 static int usage(FILE *out) {
   fprintf(out,
           "usage: ensi run [--model DIR] [--prompt TEXT] [--preset P] [--layers L] [--max-tokens S]\n"
-          "                [--threads T] [--json]\n"
+          "                [--layout column|packed|auto] [--threads T] [--json]\n"
           "  without --model, the tiny synthetic model is generated in a temporary directory;\n"
           "  the default preset is n16-boot (128-bit security)\n");
   return out == stdout ? 0 : 2;
 }
 
 typedef struct {
-  const char *dir, *prompt, *preset;
+  const char *dir, *prompt, *preset, *layout;
   int layers, threads;
   size_t max_tokens;
   bool json;
@@ -79,23 +83,19 @@ static ensi_status plaintext_runs(const ensi_model *m, const session *ses, const
 /* Client encrypts, server computes, client decrypts: fills r and hidden. */
 static ensi_status encrypted_run(const ensi_model *m, session *ses, const int32_t *tokens,
                                  size_t rows, double *hidden, const run_options *o, run_report *r) {
-  ensi_enc_matrix *x = NULL;
-  double t = bench_now();
-  ensi_status s = ensi_henn_encrypt_tokens(&x, &ses->setup, m, tokens, rows, ses->pk);
-  r->encrypt_s = bench_now() - t;
-  t = bench_now();
+  double start = bench_now(), seconds[3] = {0, 0, 0};
   ses->setup.progress = o->json ? NULL : progress;
-  ses->setup.progress_user = &t;
-  if (s == ENSI_OK)
-    s = ensi_henn_forward(&ses->setup, m, x, &r->stats);
-  r->server_s = bench_now() - t;
+  ses->setup.progress_user = &start;
+  ensi_status s = session_encrypted_pass(ses, m, tokens, rows, &r->stats, hidden, seconds);
+  r->encrypt_s = seconds[0];
+  r->server_s = seconds[1];
   if (!o->json && isatty(fileno(stderr)))
     fprintf(stderr, "\n");
-  t = bench_now();
+  const double t = bench_now();
   const size_t vocab = (size_t)m->config.vocab;
   double *logits = malloc(rows * vocab * sizeof *logits);
-  if (s == ENSI_OK)
-    s = logits ? ensi_enc_matrix_decrypt(ses->ctx, hidden, x, ses->sk) : ENSI_ERR_NOMEM;
+  if (s == ENSI_OK && !logits)
+    s = ENSI_ERR_NOMEM;
   for (size_t i = 0; s == ENSI_OK && i < rows * (size_t)m->config.hidden; i++)
     if (!isfinite(hidden[i]) || fabs(hidden[i]) > 1e6) {
       fprintf(stderr, "ensi run: the decrypted hidden states hold %g: the prompt drove a "
@@ -106,9 +106,8 @@ static ensi_status encrypted_run(const ensi_model *m, session *ses, const int32_
     s = ensi_lm_head(m, hidden, rows, logits);
   if (s == ENSI_OK)
     r->token_encrypted = argmax_last(logits, rows, m->config.vocab);
-  r->decrypt_s = bench_now() - t;
+  r->decrypt_s = seconds[2] + bench_now() - t;
   free(logits);
-  ensi_enc_matrix_free(x);
   return s;
 }
 
@@ -125,7 +124,7 @@ static ensi_status tokenize(const char *dir, const char *prompt, size_t max_toke
 }
 
 static int fail(const char *what, ensi_status s) {
-  fprintf(stderr, "\nensi run: %s: %s: %s\n", what, ensi_strerror(s), ensi_error_detail());
+  fprintf(stderr, "\nensi run: %s: %s: %s\n", what, ensi_strerror(s), tool_error_detail());
   return 1;
 }
 
@@ -134,6 +133,7 @@ static int run(const run_options *o, const char *dir) {
   ensi_tokenizer *tok = NULL;
   int32_t *tokens = NULL;
   size_t rows = 0;
+  tool_error_clear();
   ensi_status s = ensi_model_load(&m, dir);
   if (s != ENSI_OK)
     return fail("model", s);
@@ -143,19 +143,27 @@ static int run(const run_options *o, const char *dir) {
     return fail("tokenizer", s);
   }
   const int layers = o->layers > 0 && o->layers < m->config.layers ? o->layers : m->config.layers;
+  bool packed = false;
+  if ((s = session_choose_layout(o->layout, o->preset, &m->config, rows, &packed)) != ENSI_OK) {
+    ensi_model_free(m);
+    ensi_tokenizer_free(tok);
+    free(tokens);
+    return fail("layout", s);
+  }
   ensi_forward_options degrees;
   ensi_forward_options_default(&degrees);
   ensi_henn_default_degrees(&degrees);
   if (!o->json)
-    fprintf(stderr, "ensi run: %zu prompt tokens, %d layers of d = %d, preset %s: calibrating, "
-            "making keys...\n", rows, layers, m->config.hidden, o->preset);
+    fprintf(stderr, "ensi run: %zu prompt tokens, %d layers of d = %d, preset %s, %s layout: "
+            "calibrating, making keys...\n", rows, layers, m->config.hidden, o->preset,
+            packed ? "packed" : "column");
   session ses;
-  s = session_open(&ses, o->preset, m, rows, layers, &degrees, false);
+  s = session_open(&ses, o->preset, m, rows, layers, &degrees, packed);
   const size_t hid = rows * (size_t)m->config.hidden;
   double *hidden = malloc(4 * hid * sizeof *hidden); /* encrypted, then the plaintext runs */
   double *plain[3] = {hidden + hid, hidden + 2 * hid, hidden + 3 * hid};
-  run_report r = {.preset = o->preset, .threads = o->threads, .layers = layers, .rows = rows,
-                  .prompt = tokens};
+  run_report r = {.preset = o->preset, .layout = packed ? "packed" : "column",
+                  .threads = o->threads, .layers = layers, .rows = rows, .prompt = tokens};
   if (s == ENSI_OK && !hidden)
     s = ENSI_ERR_NOMEM;
   if (s == ENSI_OK) {
@@ -191,13 +199,14 @@ static int run(const run_options *o, const char *dir) {
 }
 
 int ensi_cmd_run(int argc, char **argv) {
-  run_options o = {.prompt = "The quick brown fox jumps over", .preset = "n16-boot",
+  run_options o = {.prompt = "The quick brown fox jumps over", .preset = "n16-boot", .layout = "column",
                    .max_tokens = 8, .threads = omp_get_max_threads()};
   static const struct option options[] = {
       {"model", required_argument, 0, 'm'},  {"prompt", required_argument, 0, 'p'},
       {"preset", required_argument, 0, 's'}, {"layers", required_argument, 0, 'l'},
       {"max-tokens", required_argument, 0, 'n'}, {"threads", required_argument, 0, 't'},
-      {"json", no_argument, 0, 'j'},         {"help", no_argument, 0, 'h'},
+      {"layout", required_argument, 0, 'y'}, {"json", no_argument, 0, 'j'},
+      {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
   optind = 1;
   for (int c; (c = getopt_long(argc, argv, "", options, NULL)) != -1;) {
@@ -208,6 +217,7 @@ int ensi_cmd_run(int argc, char **argv) {
     case 'l': o.layers = atoi(optarg); break;
     case 'n': o.max_tokens = (size_t)atol(optarg); break;
     case 't': o.threads = atoi(optarg); break;
+    case 'y': o.layout = optarg; break;
     case 'j': o.json = true; break;
     case 'h': return usage(stdout);
     default: return usage(stderr);

@@ -22,8 +22,8 @@ void run_report_print(FILE *out, const run_report *r) {
   const ensi_henn_stats *st = &r->stats;
   const double total = total_seconds(st);
   const uint64_t switches = total_keyswitches(st);
-  fprintf(out, "\nencrypted forward pass: %d layers, %zu tokens, preset %s, %d threads, %zu slots\n",
-          r->layers, r->rows, r->preset, r->threads, r->slots);
+  fprintf(out, "\nencrypted forward pass: %d layers, %zu tokens, preset %s, %s layout, %d threads, "
+          "%zu slots\n", r->layers, r->rows, r->preset, r->layout, r->threads, r->slots);
   fprintf(out, "  %-16s %10s %7s %10s %10s %10s %10s\n", "component", "seconds", "share",
           "keyswitch", "rotation", "ct x ct", "pt/const");
   for (int i = 0; i < ENSI_STAGE_COUNT; i++) {
@@ -66,7 +66,8 @@ void run_report_json(FILE *out, const run_report *r) {
   for (size_t i = 0; i < r->rows; i++)
     json_array_append_new(prompt, json_integer(r->prompt[i]));
   json_t *root = json_pack(
-      "{ss si si sI sI so si si si si sb sf sf sf so so sI sI sf sf sf sf sf sf}", "preset", r->preset,
+      "{ss ss si si sI sI so si si si si sb sf sf sf so so sI sI sf sf sf sf sf sf}", "preset", r->preset,
+      "layout", r->layout,
       "threads", r->threads, "layers", r->layers, "tokens_in", (json_int_t)r->rows, "slots",
       (json_int_t)r->slots, "prompt_tokens", prompt, "token_encrypted", r->token_encrypted,
       "token_plaintext", r->token_reference, "token_exact_sigmoid", r->token_sigmoid,

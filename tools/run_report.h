@@ -9,7 +9,7 @@
 #include <ensi/ensi.h>
 
 typedef struct {
-  const char *preset;
+  const char *preset, *layout;
   int threads, layers;
   size_t rows, slots, key_bytes;
   const int32_t *prompt;

@@ -6,6 +6,7 @@
 
 #include "bench_util.h"
 #include "party.h"
+#include "tool_error.h"
 
 double session_relative_error(const double *got, const double *want, size_t n) {
   double err = 0, scale = 0;
@@ -14,6 +15,55 @@ double session_relative_error(const double *got, const double *want, size_t n) {
     scale = fmax(scale, fabs(want[i]));
   }
   return scale > 0 ? err / scale : err;
+}
+
+static ensi_status make_context(session *s, const char *preset);
+
+ensi_status session_choose_layout(const char *layout, const char *preset, const ensi_model_config *c,
+                                  size_t rows, bool *packed) {
+  const bool is_auto = !strcmp(layout, "auto");
+  if (!is_auto && strcmp(layout, "column") && strcmp(layout, "packed"))
+    return tool_fail(ENSI_ERR_ARG, "layout '%s': auto, column or packed", layout);
+  *packed = false;
+  if (!strcmp(layout, "column"))
+    return ENSI_OK;
+  session probe = {0};
+  ensi_status st = make_context(&probe, preset);
+  size_t block = 1;
+  while (block < rows)
+    block *= 2;
+  if (st == ENSI_OK && is_auto && ensi_params_slots(probe.params) / block < 2)
+    st = ENSI_ERR_ARG; /* one column a pack: the column layout */
+  else if (st == ENSI_OK)
+    st = ensi_henn_packed_check(probe.ctx, c, rows);
+  *packed = st == ENSI_OK;
+  session_close(&probe);
+  return is_auto ? ENSI_OK : st;
+}
+
+ensi_status session_encrypted_pass(session *s, const ensi_model *m, const int32_t *tokens,
+                                   size_t rows, ensi_henn_stats *stats, double *hidden,
+                                   double seconds[3]) {
+  ensi_packed_matrix *packs = NULL;
+  ensi_enc_matrix *columns = NULL;
+  double t = bench_now();
+  ensi_status st = s->packed
+                       ? ensi_henn_packed_encrypt_tokens(&packs, &s->setup, m, tokens, rows, s->pk)
+                       : ensi_henn_encrypt_tokens(&columns, &s->setup, m, tokens, rows, s->pk);
+  seconds[0] = bench_now() - t;
+  t = bench_now();
+  if (st == ENSI_OK)
+    st = s->packed ? ensi_henn_packed_forward(&s->setup, m, packs, stats)
+                   : ensi_henn_forward(&s->setup, m, columns, stats);
+  seconds[1] = bench_now() - t;
+  t = bench_now();
+  if (st == ENSI_OK)
+    st = s->packed ? ensi_packed_matrix_decrypt(s->ctx, hidden, packs, s->sk)
+                   : ensi_enc_matrix_decrypt(s->ctx, hidden, columns, s->sk);
+  seconds[2] = bench_now() - t;
+  ensi_packed_matrix_free(packs);
+  ensi_enc_matrix_free(columns);
+  return st;
 }
 
 static ensi_status make_context(session *s, const char *preset) {
@@ -54,6 +104,7 @@ ensi_status session_open(session *s, const char *preset, const ensi_model *model
                                                  rows)
                 : ensi_henn_keys_generate(&s->keys, s->ctx, s->sk, s->boot, slots, rows);
   s->keygen_s = bench_now() - t;
+  s->packed = packed;
   setup->ctx = s->ctx;
   setup->keys = s->keys;
   setup->boot = s->boot;

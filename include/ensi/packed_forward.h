@@ -3,10 +3,10 @@
  * column. The ternary products are masked-diagonal products (ensi/packed.h) with the norms' gamma
  * and the BitLinear betas folded into their weights; every norm's inverse RMS multiplies the
  * products it feeds (a token-wise factor commutes with them); RoPE is plaintext products in the
- * attention's head order; Q K^T and S V run over token shifts in baby-step giant-step form; the
- * bootstrapped matrices are those of the column layout (the residual stream before each norm
- * pair, the scores, the attention output, the gate, the FFN's hidden state), but a refresh
- * bootstraps the packs themselves: no packing, no unpacking.
+ * attention's head order; Q K^T and S V run over token shifts in baby-step giant-step form. A
+ * refresh bootstraps the packs themselves (no packing, no unpacking), two packs a bootstrap: the
+ * residual stream before each norm pair, the scores, the gate, and for the inner and FFN norms
+ * only their sums of squares (docs/PACKED_LAYOUT.md).
  *
  * For short sequences (s much smaller than N / 2) this is the layout to use: at s = 128 and
  * N = 2^16 a bitnet_b1_58-large activation is 6 ciphertexts instead of 1536. The setup is an
