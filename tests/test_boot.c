@@ -2,7 +2,8 @@
  * against the plaintext special FFT, then full bootstrapping for full and sparse slots: at least
  * 12 bits of precision on uniform inputs in [-1, 1] and exactly the documented output level; a
  * constant vector of 0.999 (the sine's worst case: all of it in one coefficient) keeps 18 bits.
- * Two real vectors bootstrapped as one pair come back apart, each to 12 bits. */
+ * Two real vectors bootstrapped as one pair (and halved by its factor) come back apart, each to
+ * 12 bits. */
 #include <complex.h>
 #include <math.h>
 #include <stdlib.h>
@@ -62,7 +63,8 @@ static double check_real_slots(const ensi_context *ctx, ensi_secret_key *sk, con
   return mean_bits;
 }
 
-/* Two vectors, one at the top level and one at level 0, bootstrapped as one pair. */
+/* Two vectors, one at the top level and one at level 0, bootstrapped as one pair and scaled by
+ * 1/2 on the way (ensi_bootstrap_pair's factor). */
 static void check_pair(const ensi_context *ctx, ensi_secret_key *sk, const ensi_bootstrapper *bt,
                        const ensi_eval_keys *keys, size_t slots) {
   const double scale = ensi_bootstrapper_config(bt)->input_scale;
@@ -73,8 +75,13 @@ static void check_pair(const ensi_context *ctx, ensi_secret_key *sk, const ensi_
   const size_t out = ensi_bootstrap_output_level(bt);
   CHECK(ensi_ciphertext_create(&ra, ctx, out) == ENSI_OK);
   CHECK(ensi_ciphertext_create(&rb, ctx, out) == ENSI_OK);
-  CHECK(ensi_bootstrap_pair(ctx, ra, ra, a, b, bt, keys) == ENSI_ERR_ARG);
-  ensi_status s = ensi_bootstrap_pair(ctx, ra, rb, a, b, bt, keys);
+  CHECK(ensi_bootstrap_pair(ctx, ra, ra, a, b, 1.0, bt, keys) == ENSI_ERR_ARG);
+  CHECK(ensi_bootstrap_pair(ctx, ra, rb, a, b, 0.0, bt, keys) == ENSI_ERR_ARG);
+  ensi_status s = ensi_bootstrap_pair(ctx, ra, rb, a, b, 0.5, bt, keys);
+  for (size_t j = 0; j < slots; j++) {
+    x[j] *= 0.5;
+    y[j] *= 0.5;
+  }
   CHECK_MSG(s == ENSI_OK, "bootstrap pair: %s: %s", ensi_strerror(s), ensi_error_detail());
   CHECK(ensi_ciphertext_level(ra) == out && ensi_ciphertext_level(rb) == out);
   const double bits_a = check_real_slots(ctx, sk, ra, x, slots, "pair, real part");

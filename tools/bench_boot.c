@@ -58,7 +58,7 @@ static ensi_status time_pair(const ensi_context *ctx, const ensi_bootstrapper *b
       s = encrypt_at_zero(ctx, in[1], y, slots, scale, sk);
     const double start = bench_now();
     if (s == ENSI_OK)
-      s = ensi_bootstrap_pair(ctx, out[0], out[1], in[0], in[1], bt, keys);
+      s = ensi_bootstrap_pair(ctx, out[0], out[1], in[0], in[1], 1.0, bt, keys);
     times[r] = bench_now() - start;
   }
   if (s == ENSI_OK)

@@ -75,17 +75,24 @@ size_t ensi_bootstrap_output_level(const ensi_bootstrapper *bt);
 ensi_status ensi_bootstrap(const ensi_context *ctx, ensi_ciphertext *out, const ensi_ciphertext *in,
                            const ensi_bootstrapper *bt, const ensi_eval_keys *keys);
 
-/* Two ciphertexts of real slots refreshed by one bootstrap: (in_re + i in_im) / 2 is bootstrapped
- * (the slots are complex anyway; the 1/2 is in EvalMod's scales, at no cost), and one
- * conjugation at the output level separates the parts again: out_re = w + conj(w),
- * out_im = i (conj(w) - w). Both inputs at the input scale, any levels; the outputs distinct,
- * created at ensi_bootstrap_output_level() or above. Each output also carries the other input's
- * imaginary part (CKKS noise on real slots), and its own imaginary part is cleared. About half
- * the time of two bootstraps. */
+/* The same with out's slots factor times in's (factor in [2^-20, 2^20]; it rides on EvalMod's
+ * scales at no cost): a ciphertext whose scale is far from the primes can come back near them,
+ * relabeled. */
+ensi_status ensi_bootstrap_scaled(const ensi_context *ctx, ensi_ciphertext *out,
+                                  const ensi_ciphertext *in, double factor,
+                                  const ensi_bootstrapper *bt, const ensi_eval_keys *keys);
+
+/* Two ciphertexts of real slots refreshed by one bootstrap: factor (in_re + i in_im) / 2 is
+ * bootstrapped (the slots are complex anyway; the factor is in EvalMod's scales, at no cost), and
+ * one conjugation at the output level separates the parts again: out_re = w + conj(w),
+ * out_im = i (conj(w) - w), each factor times its input (1: unchanged). Both inputs at the input
+ * scale, any levels; the outputs distinct, created at ensi_bootstrap_output_level() or above.
+ * Each output also carries the other input's imaginary part (CKKS noise on real slots), and its
+ * own imaginary part is cleared. About half the time of two bootstraps. */
 ensi_status ensi_bootstrap_pair(const ensi_context *ctx, ensi_ciphertext *out_re,
                                 ensi_ciphertext *out_im, const ensi_ciphertext *in_re,
-                                const ensi_ciphertext *in_im, const ensi_bootstrapper *bt,
-                                const ensi_eval_keys *keys);
+                                const ensi_ciphertext *in_im, double factor,
+                                const ensi_bootstrapper *bt, const ensi_eval_keys *keys);
 
 #ifdef __cplusplus
 }

@@ -17,7 +17,7 @@
 #include "ckks/keyswitch.h"
 #include "math/chebyshev.h"
 
-enum { MAX_GROUPS = 8 };
+enum { MAX_GROUPS = 8, MAX_DOUBLE_ANGLES = 16 };
 
 struct ensi_bootstrapper {
   ensi_bootstrap_config config;
@@ -25,8 +25,7 @@ struct ensi_bootstrapper {
   bool two_halves; /* sparse slots: real and imaginary parts share one ciphertext (dft.h) */
   ensi_linear_transform *cts[MAX_GROUPS], *stc[MAX_GROUPS];
   double *cosine;      /* Chebyshev coefficients of cos(2 pi (x - 1/4) / 2^r) on [-K, K] */
-  double *angle_scale;      /* target scales of the cosine and of each double-angle step */
-  double *pair_angle_scale; /* the same for half the amplitude (ensi_bootstrap_pair) */
+  size_t cosine_level; /* where EvalMod's cosine starts (its scales: plan_angle_scales) */
   long long *steps;
   size_t *step_levels; /* the highest level each step rotates at */
   size_t step_count;
@@ -115,15 +114,16 @@ static ensi_status collect_transform_steps(ensi_bootstrapper *bt, ensi_linear_tr
   return add_steps(bt, steps, count, level);
 }
 
-/* EvalMod's scales: the last double angle must land on `last` = q0 / (2 pi), so that
- * sin(2 pi x) ~ 2 pi m / q0 read at that scale is m read at the input scale (q0 / (4 pi) gives
- * m / 2, at no cost); going backwards, a squaring at level l maps S to S^2 / q_l, so
- * S_j = sqrt(S_{j+1} q_l). */
-static void plan_angle_scales(double *scale, const ensi_context *ctx, int double_angles,
-                              size_t cosine_level, double last) {
-  scale[double_angles] = last;
-  for (int j = double_angles - 1; j >= 0; j--)
-    scale[j] = sqrt(scale[j + 1] * ensi_context_prime(ctx, cosine_level - (size_t)j));
+/* EvalMod's target scales (the cosine's, then each double angle's): the last double angle must
+ * land on q0 / (2 pi), so that sin(2 pi x) ~ 2 pi m / q0 read at that scale is m read at the input
+ * scale; landing on factor q0 / (2 pi) instead gives factor m, at no cost. Going backwards, a
+ * squaring at level l maps S to S^2 / q_l, so S_j = sqrt(S_{j+1} q_l). */
+static void plan_angle_scales(double *scale, const ensi_context *ctx, const ensi_bootstrapper *bt,
+                              double factor) {
+  const int r = bt->config.double_angles;
+  scale[r] = factor * ensi_context_prime(ctx, 0) / (2.0 * M_PI);
+  for (int j = r - 1; j >= 0; j--)
+    scale[j] = sqrt(scale[j + 1] * ensi_context_prime(ctx, bt->cosine_level - (size_t)j));
 }
 
 /* Levels: CoeffsToSlots from the top, then EvalMod, then SlotsToCoeffs. */
@@ -138,14 +138,7 @@ static ensi_status plan_levels(ensi_bootstrapper *bt, const ensi_context *ctx) {
                      needed, bt->top);
   bt->evalmod_level = bt->top - c->cts_levels;
   bt->out_level = bt->top - needed;
-  bt->angle_scale = calloc((size_t)c->double_angles + 1, sizeof *bt->angle_scale);
-  bt->pair_angle_scale = calloc((size_t)c->double_angles + 1, sizeof *bt->pair_angle_scale);
-  if (!bt->angle_scale || !bt->pair_angle_scale)
-    return ENSI_ERR_NOMEM;
-  const size_t cosine_level = bt->evalmod_level - (depth - (size_t)c->double_angles);
-  const double q0 = ensi_context_prime(ctx, 0);
-  plan_angle_scales(bt->angle_scale, ctx, c->double_angles, cosine_level, q0 / (2.0 * M_PI));
-  plan_angle_scales(bt->pair_angle_scale, ctx, c->double_angles, cosine_level, q0 / (4.0 * M_PI));
+  bt->cosine_level = bt->evalmod_level - (depth - (size_t)c->double_angles);
   return ENSI_OK;
 }
 
@@ -153,7 +146,8 @@ ensi_status ensi_bootstrapper_create(ensi_bootstrapper **out, const ensi_context
                                      const ensi_bootstrap_config *config) {
   if (!out || !ctx || !config || config->cts_levels == 0 || config->stc_levels == 0 ||
       config->cts_levels > MAX_GROUPS || config->stc_levels > MAX_GROUPS || config->cos_degree < 2 ||
-      config->double_angles < 0 || !(config->k_bound > 0) || !(config->input_scale > 0))
+      config->double_angles < 0 || config->double_angles > MAX_DOUBLE_ANGLES ||
+      !(config->k_bound > 0) || !(config->input_scale > 0))
     return ensi_fail(ENSI_ERR_ARG, "bootstrap: bad configuration");
   ensi_bootstrapper *bt = calloc(1, sizeof *bt);
   if (!bt)
@@ -200,8 +194,6 @@ void ensi_bootstrapper_free(ensi_bootstrapper *bt) {
     ensi_linear_transform_free(bt->stc[g]);
   }
   free(bt->cosine);
-  free(bt->angle_scale);
-  free(bt->pair_angle_scale);
   free(bt->steps);
   free(bt->step_levels);
   free(bt);
@@ -311,12 +303,14 @@ static ensi_status check_input(const ensi_ciphertext *in, const ensi_bootstrappe
   return ENSI_OK;
 }
 
-/* ct (at the top level) = the bootstrapped level-0 ciphertext `in`, read at the input scale, its
- * slots times amplitude / (q0 / (2 pi)) for the EvalMod scales `angle_scale` (plan_angle_scales).
- * tmp and conj are scratch ciphertexts at the top level; in may be ct. */
+/* ct (at the output level) = the bootstrapped ciphertext `in`, read at the input scale, its slots
+ * times factor (plan_angle_scales). tmp and conj are scratch ciphertexts at the top level; in may
+ * be ct. */
 static ensi_status refresh(const ensi_context *ctx, ensi_ciphertext *ct, const ensi_ciphertext *in,
-                           const ensi_bootstrapper *bt, const double *angle_scale,
-                           ensi_ciphertext *tmp, ensi_ciphertext *conj, const ensi_eval_keys *keys) {
+                           const ensi_bootstrapper *bt, double factor, ensi_ciphertext *tmp,
+                           ensi_ciphertext *conj, const ensi_eval_keys *keys) {
+  double angle_scale[MAX_DOUBLE_ANGLES + 1];
+  plan_angle_scales(angle_scale, ctx, bt, factor);
   const size_t n = bt->config.slots, full = ctx->n / 2;
   const bool encapsulate = bt->config.sparse_weight > 0;
   const double scale = in->scale;
@@ -372,33 +366,47 @@ static void free_scratch(ensi_ciphertext *scratch[3]) {
     ensi_ciphertext_free(scratch[i]);
 }
 
+static ensi_status check_factor(double factor) {
+  if (!(factor >= 0x1p-20 && factor <= 0x1p20))
+    return ensi_fail(ENSI_ERR_ARG, "bootstrap: factor %g outside [2^-20, 2^20]", factor);
+  return ENSI_OK;
+}
+
 ensi_status ensi_bootstrap(const ensi_context *ctx, ensi_ciphertext *out, const ensi_ciphertext *in,
                            const ensi_bootstrapper *bt, const ensi_eval_keys *keys) {
+  return ensi_bootstrap_scaled(ctx, out, in, 1.0, bt, keys);
+}
+
+ensi_status ensi_bootstrap_scaled(const ensi_context *ctx, ensi_ciphertext *out,
+                                  const ensi_ciphertext *in, double factor,
+                                  const ensi_bootstrapper *bt, const ensi_eval_keys *keys) {
   if (!ctx || !out || !in || !bt || !keys)
     return ensi_fail(ENSI_ERR_ARG, "bootstrap: null argument");
+  ENSI_TRY(check_factor(factor));
   ENSI_TRY(check_input(in, bt));
   ENSI_TRY(check_keys(bt, keys));
   ensi_ciphertext *scratch[3] = {NULL, NULL, NULL}; /* the result, two temporaries */
   ensi_status s = create_scratch(ctx, bt, scratch);
   if (s == ENSI_OK)
-    s = refresh(ctx, scratch[0], in, bt, bt->angle_scale, scratch[1], scratch[2], keys);
+    s = refresh(ctx, scratch[0], in, bt, factor, scratch[1], scratch[2], keys);
   if (s == ENSI_OK)
     s = ensi_ciphertext_copy(out, scratch[0]);
   free_scratch(scratch);
   return s;
 }
 
-/* w = (re + i im) / 2 refreshed; re = w + conj(w), im = -i (w - conj(w)) = i (conj(w) - w). */
+/* w = factor (re + i im) / 2 refreshed; re = w + conj(w), im = -i (w - conj(w)) = i (conj(w) - w). */
 static ensi_status refresh_pair(const ensi_context *ctx, ensi_ciphertext *out_re,
                                 ensi_ciphertext *out_im, const ensi_ciphertext *in_re,
-                                const ensi_ciphertext *in_im, const ensi_bootstrapper *bt,
-                                ensi_ciphertext *scratch[3], const ensi_eval_keys *keys) {
+                                const ensi_ciphertext *in_im, double factor,
+                                const ensi_bootstrapper *bt, ensi_ciphertext *scratch[3],
+                                const ensi_eval_keys *keys) {
   ensi_ciphertext *w = scratch[0], *a = scratch[1], *b = scratch[2];
   ENSI_TRY(ensi_drop_level(ctx, a, in_re, 0));
   ENSI_TRY(ensi_drop_level(ctx, b, in_im, 0));
   ENSI_TRY(ensi_mul_by_i(ctx, b, b));
   ENSI_TRY(ensi_add(ctx, w, a, b));
-  ENSI_TRY(refresh(ctx, w, w, bt, bt->pair_angle_scale, b, a, keys));
+  ENSI_TRY(refresh(ctx, w, w, bt, factor / 2, b, a, keys));
   ENSI_TRY(ensi_conjugate(ctx, a, w, keys));
   ENSI_TRY(ensi_sub(ctx, b, a, w));
   ENSI_TRY(ensi_add(ctx, a, w, a));
@@ -409,17 +417,18 @@ static ensi_status refresh_pair(const ensi_context *ctx, ensi_ciphertext *out_re
 
 ensi_status ensi_bootstrap_pair(const ensi_context *ctx, ensi_ciphertext *out_re,
                                 ensi_ciphertext *out_im, const ensi_ciphertext *in_re,
-                                const ensi_ciphertext *in_im, const ensi_bootstrapper *bt,
-                                const ensi_eval_keys *keys) {
+                                const ensi_ciphertext *in_im, double factor,
+                                const ensi_bootstrapper *bt, const ensi_eval_keys *keys) {
   if (!ctx || !out_re || !out_im || !in_re || !in_im || !bt || !keys || out_re == out_im)
     return ensi_fail(ENSI_ERR_ARG, "bootstrap pair: null or aliased argument");
+  ENSI_TRY(check_factor(factor));
   ENSI_TRY(check_input(in_re, bt));
   ENSI_TRY(check_input(in_im, bt));
   ENSI_TRY(check_keys(bt, keys));
   ensi_ciphertext *scratch[3] = {NULL, NULL, NULL};
   ensi_status s = create_scratch(ctx, bt, scratch);
   if (s == ENSI_OK)
-    s = refresh_pair(ctx, out_re, out_im, in_re, in_im, bt, scratch, keys);
+    s = refresh_pair(ctx, out_re, out_im, in_re, in_im, factor, bt, scratch, keys);
   free_scratch(scratch);
   return s;
 }

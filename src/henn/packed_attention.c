@@ -479,7 +479,7 @@ static ensi_status attend(packed_eval *pe, ensi_ciphertext **packs, ensi_packed_
   if (product_level < 1)
     return ensi_fail(ENSI_ERR_LEVEL, "packed attention: no level left for S V");
   if (have < depth + 3)
-    ENSI_TRY(packed_refresh(pe, packs, G, ENSI_STAGE_SIGMOID));
+    ENSI_TRY(packed_refresh(pe, packs, G, product_level + 2 + depth, ENSI_STAGE_SIGMOID));
   if (ensi_ciphertext_level(packs[0]) < depth + 3)
     return ensi_fail(ENSI_ERR_LEVEL, "packed attention: %zu levels for the sigmoid of depth %zu",
                      ensi_ciphertext_level(packs[0]), depth);

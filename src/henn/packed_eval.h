@@ -46,11 +46,14 @@ size_t packed_head_feature(const packed_eval *pe, size_t r);
 size_t packed_level(const ensi_packed_matrix *m);
 /* Drops every pack to at most `level`. */
 ensi_status packed_drop_to(const packed_eval *pe, ensi_packed_matrix *m, size_t level);
-/* Bootstraps packs[0 .. count) in place, charged to the bootstrapping and counted as a refresh by
- * `who`. Each pack keeps its scale s: it is read at the bootstrapper's input scale, so its values
- * must stay within boot_scale / s (the calibrated bound at the working scale). */
+/* Bootstraps packs[0 .. count) in place, two a bootstrap, charged to the bootstrapping and
+ * counted as a refresh by `who`. A pack at scale s is read at the bootstrapper's input scale, so
+ * its values must stay within boot_scale / s (the calibrated bound at the working scale); it comes
+ * back at scale s (prime_level SIZE_MAX), or at the prime of prime_level, where the caller's
+ * polynomial starts (the input of ensi_eval_chebyshev_unit must sit near its level's prime: the
+ * working scale need not). */
 ensi_status packed_refresh(packed_eval *pe, ensi_ciphertext **packs, size_t count,
-                           ensi_henn_stage who);
+                           size_t prime_level, ensi_henn_stage who);
 /* Makes sure m has `need` levels (refreshing it when it has fewer) and drops it to exactly
  * `need` (every operation costs in proportion to the primes it carries). */
 ensi_status packed_ensure(packed_eval *pe, ensi_packed_matrix *m, size_t need, ensi_henn_stage who);

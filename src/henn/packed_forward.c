@@ -190,7 +190,8 @@ static ensi_status swiglu(packed_eval *pe, ensi_packed_matrix *t, const ensi_pac
   const ensi_forward_options *o = &ev->setup->approx;
   const size_t depth = ensi_chebyshev_depth(o->silu_degree, o->silu_lo, o->silu_hi) - 1;
   if (packed_level(t) < depth + 3)
-    ENSI_TRY(packed_refresh(pe, t->pack, t->pack_count, ENSI_STAGE_FFN_ACT));
+    ENSI_TRY(packed_refresh(pe, t->pack, t->pack_count, ensi_bootstrap_output_level(ev->setup->boot),
+                            ENSI_STAGE_FFN_ACT));
   const swiglu_levels l = swiglu_levels_of(packed_level(t), depth, packed_level(u),
                                            ensi_ciphertext_level(inv));
   if (packed_level(t) < depth + 3 || l.r < 1)

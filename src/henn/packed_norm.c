@@ -109,7 +109,7 @@ static ensi_status inverse_rms(packed_eval *pe, const ensi_packed_matrix *x, siz
     s = map_and_spread(pe, sum, a, b, refresh ? ev->boot_scale : henn_prime(ev, level - 2), t1);
   henn_end(ev, ENSI_STAGE_RMSNORM, &mark);
   if (s == ENSI_OK && refresh)
-    s = packed_refresh(pe, &t1, 1, ENSI_STAGE_RMSNORM);
+    s = packed_refresh(pe, &t1, 1, SIZE_MAX, ENSI_STAGE_RMSNORM);
   henn_begin(ev, &mark, NULL);
   /* a refreshed t1 sits at the bootstrapper's scale, not at its prime: the polynomial's own map
    * (of [-1, 1] onto itself) brings it there, with a level to spare after bootstrapping */

@@ -55,11 +55,15 @@ ensi_status packed_drop_to(const packed_eval *pe, ensi_packed_matrix *m, size_t 
   return ENSI_OK;
 }
 
-/* packs[k] (and packs[k + 1] when pair) replaced by fresh ones at the bootstrapper's output level,
- * each with its scale: read at the bootstrapper's scale, refreshed, and read back. */
-static ensi_status refresh_packs(henn_eval *ev, ensi_ciphertext **packs, bool pair) {
+/* packs[0] (and packs[1] when pair, at the same scale) replaced by fresh ones at the
+ * bootstrapper's output level: read at the bootstrapper's scale, refreshed, and read back at their
+ * scale, or at the prime of prime_level (the bootstrap multiplies by the ratio, at no cost). */
+static ensi_status refresh_packs(henn_eval *ev, ensi_ciphertext **packs, bool pair,
+                                 size_t prime_level) {
   const ensi_bootstrapper *bt = ev->setup->boot;
   const size_t count = pair ? 2 : 1;
+  const double target = prime_level != SIZE_MAX ? henn_prime(ev, prime_level) : packs[0]->scale;
+  const double factor = target / packs[0]->scale;
   ensi_ciphertext *fresh[2] = {NULL, NULL};
   double scale[2];
   ensi_status s = ENSI_OK;
@@ -70,11 +74,12 @@ static ensi_status refresh_packs(henn_eval *ev, ensi_ciphertext **packs, bool pa
       s = ensi_ciphertext_create(&fresh[i], ev->ctx, ensi_bootstrap_output_level(bt));
   }
   if (s == ENSI_OK)
-    s = pair ? ensi_bootstrap_pair(ev->ctx, fresh[0], fresh[1], packs[0], packs[1], bt, ev->keys)
-             : ensi_bootstrap(ev->ctx, fresh[0], packs[0], bt, ev->keys);
+    s = pair ? ensi_bootstrap_pair(ev->ctx, fresh[0], fresh[1], packs[0], packs[1], factor, bt,
+                                   ev->keys)
+             : ensi_bootstrap_scaled(ev->ctx, fresh[0], packs[0], factor, bt, ev->keys);
   for (size_t i = 0; i < count; i++) {
     if (s == ENSI_OK) {
-      fresh[i]->scale = scale[i];
+      fresh[i]->scale = target;
       ensi_ciphertext_free(packs[i]);
       packs[i] = fresh[i];
     } else {
@@ -86,7 +91,7 @@ static ensi_status refresh_packs(henn_eval *ev, ensi_ciphertext **packs, bool pa
 }
 
 ensi_status packed_refresh(packed_eval *pe, ensi_ciphertext **packs, size_t count,
-                           ensi_henn_stage who) {
+                           size_t prime_level, ensi_henn_stage who) {
   henn_eval *ev = &pe->ev;
   if (!ev->setup->boot)
     return ensi_fail(ENSI_ERR_LEVEL, "packed layers: layer %d, %s needs a refresh and there is no "
@@ -96,8 +101,8 @@ ensi_status packed_refresh(packed_eval *pe, ensi_ciphertext **packs, size_t coun
   ensi_status s = ENSI_OK;
   size_t bootstraps = 0;
   for (size_t k = 0; s == ENSI_OK && k < count; bootstraps++) { /* two packs a bootstrap */
-    const bool pair = k + 1 < count;
-    s = refresh_packs(ev, &packs[k], pair);
+    const bool pair = k + 1 < count && packs[k]->scale == packs[k + 1]->scale;
+    s = refresh_packs(ev, &packs[k], pair, prime_level);
     k += pair ? 2 : 1;
   }
   henn_end(ev, ENSI_STAGE_BOOTSTRAP, &mark);
@@ -116,7 +121,7 @@ double packed_unit_shrink(const packed_eval *pe) {
 
 ensi_status packed_ensure(packed_eval *pe, ensi_packed_matrix *m, size_t need, ensi_henn_stage who) {
   if (packed_level(m) < need)
-    ENSI_TRY(packed_refresh(pe, m->pack, m->pack_count, who));
+    ENSI_TRY(packed_refresh(pe, m->pack, m->pack_count, SIZE_MAX, who));
   if (packed_level(m) < need)
     return ensi_fail(ENSI_ERR_LEVEL, "packed layers: layer %d, %s needs %zu levels and has %zu",
                      pe->ev.layer + 1, ensi_henn_stage_name(who), need, packed_level(m));

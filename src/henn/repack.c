@@ -305,7 +305,7 @@ static ensi_status refresh_packs(henn_eval *ev, repack_group *g, size_t count) {
   henn_begin(ev, &mark, "bootstrapping");
   const ensi_status s =
       count == 2 ? ensi_bootstrap_pair(ev->ctx, g[0].packed, g[1].packed, g[0].columns[0],
-                                       g[1].columns[0], bt, ev->keys)
+                                       g[1].columns[0], 1.0, bt, ev->keys)
                  : ensi_bootstrap(ev->ctx, g[0].packed, g[0].columns[0], bt, ev->keys);
   henn_end(ev, ENSI_STAGE_BOOTSTRAP, &mark);
   for (size_t i = 0; i < count; i++)
