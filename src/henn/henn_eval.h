@@ -120,6 +120,13 @@ typedef struct {
   ensi_henn_stage who;   /* the component that asked (for the statistics) */
 } henn_repack_plan;
 
+/* fresh[0 .. count) (count 1 or 2, made here at the bootstrapper's output level) = in's refreshed:
+ * each read at the bootstrapper's input scale (its values / the bound), two of one scale in one
+ * bootstrap (ensi_bootstrap_pair), and back at `scale` (the ratio rides on the bootstrap, free).
+ * in is left as it was; timed and counted as bootstrapping. Both layouts refresh through this. */
+ensi_status henn_bootstrap(henn_eval *ev, ensi_ciphertext **fresh, ensi_ciphertext *const *in,
+                           size_t count, double scale);
+
 /* Packs m's columns (n / b per ciphertext: rotations and additions, no level), bootstraps the
  * packs if asked, runs fn on each, and unpacks them back into m (rotations and a mask: 1 level). */
 ensi_status henn_repack(henn_eval *ev, ensi_enc_matrix *m, const henn_repack_plan *plan);

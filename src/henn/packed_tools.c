@@ -1,7 +1,6 @@
 /* The small tools of the packed layers (see packed_eval.h): the geometry of the head order,
  * refreshing and dropping packs, plaintext vectors, and folded weights. */
 #include <math.h>
-#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -55,63 +54,25 @@ ensi_status packed_drop_to(const packed_eval *pe, ensi_packed_matrix *m, size_t 
   return ENSI_OK;
 }
 
-/* packs[0] (and packs[1] when pair, at the same scale) replaced by fresh ones at the
- * bootstrapper's output level: read at the bootstrapper's scale, refreshed, and read back at their
- * scale, or at the prime of prime_level (the bootstrap multiplies by the ratio, at no cost). */
-static ensi_status refresh_packs(henn_eval *ev, ensi_ciphertext **packs, bool pair,
-                                 size_t prime_level) {
-  const ensi_bootstrapper *bt = ev->setup->boot;
-  const size_t count = pair ? 2 : 1;
-  const double target = prime_level != SIZE_MAX ? henn_prime(ev, prime_level) : packs[0]->scale;
-  const double factor = target / packs[0]->scale;
-  ensi_ciphertext *fresh[2] = {NULL, NULL};
-  double scale[2];
-  ensi_status s = ENSI_OK;
-  for (size_t i = 0; i < count; i++) {
-    scale[i] = packs[i]->scale;
-    packs[i]->scale = ev->boot_scale; /* the same ciphertext read at the bootstrapper's scale */
-    if (s == ENSI_OK)
-      s = ensi_ciphertext_create(&fresh[i], ev->ctx, ensi_bootstrap_output_level(bt));
-  }
-  if (s == ENSI_OK)
-    s = pair ? ensi_bootstrap_pair(ev->ctx, fresh[0], fresh[1], packs[0], packs[1], factor, bt,
-                                   ev->keys)
-             : ensi_bootstrap_scaled(ev->ctx, fresh[0], packs[0], factor, bt, ev->keys);
-  for (size_t i = 0; i < count; i++) {
-    if (s == ENSI_OK) {
-      fresh[i]->scale = target;
-      ensi_ciphertext_free(packs[i]);
-      packs[i] = fresh[i];
-    } else {
-      packs[i]->scale = scale[i];
-      ensi_ciphertext_free(fresh[i]);
-    }
-  }
-  return s;
-}
-
 ensi_status packed_refresh(packed_eval *pe, ensi_ciphertext **packs, size_t count,
                            size_t prime_level, ensi_henn_stage who) {
   henn_eval *ev = &pe->ev;
   if (!ev->setup->boot)
     return ensi_fail(ENSI_ERR_LEVEL, "packed layers: layer %d, %s needs a refresh and there is no "
                      "bootstrapper", ev->layer + 1, ensi_henn_stage_name(who));
-  henn_mark mark;
-  henn_begin(ev, &mark, "bootstrapping");
-  ensi_status s = ENSI_OK;
-  size_t bootstraps = 0;
-  for (size_t k = 0; s == ENSI_OK && k < count; bootstraps++) { /* two packs a bootstrap */
-    const bool pair = k + 1 < count && packs[k]->scale == packs[k + 1]->scale;
-    s = refresh_packs(ev, &packs[k], pair, prime_level);
-    k += pair ? 2 : 1;
+  for (size_t k = 0; k < count;) { /* two packs a bootstrap */
+    const size_t n = k + 1 < count ? 2 : 1;
+    ensi_ciphertext *fresh[2] = {NULL, NULL};
+    const double scale = prime_level != SIZE_MAX ? henn_prime(ev, prime_level) : packs[k]->scale;
+    ENSI_TRY(henn_bootstrap(ev, fresh, packs + k, n, scale));
+    for (size_t i = 0; i < n; i++, k++) {
+      ensi_ciphertext_free(packs[k]);
+      packs[k] = fresh[i];
+    }
   }
-  henn_end(ev, ENSI_STAGE_BOOTSTRAP, &mark);
-  if (ev->stats) {
-    ev->stats->bootstraps += bootstraps;
-    ev->stats->refreshed_packs += count;
+  if (ev->stats)
     ev->stats->refreshes[who]++;
-  }
-  return s;
+  return ENSI_OK;
 }
 
 double packed_unit_shrink(const packed_eval *pe) {

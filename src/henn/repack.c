@@ -293,28 +293,61 @@ typedef struct {
   ensi_ciphertext *packed; /* the pack, in its own ciphertext (unpacking overwrites every column) */
 } repack_group;
 
-/* The groups' packs (built in their columns[0]) refreshed into their own ciphertexts: two packs
- * share one bootstrap (ensi_bootstrap_pair), each read as values / bound. */
-static ensi_status refresh_packs(henn_eval *ev, repack_group *g, size_t count) {
+/* One bootstrap: in[0] alone or in[0], in[1] (of one scale) as a pair, into fresh (made). */
+static ensi_status bootstrap_once(henn_eval *ev, ensi_ciphertext **fresh, ensi_ciphertext *const *in,
+                                  size_t count, double scale) {
   const ensi_bootstrapper *bt = ev->setup->boot;
-  for (size_t i = 0; i < count; i++) {
-    ENSI_TRY(ensi_ciphertext_create(&g[i].packed, ev->ctx, ensi_bootstrap_output_level(bt)));
-    g[i].columns[0]->scale = ev->boot_scale; /* the same ciphertext read as values / bound */
-  }
+  const double own = in[0]->scale, factor = scale / own;
+  ensi_status s = ENSI_OK;
+  for (size_t i = 0; s == ENSI_OK && i < count; i++)
+    s = ensi_ciphertext_create(&fresh[i], ev->ctx, ensi_bootstrap_output_level(bt));
+  for (size_t i = 0; i < count; i++)
+    in[i]->scale = ev->boot_scale; /* the same ciphertext read as values / bound */
   henn_mark mark;
   henn_begin(ev, &mark, "bootstrapping");
-  const ensi_status s =
-      count == 2 ? ensi_bootstrap_pair(ev->ctx, g[0].packed, g[1].packed, g[0].columns[0],
-                                       g[1].columns[0], 1.0, bt, ev->keys)
-                 : ensi_bootstrap(ev->ctx, g[0].packed, g[0].columns[0], bt, ev->keys);
+  if (s == ENSI_OK)
+    s = count == 2 ? ensi_bootstrap_pair(ev->ctx, fresh[0], fresh[1], in[0], in[1], factor, bt,
+                                         ev->keys)
+                   : ensi_bootstrap_scaled(ev->ctx, fresh[0], in[0], factor, bt, ev->keys);
   henn_end(ev, ENSI_STAGE_BOOTSTRAP, &mark);
-  for (size_t i = 0; i < count; i++)
-    g[i].packed->scale = ev->work_scale;
-  if (ev->stats) {
+  for (size_t i = 0; i < count; i++) {
+    in[i]->scale = own;
+    if (fresh[i])
+      fresh[i]->scale = scale;
+  }
+  if (ev->stats && s == ENSI_OK) {
     ev->stats->bootstraps++;
     ev->stats->refreshed_packs += count;
   }
   return s;
+}
+
+ensi_status henn_bootstrap(henn_eval *ev, ensi_ciphertext **fresh, ensi_ciphertext *const *in,
+                           size_t count, double scale) {
+  fresh[0] = NULL;
+  if (count == 2)
+    fresh[1] = NULL;
+  const bool apart = count == 2 && in[0]->scale != in[1]->scale; /* a pair shares one factor */
+  ensi_status s = bootstrap_once(ev, fresh, in, apart ? 1 : count, scale);
+  if (s == ENSI_OK && apart)
+    s = bootstrap_once(ev, fresh + 1, in + 1, 1, scale);
+  if (s != ENSI_OK)
+    for (size_t i = 0; i < count; i++) {
+      ensi_ciphertext_free(fresh[i]);
+      fresh[i] = NULL;
+    }
+  return s;
+}
+
+/* The groups' packs (built in their columns[0]) refreshed into their own ciphertexts, at the
+ * working scale. */
+static ensi_status refresh_packs(henn_eval *ev, repack_group *g, size_t count) {
+  ensi_ciphertext *in[2] = {g[0].columns[0], count == 2 ? g[1].columns[0] : NULL};
+  ensi_ciphertext *fresh[2] = {NULL, NULL};
+  ENSI_TRY(henn_bootstrap(ev, fresh, in, count, ev->work_scale));
+  for (size_t i = 0; i < count; i++)
+    g[i].packed = fresh[i];
+  return ENSI_OK;
 }
 
 /* Drops the group's pack to the levels the plan needs, applies the plan's function, unpacks. */
