@@ -15,7 +15,7 @@
 #include "tempdir.h"
 #include "testutil.h"
 
-enum { MAX_TOKENS = 8 };
+enum { MAX_TOKENS = 8, CALIBRATION_PROMPTS = 128 };
 
 /* 8 tokens; 3 under the sanitizers, which slow the arithmetic several times over */
 static size_t token_count = MAX_TOKENS;
@@ -107,7 +107,11 @@ int main(void) {
   ensi_henn_setup setup = {.ctx = ctx};
   ensi_forward_options_default(&setup.approx);
   ensi_henn_default_degrees(&setup.approx);
-  CHECK(ensi_henn_calibrate(m, token_count, 32, 1, &setup.approx, &setup.bound) == ENSI_OK);
+  /* 128 calibration prompts, not the protocol's 32: of random 16-token prompts of the tiny model, about 1 in 140
+   * leaves 32 prompts' intervals (the inner norm's mean squares have a long upper tail) and drives
+   * a polynomial into a blow-up, the reference and the encrypted pass alike; 0 in 4,000 with 128 */
+  CHECK(ensi_henn_calibrate(m, token_count, CALIBRATION_PROMPTS, 1, &setup.approx, &setup.bound) ==
+        ENSI_OK);
   printf("calibrated: sigmoid [%g, %g], SiLU [%g, %g], rsqrt of the input norm [%g, %g], bound %g\n",
          setup.approx.sigmoid_lo, setup.approx.sigmoid_hi, setup.approx.silu_lo, setup.approx.silu_hi,
          setup.approx.rsqrt_lo[0], setup.approx.rsqrt_hi[0], setup.bound);

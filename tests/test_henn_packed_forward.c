@@ -19,7 +19,7 @@
 #include "tempdir.h"
 #include "testutil.h"
 
-enum { MAX_TOKENS = 16 };
+enum { MAX_TOKENS = 16, CALIBRATION_PROMPTS = 128 };
 
 static size_t token_count = MAX_TOKENS;
 
@@ -116,7 +116,11 @@ static void run_preset(const ensi_params_literal *lit, const ensi_model *m, test
   ensi_henn_setup setup = {.ctx = ctx};
   ensi_forward_options_default(&setup.approx);
   ensi_henn_default_degrees(&setup.approx);
-  CHECK(ensi_henn_calibrate(m, token_count, 32, 1, &setup.approx, &setup.bound) == ENSI_OK);
+  /* 128 calibration prompts, not the protocol's 32: of random 16-token prompts of the tiny model, about 1 in 140
+   * leaves 32 prompts' intervals (the inner norm's mean squares have a long upper tail) and drives
+   * a polynomial into a blow-up, the reference and the encrypted pass alike; 0 in 4,000 with 128 */
+  CHECK(ensi_henn_calibrate(m, token_count, CALIBRATION_PROMPTS, 1, &setup.approx, &setup.bound) ==
+        ENSI_OK);
   ensi_bootstrap_config config;
   CHECK(ensi_bootstrap_config_default(&config, ctx, ensi_params_slots(params)) == ENSI_OK);
   ensi_bootstrapper *bt = NULL;
