@@ -297,21 +297,24 @@ static void reference_limb(const double *values, size_t count, double scale, siz
 
 /* A sparse encoding's NTT form is run-constant, and the encoder computes its run values with
  * small transforms: for every slot count from 1 to N/2, every limb at every level up to the top,
- * ensi_encode_real's plaintext and ensi_encode_runs's run values equal the full transform's. */
+ * ensi_encode_real's plaintext and ensi_encode_runs's run values equal the full transform's, and
+ * for complex values ensi_encode_runs's equal ensi_encode_complex's. */
 static void test_run_encoding(void) {
   const size_t n = ctx->n, top = ensi_context_max_level(ctx);
   ensi_plaintext *pt;
   CHECK(ensi_plaintext_create(&pt, ctx, top) == ENSI_OK);
   uint64_t *runs = malloc((top + 1) * n * sizeof *runs), *want = malloc(n * sizeof *want);
-  double *values = malloc(n / 2 * sizeof *values);
+  double *values = malloc(n / 2 * sizeof *values), *im = malloc(n / 2 * sizeof *im);
   for (size_t count = 1; count <= n / 2; count *= 2) {
-    for (size_t j = 0; j < count; j++)
+    for (size_t j = 0; j < count; j++) {
       values[j] = test_rng_uniform(&rng, -1.0, 1.0);
+      im[j] = test_rng_uniform(&rng, -1.0, 1.0);
+    }
     const double scale = ensi_context_prime(ctx, top);
     CHECK(ensi_encode_real(ctx, pt, values, count, scale) == ENSI_OK);
-    CHECK(ensi_encode_runs(ctx, values, count, scale, top, runs) == ENSI_OK);
+    CHECK(ensi_encode_runs(ctx, values, NULL, count, scale, top, runs) == ENSI_OK);
     const size_t run = n / (2 * count);
-    int bad_plaintext = 0, bad_runs = 0;
+    int bad_plaintext = 0, bad_runs = 0, bad_complex = 0;
     for (size_t i = 0; i <= top; i++) {
       reference_limb(values, count, scale, i, want);
       for (size_t t = 0; t < n; t++) {
@@ -319,13 +322,20 @@ static void test_run_encoding(void) {
         bad_runs += runs[i * 2 * count + t / run] != want[t];
       }
     }
-    CHECK_MSG(bad_plaintext == 0 && bad_runs == 0,
+    CHECK(ensi_encode_complex(ctx, pt, values, im, count, scale) == ENSI_OK);
+    CHECK(ensi_encode_runs(ctx, values, im, count, scale, top, runs) == ENSI_OK);
+    for (size_t i = 0; i <= top; i++)
+      for (size_t t = 0; t < n; t++)
+        bad_complex += runs[i * 2 * count + t / run] != pt->data[i * n + t];
+    CHECK_MSG(bad_plaintext == 0 && bad_runs == 0 && bad_complex == 0,
               "encoding of %zu slots: %d plaintext and %d run coefficients differ from the full "
-              "transform's", count, bad_plaintext, bad_runs);
+              "transform's, %d complex run coefficients from the complex plaintext's", count,
+              bad_plaintext, bad_runs, bad_complex);
   }
-  CHECK(ensi_encode_runs(ctx, values, 24, 1.0, top, runs) != ENSI_OK); /* not a power of two */
-  CHECK(ensi_encode_runs(ctx, values, 16, 1.0, top + 1, runs) != ENSI_OK);
+  CHECK(ensi_encode_runs(ctx, values, NULL, 24, 1.0, top, runs) != ENSI_OK); /* not a power of 2 */
+  CHECK(ensi_encode_runs(ctx, values, NULL, 16, 1.0, top + 1, runs) != ENSI_OK);
   free(values);
+  free(im);
   free(want);
   free(runs);
   ensi_plaintext_free(pt);

@@ -58,7 +58,8 @@ static void test_product(size_t rows, size_t inputs, size_t outputs, size_t baby
   long long steps[64];
   const size_t step_count = ensi_packed_pcmm_rotations(p, steps, 64);
   ensi_eval_keys *keys = NULL;
-  CHECK(ensi_eval_keys_generate(&keys, ctx, sk, false, steps, step_count, false, NULL) == ENSI_OK);
+  CHECK(ensi_eval_keys_generate(&keys, ctx, sk, false, steps, step_count,
+                                ensi_packed_pcmm_conjugates(p), NULL) == ENSI_OK);
   ensi_packed_matrix *in = NULL, *out = NULL;
   CHECK(ensi_packed_matrix_encrypt(&in, ctx, x, rows, inputs, level + 1, 0x1p40, pk) == ENSI_OK);
   CHECK(ensi_packed_pcmm_apply(ctx, &out, p, in, keys) == ENSI_OK);

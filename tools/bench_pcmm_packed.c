@@ -64,7 +64,8 @@ ensi_status bench_pcmm_packed(const ensi_context *ctx, const ensi_secret_key *sk
   long long steps[MAX_STEPS];
   const size_t step_count = s == ENSI_OK ? ensi_packed_pcmm_rotations(p, steps, MAX_STEPS) : 0;
   if (s == ENSI_OK)
-    s = ensi_eval_keys_generate(&keys, ctx, sk, false, NULL, 0, false, NULL);
+    s = ensi_eval_keys_generate(&keys, ctx, sk, false, NULL, 0, ensi_packed_pcmm_conjugates(p),
+                                NULL);
   if (s == ENSI_OK)
     s = ensi_eval_keys_add_rotations_up_to(keys, ctx, sk, steps, step_count, level, NULL);
   if (s == ENSI_OK)

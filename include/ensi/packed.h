@@ -52,8 +52,11 @@ ensi_status ensi_packed_pcmm_create_from(ensi_packed_pcmm **out, const ensi_cont
 size_t ensi_packed_pcmm_default_baby_steps(const ensi_context *ctx, size_t rows, size_t inputs,
                                            size_t outputs, size_t level);
 void ensi_packed_pcmm_free(ensi_packed_pcmm *p);
-/* The rotation steps the product needs keys for (at most 2 sqrt(C) + 2 of them). */
+/* The rotation steps the product needs keys for (at most 2 sqrt(C) + 2 of them), and whether
+ * it also needs the conjugation key (more than one output pack: two output packs are computed
+ * as the real and imaginary parts of one ciphertext and split by a conjugation). */
 size_t ensi_packed_pcmm_rotations(const ensi_packed_pcmm *p, long long *steps, size_t max);
+bool ensi_packed_pcmm_conjugates(const ensi_packed_pcmm *p);
 /* The giant-step sums apply holds at once, in bytes: output packs are done in chunks that fit
  * (at least one pack a chunk; a smaller budget costs more passes over the rotated inputs, not
  * more arithmetic). */

@@ -122,9 +122,9 @@ ensi_status ensi_encode_extended(const ensi_context *ctx, uint64_t *limbs, const
   return ENSI_OK;
 }
 
-ensi_status ensi_encode_runs(const ensi_context *ctx, const double *values, size_t count,
-                             double scale, size_t level, uint64_t *out) {
-  if (!ctx || !values || !out || level >= ctx->q_count || !(scale > 0) || !isfinite(scale))
+ensi_status ensi_encode_runs(const ensi_context *ctx, const double *re, const double *im,
+                             size_t count, double scale, size_t level, uint64_t *out) {
+  if (!ctx || !re || !out || level >= ctx->q_count || !(scale > 0) || !isfinite(scale))
     return ensi_fail(ENSI_ERR_ARG, "encode runs: bad argument");
   if (!valid_slot_count(ctx, count))
     return ensi_fail(ENSI_ERR_ARG, "encode runs: %zu slots is not a power of two up to N/2",
@@ -134,7 +134,7 @@ ensi_status ensi_encode_runs(const ensi_context *ctx, const double *values, size
   if (runs < ENSI_NTT_MIN && !full)
     return ENSI_ERR_NOMEM;
   double complex *w;
-  const ensi_status s = slot_coefficients(&w, values, NULL, count, scale);
+  const ensi_status s = slot_coefficients(&w, re, im, count, scale);
   for (size_t i = 0; s == ENSI_OK && i <= level; i++) {
     if (!full) {
       limb_runs(ctx, w, count, scale, i, out + i * runs);

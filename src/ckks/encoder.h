@@ -20,8 +20,9 @@ ensi_status ensi_encode_extended(const ensi_context *ctx, uint64_t *limbs, const
  * form is, per limb, 2 count values each repeated over a run of N / (2 count) consecutive
  * coefficients (ntt.h, ensi_ntt_forward_prefix). ensi_encode_runs computes those run values with
  * 2 count-point transforms instead of N-point ones: out[i * 2 count + u] is limb i's value on run
- * u, for the limbs 0 .. level, equal to ensi_encode_real's at coefficient u N / (2 count). */
-ensi_status ensi_encode_runs(const ensi_context *ctx, const double *values, size_t count,
-                             double scale, size_t level, uint64_t *out);
+ * u, for the limbs 0 .. level, equal to ensi_encode_complex's (re + i im; im may be NULL) at
+ * coefficient u N / (2 count). */
+ensi_status ensi_encode_runs(const ensi_context *ctx, const double *re, const double *im,
+                             size_t count, double scale, size_t level, uint64_t *out);
 
 #endif

@@ -1,5 +1,6 @@
 /* The ternary product in the packed layout (ensi/packed.h; docs/PACKED_LAYOUT.md): masked
- * diagonals, baby-step giant-step rotations, and the diagonals kept in their compact NTT form.
+ * diagonals, baby-step giant-step rotations, the diagonals kept in their compact NTT form, and
+ * output packs computed two at a time in the real and imaginary parts of the slots.
  *
  * Output pack k: Y_k = sum_m sum_{r < C} D+_{k,m,r} (.) rot(X_m, r) + D-_{k,m,r} (.) rot(X-_m, r)
  * with X-_m = rot(X_m, -C): D+ holds T[k C + c][m C + c + r] on the columns c < C - r, D- holds
@@ -9,7 +10,11 @@
  * A diagonal is C-periodic in the slots, so its encoding (C slots) is, per limb, 2C values each
  * repeated over a run of N / (2C) coefficients: only those are kept, and the products are
  * run-constant sums (math/run_sums.h), all giant steps' sums range by range so that the rotated
- * inputs are read from memory once. */
+ * inputs are read from memory once.
+ *
+ * The inputs are real, so one complex diagonal (D_k + i D_k') / 2 gives W = (Y_k + i Y_k') / 2
+ * for two output packs k, k' with the products, giant rotations and rescale of one; the packs are
+ * then Y_k = W + conj(W) and Y_k' = i (conj(W) - W), one conjugation a pair. */
 #include <ensi/packed.h>
 
 #include <stdint.h>
@@ -31,7 +36,8 @@ typedef struct {
   bool wrapped;      /* a D- term: it multiplies rot(X-_m, b) */
 } diagonal_term;
 
-/* The terms of one output pack and one giant step, and their diagonals' run values: per limb, run
+/* The terms of one output ciphertext (a pair of output packs, or the last pack alone) and one
+ * giant step, and their diagonals' run values: per limb, run
  * by run, the terms side by side (the order the product reads them), then the same for their
  * Shoup constants. */
 typedef struct {
@@ -44,9 +50,10 @@ struct ensi_packed_pcmm {
   size_t rows, inputs, outputs, level, limbs;
   size_t per_pack, run;       /* C, and N / (2C) */
   size_t in_packs, out_packs;
+  size_t out_cts;             /* output ciphertexts: ceil(out_packs / 2) */
   size_t baby, giant;         /* B, G = C / B */
   bool any_wrapped;           /* whether X-_m is needed */
-  giant_sum *sums;            /* out_packs x giant */
+  giant_sum *sums;            /* out_cts x giant */
   size_t sums_budget;         /* bytes of giant-step sums apply may hold at once */
 };
 
@@ -84,13 +91,31 @@ static bool diagonal_values(const ensi_packed_pcmm *p, const weight_source *w, s
   return any;
 }
 
-/* Term k's run values: the C-slot encoding of values at p->level (its run values only, by small
- * transforms), and their Shoup constants, placed into sum->constants. */
+/* Whether output ciphertext o holds two output packs (2 o and 2 o + 1) or the last one alone. */
+static bool paired(const ensi_packed_pcmm *p, size_t o) { return 2 * o + 1 < p->out_packs; }
+
+/* The diagonal of output ciphertext o: re (and im when o is a pair: both halved) as
+ * diagonal_values for its packs. Returns whether any is nonzero. */
+static bool output_values(const ensi_packed_pcmm *p, const weight_source *w, size_t o, size_t m,
+                          size_t r, size_t shift, bool wrapped, double *re, double *im) {
+  bool any = diagonal_values(p, w, 2 * o, m, r, shift, wrapped, re);
+  if (!paired(p, o))
+    return any;
+  any |= diagonal_values(p, w, 2 * o + 1, m, r, shift, wrapped, im);
+  for (size_t c = 0; c < p->per_pack; c++) {
+    re[c] /= 2;
+    im[c] /= 2;
+  }
+  return any;
+}
+
+/* Term k's run values: the C-slot encoding of re + i im (im NULL: real) at p->level (its run
+ * values only, by small transforms), and their Shoup constants, placed into sum->constants. */
 static ensi_status place_encoding(const ensi_context *ctx, const ensi_packed_pcmm *p,
-                                  uint64_t *runs_scratch, const double *values, giant_sum *sum,
-                                  size_t k) {
+                                  uint64_t *runs_scratch, const double *re, const double *im,
+                                  giant_sum *sum, size_t k) {
   const size_t runs = 2 * p->per_pack, stride = runs * sum->count;
-  ENSI_TRY(ensi_encode_runs(ctx, values, p->per_pack, ensi_context_prime(ctx, p->level), p->level,
+  ENSI_TRY(ensi_encode_runs(ctx, re, im, p->per_pack, ensi_context_prime(ctx, p->level), p->level,
                             runs_scratch));
   for (size_t i = 0; i < p->limbs; i++)
     for (size_t u = 0; u < runs; u++) {
@@ -102,26 +127,28 @@ static ensi_status place_encoding(const ensi_context *ctx, const ensi_packed_pcm
   return ENSI_OK;
 }
 
-/* The terms of output pack k, giant step g: the nonzero diagonals first, then their encodings. */
+/* The terms of output ciphertext o, giant step g: the nonzero diagonals first, then their
+ * encodings; re and im: room for C values each. */
 static ensi_status build_giant_sum(const ensi_context *ctx, const ensi_packed_pcmm *p,
-                                   const weight_source *w, size_t k, size_t g,
-                                   uint64_t *runs_scratch, double *values, giant_sum *sum) {
+                                   const weight_source *w, size_t o, size_t g,
+                                   uint64_t *runs_scratch, double *re, double *im,
+                                   giant_sum *sum) {
   sum->terms = calloc(2 * p->in_packs * p->baby, sizeof *sum->terms);
   if (!sum->terms)
     return ENSI_ERR_NOMEM;
   for (size_t m = 0; m < p->in_packs; m++)
     for (size_t b = 0; b < p->baby; b++)
       for (int wrapped = 0; wrapped < 2; wrapped++)
-        if (diagonal_values(p, w, k, m, g * p->baby + b, g * p->baby, wrapped, values))
+        if (output_values(p, w, o, m, g * p->baby + b, g * p->baby, wrapped, re, im))
           sum->terms[sum->count++] = (diagonal_term){m, b, wrapped};
   sum->constants = malloc(2 * p->limbs * 2 * p->per_pack * sum->count * sizeof *sum->constants);
   if (!sum->constants && sum->count)
     return ENSI_ERR_NOMEM;
   for (size_t t = 0; t < sum->count; t++) {
     const diagonal_term *term = &sum->terms[t];
-    diagonal_values(p, w, k, term->pack, g * p->baby + term->baby, g * p->baby, term->wrapped,
-                    values);
-    ENSI_TRY(place_encoding(ctx, p, runs_scratch, values, sum, t));
+    output_values(p, w, o, term->pack, g * p->baby + term->baby, g * p->baby, term->wrapped, re,
+                  im);
+    ENSI_TRY(place_encoding(ctx, p, runs_scratch, re, paired(p, o) ? im : NULL, sum, t));
   }
   return ENSI_OK;
 }
@@ -130,13 +157,14 @@ static ensi_status build_all(const ensi_context *ctx, ensi_packed_pcmm *p, const
   ensi_status status = ENSI_OK;
 #pragma omp parallel
   {
-    double *values = malloc(p->per_pack * sizeof *values);
+    double *values = malloc(2 * p->per_pack * sizeof *values);
     uint64_t *runs = malloc(p->limbs * 2 * p->per_pack * sizeof *runs);
     ensi_status s = values && runs ? ENSI_OK : ENSI_ERR_NOMEM;
 #pragma omp for schedule(dynamic)
-    for (size_t kg = 0; kg < p->out_packs * p->giant; kg++)
+    for (size_t og = 0; og < p->out_cts * p->giant; og++)
       if (s == ENSI_OK)
-        s = build_giant_sum(ctx, p, w, kg / p->giant, kg % p->giant, runs, values, &p->sums[kg]);
+        s = build_giant_sum(ctx, p, w, og / p->giant, og % p->giant, runs, values,
+                            values + p->per_pack, &p->sums[og]);
     if (s != ENSI_OK) {
 #pragma omp critical
       status = s;
@@ -144,26 +172,26 @@ static ensi_status build_all(const ensi_context *ctx, ensi_packed_pcmm *p, const
     free(runs);
     free(values);
   }
-  for (size_t kg = 0; status == ENSI_OK && kg < p->out_packs * p->giant; kg++)
-    for (size_t i = 0; i < p->sums[kg].count; i++)
-      p->any_wrapped |= p->sums[kg].terms[i].wrapped;
+  for (size_t og = 0; status == ENSI_OK && og < p->out_cts * p->giant; og++)
+    for (size_t i = 0; i < p->sums[og].count; i++)
+      p->any_wrapped |= p->sums[og].terms[i].wrapped;
   return status;
 }
 
 /* The power of two B with the fewest NTTs in key switching. A baby rotation (hoisted, B - 1 for
  * each input pack and for its wrapped copy) ends with ModDown of both halves, 2 (K + l + 1)
- * transforms; a giant rotation (G - 1 per output pack, summed in Q_l P: extended.h) costs its
- * decomposition, digits x (l + 1 + K) transforms. n16-boot at level 2, C = 256, 6 packs: B = 8
- * (2832 transforms; 3600 at B = 16). The inner products, about a quarter of an NTT per limb, and
+ * transforms; a giant rotation (G - 1 per output ciphertext, summed in Q_l P: extended.h) costs
+ * its decomposition, digits x (l + 1 + K) transforms. n16-boot at level 2, C = 256, 6 input
+ * packs, 3 output ciphertexts: B = 8. The inner products, about a quarter of an NTT per limb, and
  * the run sums, which do not depend on B, are left out. */
 static size_t default_baby_steps(const ensi_context *ctx, size_t C, size_t level,
-                                 size_t in_packs, size_t out_packs) {
+                                 size_t in_packs, size_t out_cts) {
   const size_t ext = level + 1 + ctx->p_count;
   const size_t baby_cost = 2 * (ctx->p_count + level + 1);
   const size_t giant_cost = ensi_context_digits(ctx, level) * ext;
   size_t best = 1, best_cost = SIZE_MAX;
   for (size_t b = 1; b <= C; b *= 2) {
-    const size_t cost = 2 * in_packs * (b - 1) * baby_cost + out_packs * (C / b - 1) * giant_cost;
+    const size_t cost = 2 * in_packs * (b - 1) * baby_cost + out_cts * (C / b - 1) * giant_cost;
     if (cost < best_cost) {
       best = b;
       best_cost = cost;
@@ -178,7 +206,7 @@ size_t ensi_packed_pcmm_default_baby_steps(const ensi_context *ctx, size_t rows,
   if (!ctx || rows == 0 || power_of_two_at_least(rows) > slots)
     return 0;
   const size_t C = slots / power_of_two_at_least(rows);
-  return default_baby_steps(ctx, C, level, (inputs + C - 1) / C, (outputs + C - 1) / C);
+  return default_baby_steps(ctx, C, level, (inputs + C - 1) / C, ((outputs + C - 1) / C + 1) / 2);
 }
 
 ensi_status ensi_packed_pcmm_create_from(ensi_packed_pcmm **out, const ensi_context *ctx,
@@ -205,11 +233,12 @@ ensi_status ensi_packed_pcmm_create_from(ensi_packed_pcmm **out, const ensi_cont
   p->run = ctx->n / (2 * C);
   p->in_packs = (p->inputs + C - 1) / C;
   p->out_packs = (p->outputs + C - 1) / C;
+  p->out_cts = (p->out_packs + 1) / 2;
   p->baby = baby_steps ? baby_steps
-                       : default_baby_steps(ctx, C, level, p->in_packs, p->out_packs);
+                       : default_baby_steps(ctx, C, level, p->in_packs, p->out_cts);
   p->giant = C / p->baby;
   p->sums_budget = ENSI_PACKED_PCMM_SUMS_BUDGET;
-  p->sums = calloc(p->out_packs * p->giant, sizeof *p->sums);
+  p->sums = calloc(p->out_cts * p->giant, sizeof *p->sums);
   const weight_source source = {weight, arg};
   const ensi_status s = p->sums ? build_all(ctx, p, &source) : ENSI_ERR_NOMEM;
   if (s != ENSI_OK) {
@@ -236,9 +265,9 @@ ensi_status ensi_packed_pcmm_create(ensi_packed_pcmm **out, const ensi_context *
 void ensi_packed_pcmm_free(ensi_packed_pcmm *p) {
   if (!p)
     return;
-  for (size_t kg = 0; p->sums && kg < p->out_packs * p->giant; kg++) {
-    free(p->sums[kg].terms);
-    free(p->sums[kg].constants);
+  for (size_t og = 0; p->sums && og < p->out_cts * p->giant; og++) {
+    free(p->sums[og].terms);
+    free(p->sums[og].constants);
   }
   free(p->sums);
   free(p);
@@ -254,6 +283,8 @@ size_t ensi_packed_pcmm_rotations(const ensi_packed_pcmm *p, long long *steps, s
     steps[count++] = -(long long)p->per_pack;
   return count;
 }
+
+bool ensi_packed_pcmm_conjugates(const ensi_packed_pcmm *p) { return p->out_packs > 1; }
 
 /* babies[(2 m + wrapped) B + b] = rot(X_m, b) or rot(X-_m, b), X-_m = rot(X_m, -C), at p->level;
  * the baby rotations of each are hoisted (one decomposition). */
@@ -303,11 +334,11 @@ static void stage_range(const ensi_packed_pcmm *p, ensi_ciphertext *const *babie
              length * sizeof *stage);
 }
 
-/* Giant step kg's run-constant sum on limb i over the staged range; y0, y1: room for its terms. */
-static void range_sum(const ensi_context *ctx, const ensi_packed_pcmm *p, size_t kg, size_t i,
+/* Giant step og's run-constant sum on limb i over the staged range; y0, y1: room for its terms. */
+static void range_sum(const ensi_context *ctx, const ensi_packed_pcmm *p, size_t og, size_t i,
                       size_t first, size_t length, const uint64_t *stage, const uint64_t **y0,
                       const uint64_t **y1, ensi_ciphertext *out) {
-  const giant_sum *sum = &p->sums[kg];
+  const giant_sum *sum = &p->sums[og];
   for (size_t k = 0; k < sum->count; k++) {
     const diagonal_term *t = &sum->terms[k];
     const size_t j = (2 * t->pack + t->wrapped) * p->baby + t->baby;
@@ -321,18 +352,18 @@ static void range_sum(const ensi_context *ctx, const ensi_packed_pcmm *p, size_t
                  length, &ctx->moduli[i]);
 }
 
-/* sums[kg] = the run-constant sum of giant step kg's terms for kg in [first, end) (output pack
- * k, giant step g at kg = k G + g; level p->level, scale x's times the diagonals' prime), range by
- * range over every limb. */
+/* sums[og] = the run-constant sum of giant step og's terms for og in [first, end) (output
+ * ciphertext o, giant step g at og = o G + g; level p->level, scale x's times the diagonals'
+ * prime), range by range over every limb. */
 static ensi_status giant_step_sums(const ensi_context *ctx, const ensi_packed_pcmm *p,
                                    ensi_ciphertext *const *babies, double scale, size_t first,
                                    size_t end, ensi_ciphertext **sums) {
   const size_t n = ctx->n;
   const size_t inputs = 2 * p->in_packs * p->baby; /* also the most terms a sum can have */
-  for (size_t kg = first; kg < end; kg++) {
-    ENSI_TRY(ensi_ciphertext_create(&sums[kg], ctx, p->level));
-    sums[kg]->scale = scale;
-    sums[kg]->slots = n / 2;
+  for (size_t og = first; og < end; og++) {
+    ENSI_TRY(ensi_ciphertext_create(&sums[og], ctx, p->level));
+    sums[og]->scale = scale;
+    sums[og]->slots = n / 2;
   }
   const size_t length = range_length(p, n), ranges = n / length;
   ensi_status status = ENSI_OK;
@@ -350,8 +381,8 @@ static ensi_status giant_step_sums(const ensi_context *ctx, const ensi_packed_pc
       if (!stage || !y)
         continue;
       stage_range(p, babies, i, start, length, stage);
-      for (size_t kg = first; kg < end; kg++)
-        range_sum(ctx, p, kg, i, start, length, stage, y, y + inputs, sums[kg]);
+      for (size_t og = first; og < end; og++)
+        range_sum(ctx, p, og, i, start, length, stage, y, y + inputs, sums[og]);
     }
     free(stage);
     free((void *)y);
@@ -359,44 +390,76 @@ static ensi_status giant_step_sums(const ensi_context *ctx, const ensi_packed_pc
   return status;
 }
 
-/* Output pack k: the giant steps' sums rotated into place and added in Q_l P (extended.h: one
- * ModDown per pack instead of two per rotation), then rescaled. */
-static ensi_status output_pack(const ensi_context *ctx, const ensi_packed_pcmm *p, size_t k,
+/* Output ciphertext o before its rescale: the giant steps' sums rotated into place and added in
+ * Q_l P (extended.h: one ModDown per ciphertext instead of two per rotation), into out. */
+static ensi_status giant_total(const ensi_context *ctx, const ensi_packed_pcmm *p, size_t o,
                                ensi_ciphertext *const *sums, const ensi_eval_keys *keys,
                                ensi_ciphertext *out) {
   ensi_extended e;
   ENSI_TRY(ensi_extended_init(&e, ctx, p->level));
   uint64_t *total = ensi_large_alloc(e.words, sizeof *total);
-  ensi_ciphertext *acc = NULL;
-  ensi_status s = total ? ensi_ciphertext_create(&acc, ctx, p->level) : ENSI_ERR_NOMEM;
+  ensi_status s = total ? ENSI_OK : ENSI_ERR_NOMEM;
   if (s == ENSI_OK)
-    ensi_extended_lift(&e, total, sums[k * p->giant]);
+    ensi_extended_lift(&e, total, sums[o * p->giant]);
   for (size_t g = 1; s == ENSI_OK && g < p->giant; g++) {
-    if (p->sums[k * p->giant + g].count == 0)
+    if (p->sums[o * p->giant + g].count == 0)
       continue;
     const ensi_galois_key *gk;
     s = ensi_extended_rotation_key(ctx, keys, (long long)(g * p->baby), &gk);
     ensi_op_count(OP_COUNT_ROTATION, 1);
     if (s == ENSI_OK)
-      s = ensi_extended_add_rotation(&e, total, sums[k * p->giant + g], gk);
+      s = ensi_extended_add_rotation(&e, total, sums[o * p->giant + g], gk);
   }
   if (s == ENSI_OK)
-    s = ensi_extended_finish(&e, acc, total, sums[k * p->giant]->scale, ctx->n / 2);
-  if (s == ENSI_OK)
-    s = ensi_rescale(ctx, out, acc);
-  ensi_ciphertext_free(acc);
+    s = ensi_extended_finish(&e, out, total, sums[o * p->giant]->scale, ctx->n / 2);
   ensi_large_free(total);
   ensi_extended_free(&e);
   return s;
 }
 
-/* Output packs whose giant-step sums are held at once: all of them where they fit in the budget,
- * else as many as fit, at least one (each chunk reads the rotated inputs again, range by range: a
- * copy, against the gigabytes the sums of a wide product would take: 3 GiB for the 16 output packs
- * of bitnet_b1_58-large's up projection at level 5). */
+/* y's packs of output ciphertext o, rescaled to p->level - 1: its total W, split first when it
+ * is a pair (W = (Y + i Y') / 2: Y = W + conj(W), Y' = i (conj(W) - W)), so that each pack gets
+ * the rounding of one rescale, as an unpaired one (splitting after it would double it). */
+static ensi_status output_packs(const ensi_context *ctx, const ensi_packed_pcmm *p, size_t o,
+                                ensi_ciphertext *const *sums, const ensi_eval_keys *keys,
+                                ensi_packed_matrix *y) {
+  ensi_ciphertext *w = NULL, *conj = NULL;
+  ensi_status s = ensi_ciphertext_create(&w, ctx, p->level);
+  if (s == ENSI_OK)
+    s = giant_total(ctx, p, o, sums, keys, w);
+  if (s == ENSI_OK)
+    s = ensi_ciphertext_create(&y->pack[2 * o], ctx, p->level - 1);
+  if (s == ENSI_OK && paired(p, o)) {
+    s = ensi_ciphertext_create(&y->pack[2 * o + 1], ctx, p->level - 1);
+    if (s == ENSI_OK)
+      s = ensi_ciphertext_create(&conj, ctx, p->level);
+    if (s == ENSI_OK)
+      s = ensi_conjugate(ctx, conj, w, keys);
+    if (s == ENSI_OK)
+      s = ensi_sub(ctx, conj, conj, w); /* conj(W) - W */
+    if (s == ENSI_OK)
+      s = ensi_add(ctx, w, w, w);
+    if (s == ENSI_OK)
+      s = ensi_add(ctx, w, w, conj); /* 2 W + conj(W) - W = W + conj(W) */
+    if (s == ENSI_OK)
+      s = ensi_mul_by_i(ctx, conj, conj);
+    if (s == ENSI_OK)
+      s = ensi_rescale(ctx, y->pack[2 * o + 1], conj);
+  }
+  if (s == ENSI_OK)
+    s = ensi_rescale(ctx, y->pack[2 * o], w);
+  ensi_ciphertext_free(conj);
+  ensi_ciphertext_free(w);
+  return s;
+}
+
+/* Output ciphertexts whose giant-step sums are held at once: all of them where they fit in the
+ * budget, else as many as fit, at least one (each chunk reads the rotated inputs again, range by
+ * range: a copy, against the gigabytes the sums of a wide product would take: 1.5 GiB for the 8
+ * output ciphertexts of bitnet_b1_58-large's up projection at level 5). */
 static size_t output_chunk(const ensi_context *ctx, const ensi_packed_pcmm *p) {
-  const size_t per_pack = p->giant * 2 * (p->level + 1) * ctx->n * sizeof(uint64_t);
-  const size_t fit = p->sums_budget / per_pack;
+  const size_t per_output = p->giant * 2 * (p->level + 1) * ctx->n * sizeof(uint64_t);
+  const size_t fit = p->sums_budget / per_output;
   return fit < 1 ? 1 : fit;
 }
 
@@ -423,7 +486,7 @@ ensi_status ensi_packed_pcmm_apply(const ensi_context *ctx, ensi_packed_matrix *
   if (!ctx || !out || !p || !x || !keys)
     return ensi_fail(ENSI_ERR_ARG, "packed pcmm: null argument");
   ENSI_TRY(check_input(p, x));
-  const size_t baby_count = 2 * p->in_packs * p->baby, sum_count = p->out_packs * p->giant;
+  const size_t baby_count = 2 * p->in_packs * p->baby, sum_count = p->out_cts * p->giant;
   ensi_ciphertext **babies = calloc(baby_count, sizeof *babies);
   ensi_ciphertext **sums = calloc(sum_count, sizeof *sums);
   ensi_packed_matrix *y = calloc(1, sizeof *y);
@@ -435,17 +498,14 @@ ensi_status ensi_packed_pcmm_apply(const ensi_context *ctx, ensi_packed_matrix *
   }
   const double scale = x->pack[0]->scale * ensi_context_prime(ctx, p->level);
   const size_t chunk = output_chunk(ctx, p);
-  for (size_t first = 0; s == ENSI_OK && first < p->out_packs; first += chunk) {
-    const size_t end = first + chunk < p->out_packs ? first + chunk : p->out_packs;
+  for (size_t first = 0; s == ENSI_OK && first < p->out_cts; first += chunk) {
+    const size_t end = first + chunk < p->out_cts ? first + chunk : p->out_cts;
     s = giant_step_sums(ctx, p, babies, scale, first * p->giant, end * p->giant, sums);
-    for (size_t k = first; s == ENSI_OK && k < end; k++) {
-      s = ensi_ciphertext_create(&y->pack[k], ctx, p->level - 1);
-      if (s == ENSI_OK)
-        s = output_pack(ctx, p, k, sums, keys, y->pack[k]);
-    }
-    for (size_t kg = first * p->giant; kg < end * p->giant; kg++) {
-      ensi_ciphertext_free(sums[kg]);
-      sums[kg] = NULL;
+    for (size_t o = first; s == ENSI_OK && o < end; o++)
+      s = output_packs(ctx, p, o, sums, keys, y);
+    for (size_t og = first * p->giant; og < end * p->giant; og++) {
+      ensi_ciphertext_free(sums[og]);
+      sums[og] = NULL;
     }
   }
   for (size_t i = 0; babies && i < baby_count; i++)
