@@ -80,6 +80,15 @@ static void test_product(size_t rows, size_t inputs, size_t outputs, size_t baby
         ENSI_OK);
   CHECK(ensi_packed_pcmm_apply(ctx, &out, p, wrong, keys) != ENSI_OK);
   ensi_packed_matrix_free(wrong);
+  if (ensi_packed_pcmm_conjugates(p)) { /* paired outputs: refused without the conjugation key */
+    ensi_eval_keys *no_conjugation = NULL;
+    CHECK(ensi_eval_keys_generate(&no_conjugation, ctx, sk, false, steps, step_count, false,
+                                  NULL) == ENSI_OK);
+    ensi_packed_matrix *refused = NULL;
+    CHECK(ensi_packed_pcmm_apply(ctx, &refused, p, in, no_conjugation) == ENSI_ERR_KEY_MISSING &&
+          refused == NULL);
+    ensi_eval_keys_free(no_conjugation);
+  }
   ensi_packed_matrix_free(in);
   ensi_packed_matrix_free(out);
   ensi_packed_pcmm_free(p);

@@ -63,7 +63,8 @@ bool ensi_packed_pcmm_conjugates(const ensi_packed_pcmm *p);
 #define ENSI_PACKED_PCMM_SUMS_BUDGET ((size_t)1 << 30)
 void ensi_packed_pcmm_limit_memory(ensi_packed_pcmm *p, size_t bytes);
 /* Y = X T^T on packs: one rescale (the output is one level below x, at x's scale); the scale
- * beta of the BitLinear is not applied. */
+ * beta of the BitLinear is not applied. keys: the rotations of ensi_packed_pcmm_rotations and
+ * the conjugation key when ensi_packed_pcmm_conjugates (ENSI_ERR_KEY_MISSING without them). */
 ensi_status ensi_packed_pcmm_apply(const ensi_context *ctx, ensi_packed_matrix **out,
                                    const ensi_packed_pcmm *p, const ensi_packed_matrix *x,
                                    const ensi_eval_keys *keys);
