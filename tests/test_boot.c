@@ -21,7 +21,7 @@ static void precision_bits(const double *got, const double *want, size_t count, 
   double worst = 0, sum = 0;
   for (size_t j = 0; j < count; j++) {
     const double e = fabs(got[j] - want[j]);
-    worst = fmax(worst, e);
+    worst = test_worse(worst, e);
     sum += e;
   }
   *min_bits = -log2(worst);

@@ -38,7 +38,7 @@ static void test_round_trip(void) {
   CHECK(ensi_packed_matrix_decrypt(ctx, back, m, sk) == ENSI_OK);
   double worst = 0;
   for (size_t i = 0; i < rows * cols; i++)
-    worst = fmax(worst, fabs(back[i] - x[i]));
+    worst = test_worse(worst, fabs(back[i] - x[i]));
   CHECK_MSG(worst < 1e-6, "packed round trip: error %.3g", worst);
   ensi_packed_matrix_free(m);
   CHECK(ensi_packed_matrix_encrypt(&m, ctx, x, 1024, 2, level, 0x1p40, pk) != ENSI_OK);
@@ -71,7 +71,7 @@ static void test_product(size_t rows, size_t inputs, size_t outputs, size_t baby
       double want = 0;
       for (size_t j = 0; j < inputs; j++)
         want += ensi_ternary_at(&w, k, j) * x[t * inputs + j];
-      worst = fmax(worst, fabs(y[t * outputs + k] - want));
+      worst = test_worse(worst, fabs(y[t * outputs + k] - want));
     }
   CHECK_MSG(worst < 1e-5, "packed product %zu x %zu times %zu x %zu (B = %zu, budget %zu): "
             "error %.3g", rows, inputs, outputs, inputs, baby_steps, sums_budget, worst);

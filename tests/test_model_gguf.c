@@ -79,7 +79,7 @@ static void compare_models(const char *shape) {
     for (int k = 0; k < 7; k++) {
       bad += a[k]->rows != b[k]->rows || a[k]->cols != b[k]->cols ||
              memcmp(a[k]->packed, b[k]->packed, ((size_t)a[k]->rows * a[k]->cols + 3) / 4);
-      worst_beta = fmax(worst_beta, fabs(a[k]->beta - b[k]->beta) / a[k]->beta);
+      worst_beta = test_worse(worst_beta, fabs(a[k]->beta - b[k]->beta) / a[k]->beta);
     }
     bad += memcmp(st->layers[l].ffn_norm, gg->layers[l].ffn_norm, (size_t)st->config.intermediate * 4) != 0;
   }

@@ -49,6 +49,9 @@ bool test_sanitized(void);
 
 /* The index of the largest of v[0 .. n) (the first on ties). */
 int test_argmax(const double *v, int n);
+/* The worse of two error measures: a NaN wins and stays (fmax would drop it, and a pass that
+ * produced NaN would read as exact). */
+double test_worse(double a, double b);
 /* max |got - want| / max |want| over n values (the encrypted passes' error measure); *scale
  * receives max |want| when not NULL. */
 double test_relative_error(const double *got, const double *want, size_t n, double *scale);

@@ -18,7 +18,7 @@ int ensi_bench_boot(int argc, char **argv, const bench_options *opt);
 static double min_bits_of(const double *got, const double *want, size_t count) {
   double worst = 0;
   for (size_t j = 0; j < count; j++)
-    worst = fmax(worst, fabs(got[j] - want[j]));
+    worst = bench_worse(worst, fabs(got[j] - want[j]));
   return -log2(worst);
 }
 

@@ -49,7 +49,6 @@ typedef struct {
 } paper_keys;
 
 /* The larger of two errors, where NaN (a failed result) is the largest. */
-static double worse(double a, double b) { return isnan(a) || isnan(b) ? NAN : fmax(a, b); }
 
 static double uniform(uint64_t *state, double lo, double hi) {
   *state = *state * 6364136223846793005ull + 1442695040888963407ull;
@@ -177,7 +176,7 @@ static double pcmm_error(const pcmm_case *p, const paper_keys *k, const ensi_enc
         double want = 0;
         for (size_t j = 0; j < p->d; j++)
           want += p->weights[o * p->d + j] * p->x[i * p->d + j];
-        worst = worse(worst, fabs(got[i * p->c + o] - want));
+        worst = bench_worse(worst, fabs(got[i * p->c + o] - want));
         scale = fmax(scale, fabs(want));
       }
     err = worst / scale;
@@ -245,7 +244,7 @@ static ensi_status diagonal_error(const paper_keys *k, const ensi_ciphertext *ct
       double want = 0;
       for (size_t j = 0; j < d; j++)
         want += w[o * d + j] * packed[r * pitch + j];
-      err[0] = worse(err[0], fabs(got[r * pitch + o] - want));
+      err[0] = bench_worse(err[0], fabs(got[r * pitch + o] - want));
       err[1] = fmax(err[1], fabs(want));
     }
   return ENSI_OK;
@@ -350,9 +349,9 @@ static void attention_errors(const double *scores, const double *softmax, const 
       sum += exp(scores[base + j]);
     for (size_t j = 0; j < s; j++) {
       const double want = exp(scores[base + j]) / sum, sig = biased_logistic(scores[base + j], NULL);
-      soft_err = worse(soft_err, fabs(softmax[base + j] - want));
+      soft_err = bench_worse(soft_err, fabs(softmax[base + j] - want));
       soft_max = fmax(soft_max, want);
-      sig_err = worse(sig_err, fabs(sigmoid[base + j] - sig));
+      sig_err = bench_worse(sig_err, fabs(sigmoid[base + j] - sig));
       sig_max = fmax(sig_max, sig);
     }
   }
@@ -461,7 +460,7 @@ static double norm_error(const double *got, const double *x, size_t rows, size_t
     const double inv = 1 / sqrt(sum / (double)d + eps);
     for (size_t j = 0; j < d; j++) {
       const double want = x[r * d + j] * inv * (gamma ? gamma[j] : 1);
-      err = worse(err, fabs(got[r * pitch + j] - want));
+      err = bench_worse(err, fabs(got[r * pitch + j] - want));
       largest = fmax(largest, fabs(want));
     }
   }

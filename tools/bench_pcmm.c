@@ -139,7 +139,7 @@ static double relative_error(const pcmm_bench *b, const pcmm_options *o, const e
       double want = 0;
       for (size_t j = 0; j < o->d; j++)
         want += ensi_ternary_at(&b->w, k, j) * b->x[i * DISTINCT_COLUMNS + j % DISTINCT_COLUMNS];
-      worst = fmax(worst, fabs(got[i * checked + k] - want));
+      worst = bench_worse(worst, fabs(got[i * checked + k] - want));
       largest = fmax(largest, fabs(want));
     }
   free(got);

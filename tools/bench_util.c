@@ -1,6 +1,8 @@
 /* Timing, medians and result printing shared by every benchmark. */
 #include "bench_util.h"
 
+#include <math.h>
+#include <stdbool.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +38,8 @@ double bench_rss_gib(void) {
   return got == 2 && page > 0 ? (double)resident * (double)page / (1024.0 * 1024.0 * 1024.0) : 0.0;
 }
 
+double bench_worse(double a, double b) { return isnan(a) || isnan(b) ? NAN : fmax(a, b); }
+
 double bench_median(double *samples, size_t n) {
   if (n == 0)
     return 0.0;
@@ -43,11 +47,40 @@ double bench_median(double *samples, size_t n) {
   return n % 2 ? samples[n / 2] : 0.5 * (samples[n / 2 - 1] + samples[n / 2]);
 }
 
+/* Whether the len characters at p are a non-finite number as printf writes it. */
+static bool non_finite(const char *p, size_t len) {
+  if (len == 4 && *p == '-') {
+    p++;
+    len--;
+  }
+  return len == 3 && (!strncmp(p, "nan", 3) || !strncmp(p, "inf", 3));
+}
+
+/* Prints JSON members with every non-finite value as null (JSON has no NaN or infinity: an error
+ * measure of a failed run is NaN). */
+static void print_members(const char *members) {
+  for (const char *p = members; *p;) {
+    putchar(*p);
+    if (*p++ != ':')
+      continue;
+    const size_t len = strcspn(p, ",}");
+    if (non_finite(p, len)) {
+      fputs("null", stdout);
+      p += len;
+    }
+  }
+}
+
 void bench_report(const bench_options *opt, const char *bench, const char *preset, int reps,
                   double median_s, const char *extra) {
   if (opt->json) {
-    printf("{\"bench\":\"%s\",\"preset\":\"%s\",\"threads\":%d,\"reps\":%d,\"median_s\":%.9g%s%s}\n",
-           bench, preset, opt->threads, reps, median_s, extra ? "," : "", extra ? extra : "");
+    printf("{\"bench\":\"%s\",\"preset\":\"%s\",\"threads\":%d,\"reps\":%d,\"median_s\":%.9g",
+           bench, preset, opt->threads, reps, median_s);
+    if (extra) {
+      putchar(',');
+      print_members(extra);
+    }
+    printf("}\n");
   } else {
     printf("%-32s %-12s threads %-2d reps %-5d median %12.6f ms  %s\n", bench, preset, opt->threads,
            reps, median_s * 1e3, extra ? extra : "");

@@ -20,11 +20,16 @@ double bench_peak_rss_gib(void);
 /* Current resident memory in GiB (Linux /proc; 0 where unknown). */
 double bench_rss_gib(void);
 
+/* The worse of two error measures: a NaN wins and stays (fmax would drop it, and a run that
+ * produced NaN would read as exact). */
+double bench_worse(double a, double b);
+
 /* Median of n samples (sorts the array in place). */
 double bench_median(double *samples, size_t n);
 
 /* Prints one result: name, preset, median seconds over reps; extra is either NULL or a
- * preformatted list of further JSON members without braces, e.g. "\"bits\":60". */
+ * preformatted list of further JSON members without braces, e.g. "\"bits\":60" (a value printf
+ * wrote as nan or inf prints as null). */
 void bench_report(const bench_options *opt, const char *bench, const char *preset, int reps,
                   double median_s, const char *extra);
 

@@ -10,6 +10,7 @@
 
 #include <ensi/model.h>
 
+#include "bench_util.h"
 #include "tempdir.h"
 
 int ensi_cmd_model_accuracy(int argc, char **argv);
@@ -24,7 +25,7 @@ static void compare(comparison *c, const double *ref, const double *got, size_t 
   double scale = 0, worst = 0, sum = 0;
   for (size_t i = 0; i < n_hidden; i++) {
     scale = fmax(scale, fabs(ref[i]));
-    worst = fmax(worst, fabs(ref[i] - got[i]));
+    worst = bench_worse(worst, fabs(ref[i] - got[i]));
     sum += fabs(ref[i] - got[i]);
   }
   c->hidden_max = fmax(c->hidden_max, worst / scale);

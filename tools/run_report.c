@@ -2,6 +2,7 @@
 #include "run_report.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 
 static double total_seconds(const ensi_henn_stats *st) {
@@ -52,6 +53,9 @@ void run_report_print(FILE *out, const run_report *r) {
           r->token_sigmoid, r->token_exact);
 }
 
+/* v as JSON: null when it is not finite (JSON has no NaN: the error of a run that produced NaN). */
+static json_t *json_number(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+
 void run_report_json(FILE *out, const run_report *r) {
   const ensi_henn_stats *st = &r->stats;
   json_t *seconds = json_object(), *ops = json_object(), *prompt = json_array();
@@ -66,14 +70,14 @@ void run_report_json(FILE *out, const run_report *r) {
   for (size_t i = 0; i < r->rows; i++)
     json_array_append_new(prompt, json_integer(r->prompt[i]));
   json_t *root = json_pack(
-      "{ss ss si si sI sI so si si si si sb sf sf sf so so sI sI sf sf sf sf sf sf}", "preset", r->preset,
+      "{ss ss si si sI sI so si si si si sb so so so so so sI sI sf sf sf sf sf sf}", "preset", r->preset,
       "layout", r->layout,
       "threads", r->threads, "layers", r->layers, "tokens_in", (json_int_t)r->rows, "slots",
       (json_int_t)r->slots, "prompt_tokens", prompt, "token_encrypted", r->token_encrypted,
       "token_plaintext", r->token_reference, "token_exact_sigmoid", r->token_sigmoid,
       "token_exact_softmax", r->token_exact, "match", r->token_encrypted == r->token_reference,
-      "max_rel_error", r->error_reference, "max_rel_error_exact_sigmoid", r->error_sigmoid,
-      "max_rel_error_exact_softmax", r->error_exact, "seconds", seconds, "ops", ops, "bootstraps",
+      "max_rel_error", json_number(r->error_reference), "max_rel_error_exact_sigmoid",
+      json_number(r->error_sigmoid), "max_rel_error_exact_softmax", json_number(r->error_exact), "seconds", seconds, "ops", ops, "bootstraps",
       (json_int_t)st->bootstraps, "refreshed_packs", (json_int_t)st->refreshed_packs, "server_seconds", r->server_s, "calibrate_seconds", r->calibrate_s,
       "keygen_seconds", r->keygen_s, "encrypt_seconds", r->encrypt_s, "decrypt_seconds", r->decrypt_s,
       "key_gib", (double)r->key_bytes / (1u << 30));
