@@ -12,10 +12,10 @@
 
 #include <ensi/henn.h>
 
-#include "tempdir.h"
+#include "fixtures.h"
 #include "testutil.h"
 
-enum { MAX_TOKENS = 8, CALIBRATION_PROMPTS = 128 };
+enum { MAX_TOKENS = 8 };
 
 /* 8 tokens; 3 under the sanitizers, which slow the arithmetic several times over */
 static size_t token_count = MAX_TOKENS;
@@ -92,12 +92,7 @@ int main(void) {
   test_rng_seed(&rng, test_seed_from_env());
   if (test_sanitized())
     token_count = 3;
-  char dir[512];
-  CHECK(tool_temp_dir(dir, sizeof dir, "henn") == 0);
-  CHECK(ensi_model_synthesize(dir, "tiny", 2, 11) == ENSI_OK);
-  ensi_model *m = NULL;
-  CHECK(ensi_model_load(&m, dir) == ENSI_OK);
-  tool_remove_dir(dir);
+  ensi_model *m = test_tiny_model("henn");
   ensi_params_literal lit;
   ensi_params *params;
   ensi_context *ctx;
@@ -105,13 +100,7 @@ int main(void) {
   CHECK(ensi_params_create(&params, &lit) == ENSI_OK);
   CHECK(ensi_context_create(&ctx, params) == ENSI_OK);
   ensi_henn_setup setup = {.ctx = ctx};
-  ensi_forward_options_default(&setup.approx);
-  ensi_henn_default_degrees(&setup.approx);
-  /* 128 calibration prompts, not the protocol's 32: of random 16-token prompts of the tiny model, about 1 in 140
-   * leaves 32 prompts' intervals (the inner norm's mean squares have a long upper tail) and drives
-   * a polynomial into a blow-up, the reference and the encrypted pass alike; 0 in 4,000 with 128 */
-  CHECK(ensi_henn_calibrate(m, token_count, CALIBRATION_PROMPTS, 1, &setup.approx, &setup.bound) ==
-        ENSI_OK);
+  test_calibrate(m, token_count, &setup);
   printf("calibrated: sigmoid [%g, %g], SiLU [%g, %g], rsqrt of the input norm [%g, %g], bound %g\n",
          setup.approx.sigmoid_lo, setup.approx.sigmoid_hi, setup.approx.silu_lo, setup.approx.silu_hi,
          setup.approx.rsqrt_lo[0], setup.approx.rsqrt_hi[0], setup.bound);

@@ -16,10 +16,10 @@
 
 #include <ensi/packed_forward.h>
 
-#include "tempdir.h"
+#include "fixtures.h"
 #include "testutil.h"
 
-enum { MAX_TOKENS = 16, CALIBRATION_PROMPTS = 128 };
+enum { MAX_TOKENS = 16 };
 
 static size_t token_count = MAX_TOKENS;
 
@@ -114,13 +114,7 @@ static void run_preset(const ensi_params_literal *lit, const ensi_model *m, test
   CHECK(ensi_context_create(&ctx, params) == ENSI_OK);
   CHECK(ensi_henn_packed_check(ctx, &m->config, token_count) == ENSI_OK);
   ensi_henn_setup setup = {.ctx = ctx};
-  ensi_forward_options_default(&setup.approx);
-  ensi_henn_default_degrees(&setup.approx);
-  /* 128 calibration prompts, not the protocol's 32: of random 16-token prompts of the tiny model, about 1 in 140
-   * leaves 32 prompts' intervals (the inner norm's mean squares have a long upper tail) and drives
-   * a polynomial into a blow-up, the reference and the encrypted pass alike; 0 in 4,000 with 128 */
-  CHECK(ensi_henn_calibrate(m, token_count, CALIBRATION_PROMPTS, 1, &setup.approx, &setup.bound) ==
-        ENSI_OK);
+  test_calibrate(m, token_count, &setup);
   ensi_bootstrap_config config;
   CHECK(ensi_bootstrap_config_default(&config, ctx, ensi_params_slots(params)) == ENSI_OK);
   ensi_bootstrapper *bt = NULL;
@@ -155,12 +149,7 @@ int main(void) {
   test_rng_seed(&rng, test_seed_from_env());
   if (test_sanitized())
     token_count = 5;
-  char dir[512];
-  CHECK(tool_temp_dir(dir, sizeof dir, "henn-packed") == 0);
-  CHECK(ensi_model_synthesize(dir, "tiny", 2, 11) == ENSI_OK);
-  ensi_model *m = NULL;
-  CHECK(ensi_model_load(&m, dir) == ENSI_OK);
-  tool_remove_dir(dir);
+  ensi_model *m = test_tiny_model("henn-packed");
   ensi_params_literal lit;
   CHECK(ensi_params_preset("test-layer", &lit) == ENSI_OK);
   run_preset(&lit, m, &rng, test_sanitized() ? 1 : 2, true);
