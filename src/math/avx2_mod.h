@@ -16,17 +16,18 @@
 
 static inline bool ensi_avx2_supported(void) { return __builtin_cpu_supports("avx2"); }
 
-/* High 64 bits of a b in each lane. */
+/* High 64 bits of a b in each lane, exact for all 64-bit a and b: with 32-bit halves,
+ * t = a_hi b_lo + (a_lo b_lo >> 32) and u = a_lo b_hi + (t mod 2^32) stay below 2^64 - 2^32 (each
+ * product is at most (2^32 - 1)^2), so neither sum can carry out, and the high half is
+ * a_hi b_hi + (t >> 32) + (u >> 32). */
 AVX2 static inline __m256i ensi_avx2_mulhi(__m256i a, __m256i b) {
   const __m256i low32 = _mm256_set1_epi64x(0xffffffff);
   const __m256i a_hi = _mm256_srli_epi64(a, 32), b_hi = _mm256_srli_epi64(b, 32);
   const __m256i ll = _mm256_mul_epu32(a, b), lh = _mm256_mul_epu32(a, b_hi);
   const __m256i hl = _mm256_mul_epu32(a_hi, b), hh = _mm256_mul_epu32(a_hi, b_hi);
-  __m256i mid = _mm256_add_epi64(_mm256_srli_epi64(ll, 32), _mm256_and_si256(lh, low32));
-  mid = _mm256_add_epi64(mid, _mm256_and_si256(hl, low32)); /* < 3 * 2^32 */
-  __m256i hi = _mm256_add_epi64(hh, _mm256_srli_epi64(lh, 32));
-  hi = _mm256_add_epi64(hi, _mm256_srli_epi64(hl, 32));
-  return _mm256_add_epi64(hi, _mm256_srli_epi64(mid, 32));
+  const __m256i t = _mm256_add_epi64(hl, _mm256_srli_epi64(ll, 32));
+  const __m256i u = _mm256_add_epi64(lh, _mm256_and_si256(t, low32));
+  return _mm256_add_epi64(_mm256_add_epi64(hh, _mm256_srli_epi64(t, 32)), _mm256_srli_epi64(u, 32));
 }
 
 /* Low 64 bits of a b in each lane. */
