@@ -1,9 +1,11 @@
 /* Two sums of products modulo q (math/dot.h) against a plain 128-bit reference, for every kernel
  * this CPU runs: primes of 30 to 61 bits, 1 to 16 terms and 70 (the AVX-512 kernel sums seven at
- * a time, the portable one 64), with and without a permutation of x, random values and the
- * largest ones (q - 1 everywhere: the accumulators' worst case). */
+ * a time, the portable one 64), with and without a Galois permutation of x (rotations and the
+ * conjugation), random values and the largest ones (q - 1 everywhere: the accumulators' worst
+ * case). Also checks the property of those permutations that the AVX2 kernel relies on. */
 #include <stdlib.h>
 
+#include "ckks/galois.h"
 #include "math/dot.h"
 #include "math/ntt.h"
 #include "math/primes.h"
@@ -36,8 +38,10 @@ static void check(size_t n, int bits, size_t count, bool permuted, bool largest)
     y0[j] = data + (count + j) * n;
     y1[j] = data + (2 * count + j) * n;
   }
-  for (size_t t = 0; t < n; t++) /* an odd multiplier is a permutation of 0 .. n - 1 (n = 2^k) */
-    perm[t] = (uint32_t)((t * 5 + 3) % n);
+  const uint64_t g = count % 4 == 0 ? ensi_galois_element_conjugation(n)
+                                     : ensi_galois_element_rotation((long long)count * 7 - 20, n);
+  if (permuted) /* n is then a power of two */
+    ensi_galois_ntt_permutation(perm, g, n);
   ensi_dot2_mod(out, out + n, x, y0, y1, count, permuted ? perm : NULL, n, &q);
   int bad = 0;
   for (size_t t = 0; t < n; t++) {
@@ -92,10 +96,29 @@ static void check_low_carry(void) {
             bad);
 }
 
+/* Every aligned block of 2^b indices goes to one aligned block of 2^b (math/dot.h, galois.h),
+ * for rotations by every step at n = 2^10 and some at 2^16, and the conjugation. */
+static void check_permutation_blocks(size_t n) {
+  uint32_t *perm = malloc(n * sizeof *perm);
+  int bad = 0;
+  for (size_t step = 0; step <= n / 2; step += n <= 1024 ? 1 : 997) {
+    const uint64_t g = step == n / 2 ? ensi_galois_element_conjugation(n)
+                                     : ensi_galois_element_rotation((long long)step, n);
+    ensi_galois_ntt_permutation(perm, g, n);
+    for (size_t block = 2; block <= 16; block *= 2)
+      for (size_t t = 0; t < n; t++)
+        bad += perm[t] / block != perm[t - t % block] / block;
+  }
+  CHECK_MSG(bad == 0, "Galois permutations at n = %zu: %d indices leave their block", n, bad);
+  free(perm);
+}
+
 int main(void) {
   test_rng_seed(&rng, test_seed_from_env());
   const char *kernels[8];
   const size_t kernel_count = ensi_ntt_kernel_names(kernels, 8);
+  check_permutation_blocks(1024);
+  check_permutation_blocks(65536);
   const int bit_sizes[] = {30, 45, 50, 55, 60, 61};
   for (size_t k = 0; k < kernel_count; k++) {
     CHECK(ensi_ntt_use_kernel(kernels[k]) == ENSI_OK);

@@ -17,7 +17,9 @@ uint64_t ensi_galois_element_rotation(long long k, size_t n);
 uint64_t ensi_galois_element_conjugation(size_t n);
 
 /* Fills perm[0..n) so that (sigma_g a)_ntt[i] = a_ntt[perm[i]] for polynomials in the NTT form of
- * src/math/ntt.h (index i holds a(psi^(2 bitrev(i) + 1))). g must be odd. */
+ * src/math/ntt.h (index i holds a(psi^(2 bitrev(i) + 1))). g must be odd. In natural order the
+ * map is affine, j -> g j + (g - 1) / 2 mod n, so under bit reversal it sends every aligned block
+ * of 2^b indices onto an aligned block of 2^b (vector kernels read it blockwise, math/dot.h). */
 void ensi_galois_ntt_permutation(uint32_t *perm, uint64_t g, size_t n);
 
 /* Applies X -> X^g to a polynomial in coefficient form modulo q: out must not alias in. */
