@@ -6,8 +6,9 @@
  * halves, x y = ll + (lh + hl) 2^32 + hh 2^64, and the halves are summed without carries in four
  * 64-bit accumulators: low (low 32 bits of ll), mid1 (ll >> 32, plus lh: below 2^61 + 2^32 a
  * term), mid2 (hl) and high (hh). With at most seven terms none overflows (more with smaller
- * factors); the sum then becomes 128 bits, hi 2^64 + lo, and is reduced as hi (2^64 mod q) + lo by
- * two lazy Shoup products. */
+ * factors); the sum then becomes 128 bits, hi 2^64 + lo, and is reduced either as
+ * hi (2^64 mod q) + lo by two lazy Shoup products (17 vpmuludq), or, where the caller's constant
+ * factors carry an extra 2^64 mod q, by Montgomery's reduction, sum 2^-64 mod q (7 vpmuludq). */
 #ifndef ENSI_MATH_AVX2_SPLIT_SUM_H
 #define ENSI_MATH_AVX2_SPLIT_SUM_H
 
@@ -25,18 +26,28 @@ typedef struct {
   __m256i low, mid1, mid2, high;
 } ensi_avx2_split_sum;
 
-/* Constants of the reduction modulo q. */
+/* Constants of the reduction modulo q (q_neg_inv = -q^-1 mod 2^64, for Montgomery's). */
 typedef struct {
-  __m256i q, two_q, r64, r64_shoup, one_shoup;
+  __m256i q, two_q, r64, r64_shoup, one_shoup, q_neg_inv;
 } ensi_avx2_reducer;
+
+/* -q^-1 mod 2^64 for odd q, by Newton's iteration (each step doubles the correct low bits). */
+static inline uint64_t ensi_neg_inverse_mod_2_64(uint64_t q) {
+  uint64_t inverse = q; /* correct to 3 bits: q q = 1 mod 8 */
+  for (int k = 0; k < 5; k++)
+    inverse *= 2 - q * inverse;
+  return 0 - inverse;
+}
 
 AVX2 static inline ensi_avx2_reducer ensi_avx2_reducer_make(const ensi_modulus *q) {
   const uint64_t r64 = ensi_reduce_u128((ensi_u128)1 << 64, q);
-  const ensi_avx2_reducer r = {_mm256_set1_epi64x((long long)q->value),
-                               _mm256_set1_epi64x((long long)(2 * q->value)),
-                               _mm256_set1_epi64x((long long)r64),
-                               _mm256_set1_epi64x((long long)ensi_shoup_precompute(r64, q->value)),
-                               _mm256_set1_epi64x((long long)ensi_shoup_precompute(1, q->value))};
+  const ensi_avx2_reducer r = {
+      _mm256_set1_epi64x((long long)q->value),
+      _mm256_set1_epi64x((long long)(2 * q->value)),
+      _mm256_set1_epi64x((long long)r64),
+      _mm256_set1_epi64x((long long)ensi_shoup_precompute(r64, q->value)),
+      _mm256_set1_epi64x((long long)ensi_shoup_precompute(1, q->value)),
+      _mm256_set1_epi64x((long long)ensi_neg_inverse_mod_2_64(q->value))};
   return r;
 }
 
@@ -63,22 +74,43 @@ AVX2 static inline __m256i ensi_avx2_less_u64(__m256i a, __m256i b) {
   return _mm256_cmpgt_epi64(_mm256_xor_si256(b, sign), _mm256_xor_si256(a, sign));
 }
 
-/* The sum modulo q, in [0, q). */
-AVX2 static inline __m256i ensi_avx2_split_sum_reduce(const ensi_avx2_split_sum *s,
-                                                      const ensi_avx2_reducer *r) {
+/* The sum as 128 bits, hi 2^64 + lo. */
+AVX2 static inline void ensi_avx2_split_sum_combine(const ensi_avx2_split_sum *s, __m256i *hi,
+                                                    __m256i *lo) {
   const __m256i mid = _mm256_add_epi64(s->mid1, s->mid2); /* wraps at most once */
   const __m256i mid_carry = ensi_avx2_less_u64(mid, s->mid1);
   const __m256i mid_shifted = _mm256_slli_epi64(mid, 32);
-  const __m256i lo = _mm256_add_epi64(s->low, mid_shifted);
-  const __m256i lo_carry = ensi_avx2_less_u64(lo, mid_shifted); /* all ones: subtract -1 */
-  __m256i hi = _mm256_add_epi64(s->high, _mm256_srli_epi64(mid, 32));
-  hi = _mm256_add_epi64(hi, _mm256_and_si256(mid_carry, _mm256_set1_epi64x(1ll << 32)));
-  hi = _mm256_sub_epi64(hi, lo_carry);
+  *lo = _mm256_add_epi64(s->low, mid_shifted);
+  const __m256i lo_carry = ensi_avx2_less_u64(*lo, mid_shifted); /* all ones: subtract -1 */
+  __m256i h = _mm256_add_epi64(s->high, _mm256_srli_epi64(mid, 32));
+  h = _mm256_add_epi64(h, _mm256_and_si256(mid_carry, _mm256_set1_epi64x(1ll << 32)));
+  *hi = _mm256_sub_epi64(h, lo_carry);
+}
+
+/* The sum modulo q, in [0, q). */
+AVX2 static inline __m256i ensi_avx2_split_sum_reduce(const ensi_avx2_split_sum *s,
+                                                      const ensi_avx2_reducer *r) {
+  __m256i hi, lo;
+  ensi_avx2_split_sum_combine(s, &hi, &lo);
   const __m256i from_hi = ensi_avx2_mul_shoup_lazy(hi, r->r64, r->r64_shoup, r->q);
   const __m256i from_lo = /* lo 1 mod q, lazily: lo - floor(lo one_shoup / 2^64) q */
       _mm256_sub_epi64(lo, ensi_avx2_mullo(ensi_avx2_mulhi(lo, r->one_shoup), r->q));
   const __m256i sum = ensi_avx2_reduce_once(_mm256_add_epi64(from_hi, from_lo), r->two_q);
   return ensi_avx2_reduce_once(sum, r->q);
+}
+
+/* The sum times 2^-64 modulo q, in [0, q), for a sum below q 2^64 (Montgomery's reduction): with
+ * m = lo (-q^-1) mod 2^64, sum + m q is a multiple of 2^64 whose low word carries exactly when
+ * lo != 0, and (sum + m q) / 2^64 = hi + mulhi(m, q) + [lo != 0] < 2q. */
+AVX2 static inline __m256i ensi_avx2_split_sum_montgomery(const ensi_avx2_split_sum *s,
+                                                          const ensi_avx2_reducer *r) {
+  __m256i hi, lo;
+  ensi_avx2_split_sum_combine(s, &hi, &lo);
+  const __m256i m = ensi_avx2_mullo(lo, r->q_neg_inv);
+  const __m256i lo_zero = _mm256_cmpeq_epi64(lo, _mm256_setzero_si256()); /* all ones: no carry */
+  const __m256i carry = _mm256_add_epi64(lo_zero, _mm256_set1_epi64x(1));
+  const __m256i t = _mm256_add_epi64(_mm256_add_epi64(hi, ensi_avx2_mulhi(m, r->q)), carry);
+  return ensi_avx2_reduce_once(t, r->q);
 }
 
 #endif

@@ -157,9 +157,10 @@ ensi_status ensi_base_converter_create(ensi_base_converter **out, const ensi_mod
   bc->qhat_inv_shoup = malloc(from_count * sizeof *bc->qhat_inv_shoup);
   bc->qhat_mod_to = malloc(from_count * to_count * sizeof *bc->qhat_mod_to);
   bc->qhat_mod_to_shoup = malloc(from_count * to_count * sizeof *bc->qhat_mod_to_shoup);
+  bc->qhat_mod_to_montgomery = malloc(from_count * to_count * sizeof *bc->qhat_mod_to_montgomery);
   bc->multiple_mod_to = malloc((from_count + 1) * to_count * sizeof *bc->multiple_mod_to);
   if (!bc->from || !bc->to || !bc->qhat_inv || !bc->qhat_inv_shoup || !bc->qhat_mod_to ||
-      !bc->qhat_mod_to_shoup || !bc->multiple_mod_to) {
+      !bc->qhat_mod_to_shoup || !bc->qhat_mod_to_montgomery || !bc->multiple_mod_to) {
     ensi_base_converter_free(bc);
     return ENSI_ERR_NOMEM;
   }
@@ -179,6 +180,8 @@ ensi_status ensi_base_converter_create(ensi_base_converter **out, const ensi_mod
           h = ensi_mul_mod(h, ensi_reduce_u64(from[k].value, &to[j]), &to[j]);
       bc->qhat_mod_to[j * from_count + i] = h;
       bc->qhat_mod_to_shoup[j * from_count + i] = ensi_shoup_precompute(h, to[j].value);
+      bc->qhat_mod_to_montgomery[j * from_count + i] =
+          ensi_reduce_u128((ensi_u128)h << 64, &to[j]);
     }
   }
   for (size_t j = 0; j < to_count; j++) {
@@ -202,6 +205,7 @@ void ensi_base_converter_free(ensi_base_converter *bc) {
   free(bc->qhat_inv_shoup);
   free(bc->qhat_mod_to);
   free(bc->qhat_mod_to_shoup);
+  free(bc->qhat_mod_to_montgomery);
   free(bc->multiple_mod_to);
   free(bc);
 }

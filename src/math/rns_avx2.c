@@ -1,7 +1,9 @@
 /* AVX2 block kernel of the fast base conversion (rns_internal.h): four coefficients a lane group.
  * The inputs are scaled by lazy Shoup products, and each output prime's sum of products
  * y_i (Q / q_i) is taken in 32-bit halves and reduced once per 7 to 2^24 terms, as the primes'
- * sizes allow (avx2_split_sum.h); the result, fully reduced, is the portable kernel's word. */
+ * sizes allow (avx2_split_sum.h). The factors carry 2^64 (qhat_mod_to_montgomery), so that
+ * Montgomery's reduction (7 vpmuludq, against 17 for two Shoup products) removes it; the result,
+ * fully reduced, is the portable kernel's word. */
 #include "math/rns_internal.h"
 
 #if defined(__x86_64__)
@@ -24,7 +26,8 @@ AVX2 static void scale_inputs(const ensi_base_converter *bc, const uint64_t *in,
   }
 }
 
-/* sum_i h[i] y_i[t .. t + 4) mod p, reduced once per `group` terms. */
+/* sum_i h[i] y_i[t .. t + 4) 2^-64 mod p, reduced once per `group` terms (each group's sum is
+ * below group 2^from_bits p <= p 2^64, as Montgomery's reduction needs). */
 AVX2 static inline __m256i convert_lanes(const uint64_t *h, const uint64_t *y, size_t k, size_t t,
                                          size_t group, const ensi_avx2_reducer *r) {
   __m256i total = _mm256_setzero_si256();
@@ -37,7 +40,8 @@ AVX2 static inline __m256i convert_lanes(const uint64_t *h, const uint64_t *y, s
       const __m256i yi = _mm256_loadu_si256((const __m256i *)(y + i * ENSI_CONVERT_BLOCK + t));
       ensi_avx2_split_sum_add(&s, hi, _mm256_srli_epi64(hi, 32), yi);
     }
-    total = ensi_avx2_reduce_once(_mm256_add_epi64(total, ensi_avx2_split_sum_reduce(&s, r)), r->q);
+    total = ensi_avx2_reduce_once(_mm256_add_epi64(total, ensi_avx2_split_sum_montgomery(&s, r)),
+                                  r->q);
   }
   return total;
 }
@@ -56,7 +60,7 @@ AVX2 void ensi_base_convert_block_avx2(const ensi_base_converter *bc, uint64_t *
     const size_t group = ensi_avx2_split_terms((unsigned)bits);
     for (size_t t = 0; t < len; t += LANES)
       _mm256_storeu_si256((__m256i *)(out + j * n + start + t),
-                          convert_lanes(bc->qhat_mod_to + j * k, y, k, t, group, &r));
+                          convert_lanes(bc->qhat_mod_to_montgomery + j * k, y, k, t, group, &r));
   }
 }
 #endif

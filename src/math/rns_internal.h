@@ -12,6 +12,7 @@ struct ensi_base_converter {
   uint64_t *qhat_inv, *qhat_inv_shoup; /* [i]: (Q / q_i)^{-1} mod q_i */
   uint64_t *qhat_mod_to;               /* [j * from_count + i]: (Q / q_i) mod p_j */
   uint64_t *qhat_mod_to_shoup;         /* its Shoup constants modulo p_j */
+  uint64_t *qhat_mod_to_montgomery;    /* (Q / q_i) 2^64 mod p_j, for Montgomery's reduction */
   uint64_t *multiple_mod_to;           /* [j * (from_count + 1) + u]: u Q mod p_j, u <= from_count */
 };
 
