@@ -97,11 +97,22 @@ AVX2 static void scale(const ensi_ntt_table *t, uint64_t *a, size_t count) {
   }
 }
 
+AVX2 static void reduce(const ensi_ntt_table *t, uint64_t *a, size_t count) {
+  const __m256i q = _mm256_set1_epi64x((long long)t->q.value);
+  const __m256i two_q = _mm256_set1_epi64x((long long)(2 * t->q.value));
+  for (size_t j = 0; j < count; j += 4) {
+    const __m256i x = _mm256_loadu_si256((const __m256i *)(a + j));
+    _mm256_storeu_si256((__m256i *)(a + j),
+                        ensi_avx2_reduce_once(ensi_avx2_reduce_once(x, two_q), q));
+  }
+}
+
 static bool supported(void) { return ensi_avx2_supported(); }
 
-const ensi_ntt_kernel ensi_ntt_kernel_avx2 = {"avx2", supported, forward_groups, inverse_groups,
-                                              scale, NULL, NULL};
+const ensi_ntt_kernel ensi_ntt_kernel_avx2 = {
+    "avx2", supported, forward_groups, inverse_groups, scale, reduce, NULL, NULL};
 #else
 static bool supported(void) { return false; }
-const ensi_ntt_kernel ensi_ntt_kernel_avx2 = {"avx2", supported, NULL, NULL, NULL, NULL, NULL};
+const ensi_ntt_kernel ensi_ntt_kernel_avx2 = {"avx2", supported, NULL, NULL,
+                                              NULL,   NULL,      NULL, NULL};
 #endif

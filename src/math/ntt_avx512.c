@@ -120,9 +120,11 @@ AVX512 static void scale(const ensi_ntt_table *t, uint64_t *a, size_t count) {
 
 static bool supported(void) { return ensi_avx512_supported(); }
 
-const ensi_ntt_kernel ensi_ntt_kernel_avx512 = {"avx512", supported, forward_groups,
-                                                inverse_groups, scale, NULL, NULL};
+const ensi_ntt_kernel ensi_ntt_kernel_avx512 = {
+    "avx512", supported, forward_groups, inverse_groups, scale, ensi_ntt_reduce_portable, NULL,
+    NULL};
 #else
 static bool supported(void) { return false; }
-const ensi_ntt_kernel ensi_ntt_kernel_avx512 = {"avx512", supported, NULL, NULL, NULL, NULL, NULL};
+const ensi_ntt_kernel ensi_ntt_kernel_avx512 = {"avx512", supported, NULL, NULL, NULL,
+                                                NULL,     NULL,      NULL};
 #endif

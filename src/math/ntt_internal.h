@@ -25,6 +25,8 @@ typedef void ensi_ntt_groups_fn(const ensi_ntt_table *t, uint64_t *a, size_t m, 
                                 size_t first, size_t last);
 /* a[0 .. count) = a * n^-1 mod q, fully reduced (the inverse transform's last step). */
 typedef void ensi_ntt_scale_fn(const ensi_ntt_table *t, uint64_t *a, size_t count);
+/* a[0 .. count) from [0, 4q) to [0, q) (the forward transform's last step). */
+typedef void ensi_ntt_reduce_fn(const ensi_ntt_table *t, uint64_t *a, size_t count);
 
 typedef struct {
   const char *name;
@@ -32,11 +34,15 @@ typedef struct {
   ensi_ntt_groups_fn *forward_groups;
   ensi_ntt_groups_fn *inverse_groups;
   ensi_ntt_scale_fn *scale;
+  ensi_ntt_reduce_fn *reduce;
   /* Optional (NULL: the drivers run single stages): stages m and 2m in one pass over groups
    * [first, last) of stage m, with the same value ranges as a single stage. */
   ensi_ntt_groups_fn *forward_pairs;
   ensi_ntt_groups_fn *inverse_pairs;
 } ensi_ntt_kernel;
+
+/* The portable kernel's reduction, which kernels without their own share. */
+void ensi_ntt_reduce_portable(const ensi_ntt_table *t, uint64_t *a, size_t count);
 
 void ensi_ntt_forward_blocked(const ensi_ntt_kernel *k, const ensi_ntt_table *t, uint64_t *a);
 void ensi_ntt_inverse_blocked(const ensi_ntt_kernel *k, const ensi_ntt_table *t, uint64_t *a);

@@ -58,16 +58,11 @@ static void inverse_stages(const ensi_ntt_kernel *k, const ensi_ntt_table *t, ui
 /* Stage m = n / block is the first whose groups each fill one cache block: stages before it
  * stream over the whole array, the rest run block by block. */
 void ensi_ntt_forward_blocked(const ensi_ntt_kernel *k, const ensi_ntt_table *t, uint64_t *a) {
-  const uint64_t q = t->q.value, two_q = 2 * q;
   const size_t n = t->n, block = n < BLOCK ? n : BLOCK, m_blocked = n / block;
   forward_stages(k, t, a, 1, m_blocked, 0, 1);
   for (size_t b = 0; b < m_blocked; b++) {
     forward_stages(k, t, a, m_blocked, n, b, b + 1);
-    for (size_t j = b * block; j < (b + 1) * block; j++) { /* [0, 4q) -> [0, q) while in cache */
-      uint64_t u = a[j];
-      u -= u >= two_q ? two_q : 0;
-      a[j] = u - (u >= q ? q : 0);
-    }
+    k->reduce(t, a + b * block, block); /* while the block is in cache */
   }
 }
 
@@ -184,6 +179,15 @@ static void inverse_pairs(const ensi_ntt_table *t, uint64_t *a, size_t m, size_t
   }
 }
 
+void ensi_ntt_reduce_portable(const ensi_ntt_table *t, uint64_t *a, size_t count) {
+  const uint64_t q = t->q.value, two_q = 2 * q;
+  for (size_t j = 0; j < count; j++) { /* compilers keep these two branch-free */
+    uint64_t u = a[j];
+    u -= u >= two_q ? two_q : 0;
+    a[j] = u - (u >= q ? q : 0);
+  }
+}
+
 static void scale(const ensi_ntt_table *t, uint64_t *a, size_t count) {
   for (size_t j = 0; j < count; j++)
     a[j] = ensi_mul_shoup(a[j], t->n_inv, t->n_inv_shoup, t->q.value);
@@ -192,4 +196,5 @@ static void scale(const ensi_ntt_table *t, uint64_t *a, size_t count) {
 static bool always(void) { return true; }
 
 const ensi_ntt_kernel ensi_ntt_kernel_portable = {
-    "portable", always, forward_groups, inverse_groups, scale, forward_pairs, inverse_pairs};
+    "portable", always, forward_groups, inverse_groups, scale, ensi_ntt_reduce_portable,
+    forward_pairs, inverse_pairs};
