@@ -14,6 +14,7 @@
 #include "ckks/keyswitch.h"
 #include "ckks/op_counts.h"
 #include "math/dot.h"
+#include "math/limb_ops.h"
 
 /* Scales are equal when they agree to 2^-32 relative: anything coarser would silently cost
  * precision, so the caller must match scales first. */
@@ -138,13 +139,9 @@ static ensi_status mul_limb_constants(const ensi_context *ctx, ensi_ciphertext *
   ENSI_TRY(shape_output(out, a->level, a->degree, a->scale, a->slots));
 #pragma omp parallel for schedule(static)
   for (size_t i = 0; i <= a->level; i++) {
-    const uint64_t q = ctx->moduli[i].value, ks = ensi_shoup_precompute(k[i], q);
-    for (size_t p = 0; p <= a->degree; p++) { /* elementwise: out may alias a */
-      const uint64_t *x = ensi_ct_limb(a, p, i);
-      uint64_t *o = ensi_ct_limb(out, p, i);
-      for (size_t t = 0; t < ctx->n; t++)
-        o[t] = ensi_mul_shoup(x[t], k[i], ks, q);
-    }
+    for (size_t p = 0; p <= a->degree; p++) /* elementwise: out may alias a */
+      ensi_limb_sub_mul_const(ensi_ct_limb(out, p, i), ensi_ct_limb(a, p, i), NULL, k[i], ctx->n,
+                              &ctx->moduli[i]);
   }
   return ENSI_OK;
 }

@@ -11,6 +11,7 @@
 #include "ckks/ciphertext.h"
 #include "ckks/op_counts.h"
 #include "math/dot.h"
+#include "math/limb_ops.h"
 
 size_t ensi_ks_ext_modulus(const ensi_context *ctx, size_t level, size_t i) {
   return i <= level ? i : ctx->q_count + (i - level - 1);
@@ -104,10 +105,7 @@ static void divide_by_tail(const ensi_context *ctx, uint64_t *out, uint64_t *x, 
     uint64_t inv = ctx->p_inv_mod_q[i];
     if (rescale)
       inv = ensi_mul_mod(inv, ensi_inv_mod(ensi_reduce_u64(ctx->moduli[level].value, q), q), q);
-    const uint64_t inv_shoup = ensi_shoup_precompute(inv, q->value);
-    for (size_t t = 0; t < n; t++)
-      out[i * n + t] = ensi_mul_shoup(ensi_sub_mod(x[i * n + t], conv[t], q->value), inv,
-                                      inv_shoup, q->value);
+    ensi_limb_sub_mul_const(out + i * n, x + i * n, conv, inv, n, q);
   }
 }
 

@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "base/large_alloc.h"
+#include "math/limb_ops.h"
 #include "math/rns_internal.h"
 
 ensi_status ensi_rns_basis_create(ensi_rns_basis **out, const uint64_t *primes, size_t count,
@@ -304,13 +305,11 @@ void ensi_rns_rescale_ntt(const ensi_modulus *moduli, ensi_ntt_table *const *ntt
   for (size_t i = 0; i < l; i++) {
     uint64_t *tmp = scratch + (i + 1) * n;
     const ensi_modulus *qi = &moduli[i];
-    const uint64_t inv = ensi_inv_mod(ql->value, qi), inv_shoup = ensi_shoup_precompute(inv, qi->value);
+    const uint64_t inv = ensi_inv_mod(ql->value, qi);
     const uint64_t half_i = ensi_reduce_u64(half, qi);
     for (size_t t = 0; t < n; t++)
       tmp[t] = ensi_sub_mod(ensi_reduce_u64(last[t], qi), half_i, qi->value);
     ensi_ntt_forward(ntt[i], tmp);
-    uint64_t *limb = poly + i * n;
-    for (size_t t = 0; t < n; t++)
-      limb[t] = ensi_mul_shoup(ensi_sub_mod(limb[t], tmp[t], qi->value), inv, inv_shoup, qi->value);
+    ensi_limb_sub_mul_const(poly + i * n, poly + i * n, tmp, inv, n, qi);
   }
 }
