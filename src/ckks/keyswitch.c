@@ -21,40 +21,51 @@ size_t ensi_ks_decomposition_words(const ensi_context *ctx, size_t level) {
   return ensi_context_digits(ctx, level) * (level + 1 + ctx->p_count) * ctx->n;
 }
 
+/* Digit j's limbs [begin, end) of Q_l. */
+static void digit_range(const ensi_context *ctx, size_t level, size_t j, size_t *begin,
+                        size_t *end) {
+  *begin = j * ctx->alpha;
+  *end = *begin + ctx->alpha < level + 1 ? *begin + ctx->alpha : level + 1;
+}
+
+/* Each digit's extended polynomial is stored in ModUp's converter order, the converted limbs (Q_l
+ * without the digit, then P) followed by the digit's own limbs, so that the conversion writes in
+ * place: this is where extended limb i of digit j lies. */
+static size_t digit_limb_position(const ensi_context *ctx, size_t level, size_t j, size_t i) {
+  size_t begin, end;
+  digit_range(ctx, level, j, &begin, &end);
+  const size_t converted = level + 1 + ctx->p_count - (end - begin);
+  return i < begin ? i : i < end ? converted + (i - begin) : i - (end - begin);
+}
+
 ensi_status ensi_ks_decompose(const ensi_context *ctx, uint64_t *decomposition, const uint64_t *c,
                               size_t level) {
   const size_t n = ctx->n, ext = level + 1 + ctx->p_count;
   const size_t digits = ensi_context_digits(ctx, level);
   uint64_t *coeff = ensi_large_alloc((level + 1) * n, sizeof *coeff);
-  uint64_t *lifted = ensi_large_alloc(ext * n, sizeof *lifted);
-  if (!coeff || !lifted) {
-    ensi_large_free(coeff);
-    ensi_large_free(lifted);
+  if (!coeff)
     return ENSI_ERR_NOMEM;
-  }
 #pragma omp parallel for schedule(static)
   for (size_t i = 0; i <= level; i++) {
     memcpy(coeff + i * n, c + i * n, n * sizeof *coeff);
     ensi_ntt_inverse(ctx->ntt[i], coeff + i * n);
   }
   for (size_t j = 0; j < digits; j++) {
-    const size_t begin = j * ctx->alpha;
-    const size_t end = begin + ctx->alpha < level + 1 ? begin + ctx->alpha : level + 1;
+    size_t begin, end;
+    digit_range(ctx, level, j, &begin, &end);
     const size_t converted = ext - (end - begin);
     uint64_t *d = decomposition + j * ext * n;
-    /* lifted holds the converted limbs in converter order: Q_l without the digit, then P; the
-     * loop runs over those limbs only, so that the threads share the transforms evenly */
-    ensi_base_convert(ctx->mod_up[level][j], lifted, coeff + begin * n, n);
+    ensi_base_convert(ctx->mod_up[level][j], d, coeff + begin * n, n);
+    /* the loop runs over the converted limbs only, so that the threads share the transforms
+     * evenly */
 #pragma omp parallel for schedule(static)
     for (size_t next = 0; next < converted; next++) {
       const size_t i = next < begin ? next : next + (end - begin); /* limb in extended order */
-      memcpy(d + i * n, lifted + next * n, n * sizeof *d);
-      ensi_ntt_forward(ctx->ntt[ensi_ks_ext_modulus(ctx, level, i)], d + i * n);
+      ensi_ntt_forward(ctx->ntt[ensi_ks_ext_modulus(ctx, level, i)], d + next * n);
     }
-    memcpy(d + begin * n, c + begin * n, (end - begin) * n * sizeof *d); /* the digit itself */
+    memcpy(d + converted * n, c + begin * n, (end - begin) * n * sizeof *d); /* the digit itself */
   }
   ensi_large_free(coeff);
-  ensi_large_free(lifted);
   return ENSI_OK;
 }
 
@@ -72,7 +83,7 @@ ensi_status ensi_ks_inner_product(const ensi_context *ctx, uint64_t *acc0, uint6
     const size_t m = ensi_ks_ext_modulus(ctx, level, i), k = ensi_switching_key_limb(ctx, key, m);
     const uint64_t *d[ENSI_MAX_PRIMES], *b[ENSI_MAX_PRIMES], *a[ENSI_MAX_PRIMES];
     for (size_t j = 0; j < digits; j++) {
-      d[j] = decomposition + (j * ext + i) * n;
+      d[j] = decomposition + (j * ext + digit_limb_position(ctx, level, j, i)) * n;
       b[j] = key->b + (j * key_limbs + k) * n;
       a[j] = key->a + (j * key_limbs + k) * n;
     }

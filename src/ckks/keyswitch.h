@@ -17,7 +17,8 @@
 /* Words needed for the decomposition of a level-l polynomial. */
 size_t ensi_ks_decomposition_words(const ensi_context *ctx, size_t level);
 
-/* Decomposes c (NTT form, level + 1 limbs) into ensi_context_digits(level) extended polynomials. */
+/* Decomposes c (NTT form, level + 1 limbs) into ensi_context_digits(level) extended polynomials,
+ * their limbs in an order of keyswitch.c's own: only ensi_ks_inner_product reads them. */
 ensi_status ensi_ks_decompose(const ensi_context *ctx, uint64_t *decomposition, const uint64_t *c,
                               size_t level);
 
