@@ -1,10 +1,12 @@
 /* Element-wise limb operations with a constant factor (math/limb_ops.h) against a 128-bit
- * reference, for every kernel this CPU runs: primes of 30 to 61 bits, with and without the
- * subtracted limb, random values and the extremes (0 and q - 1, factors 0, 1 and q - 1), in place
- * and into a separate limb, lengths that are and are not multiples of the vector width. */
+ * reference, for every kernel this CPU runs: primes of 30 to 61 bits, random values and the
+ * extremes (0 and q - 1, factors 0, 1 and q - 1), lengths that are and are not multiples of the
+ * vector width. (x - y) w: with and without y, in place and into a separate limb; out + x w:
+ * with and without a Galois permutation of x. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "ckks/galois.h"
 #include "math/limb_ops.h"
 #include "math/ntt.h"
 #include "math/primes.h"
@@ -16,12 +18,29 @@ static uint64_t value(uint64_t q, size_t t) {
   return t % 5 == 0 ? q - 1 : t % 7 == 0 ? 0 : test_rng_below(&rng, q);
 }
 
-static void check(size_t n, int bits, uint64_t w_choice, bool subtract, bool in_place) {
+static ensi_modulus modulus_of(int bits) {
   uint64_t prime;
   CHECK(ensi_primes_near(&prime, 1, bits, 128, NULL, 0) == ENSI_OK);
   ensi_modulus q;
   ensi_modulus_init(&q, prime);
-  const uint64_t w = w_choice == 2 ? prime - 1 : w_choice < 2 ? w_choice : test_rng_below(&rng, prime);
+  return q;
+}
+
+/* The factor: 0, 1, q - 1 or random. */
+static uint64_t factor(uint64_t q, uint64_t choice) {
+  return choice == 2 ? q - 1 : choice < 2 ? choice : test_rng_below(&rng, q);
+}
+
+static int count_wrong(const uint64_t *got, const uint64_t *want, size_t n) {
+  int bad = 0;
+  for (size_t t = 0; t < n; t++)
+    bad += got[t] != want[t];
+  return bad;
+}
+
+static void check(size_t n, int bits, uint64_t w_choice, bool subtract, bool in_place) {
+  const ensi_modulus q = modulus_of(bits);
+  const uint64_t prime = q.value, w = factor(prime, w_choice);
   uint64_t *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y), *out = malloc(n * sizeof *out);
   uint64_t *want = malloc(n * sizeof *want);
   for (size_t t = 0; t < n; t++) {
@@ -32,9 +51,7 @@ static void check(size_t n, int bits, uint64_t w_choice, bool subtract, bool in_
   }
   uint64_t *dst = in_place ? x : out;
   ensi_limb_sub_mul_const(dst, x, subtract ? y : NULL, w, n, &q);
-  int bad = 0;
-  for (size_t t = 0; t < n; t++)
-    bad += dst[t] != want[t];
+  const int bad = count_wrong(dst, want, n);
   CHECK_MSG(bad == 0, "limb kernel %s: n = %zu, %d bits, w = %llu, %s, %s: %d wrong",
             ensi_ntt_kernel_name(), n, bits, (unsigned long long)w,
             subtract ? "x - y" : "x", in_place ? "in place" : "separate", bad);
@@ -42,6 +59,31 @@ static void check(size_t n, int bits, uint64_t w_choice, bool subtract, bool in_
   free(y);
   free(out);
   free(want);
+}
+
+static void check_add(size_t n, int bits, uint64_t w_choice, bool permuted) {
+  const ensi_modulus q = modulus_of(bits);
+  const uint64_t prime = q.value, w = factor(prime, w_choice);
+  uint64_t *x = malloc(n * sizeof *x), *out = malloc(n * sizeof *out);
+  uint64_t *want = malloc(n * sizeof *want);
+  uint32_t *perm = malloc(n * sizeof *perm);
+  if (permuted) /* n is then a power of two */
+    ensi_galois_ntt_permutation(perm, ensi_galois_element_rotation((long long)w_choice * 5 - 3, n), n);
+  for (size_t t = 0; t < n; t++) {
+    x[t] = value(prime, t);
+    out[t] = value(prime, t / 3);
+  }
+  for (size_t t = 0; t < n; t++)
+    want[t] = (uint64_t)((out[t] + (unsigned __int128)x[permuted ? perm[t] : t] * w) % prime);
+  ensi_limb_add_mul_const(out, x, permuted ? perm : NULL, w, n, &q);
+  const int bad = count_wrong(out, want, n);
+  CHECK_MSG(bad == 0, "limb kernel %s: out + x w, n = %zu, %d bits, w = %llu, %s: %d wrong",
+            ensi_ntt_kernel_name(), n, bits, (unsigned long long)w,
+            permuted ? "permuted" : "in order", bad);
+  free(x);
+  free(out);
+  free(want);
+  free(perm);
 }
 
 int main(void) {
@@ -56,6 +98,8 @@ int main(void) {
         for (int variant = 0; variant < 4; variant++) {
           check(1024, bit_sizes[b], w_choice, variant & 1, variant & 2);
           check(10, bit_sizes[b], w_choice, variant & 1, variant & 2); /* the portable kernel */
+          check_add(1024, bit_sizes[b], w_choice, variant & 1);
+          check_add(10, bit_sizes[b], w_choice, false);
         }
     printf("limb kernel %s: checked against the 128-bit reference\n", kernels[k]);
   }

@@ -8,6 +8,7 @@
 #include "ckks/ciphertext.h"
 #include "ckks/galois.h"
 #include "ckks/keyswitch.h"
+#include "math/limb_ops.h"
 
 ensi_status ensi_extended_rotation_key(const ensi_context *ctx, const ensi_eval_keys *keys,
                                        long long step, const ensi_galois_key **out) {
@@ -48,14 +49,9 @@ static void add_lifted(const ensi_extended *e, uint64_t *out, const ensi_ciphert
   const size_t n = e->n;
 #pragma omp parallel for schedule(static)
   for (size_t i = 0; i <= e->level; i++) {
-    const uint64_t q = e->ctx->moduli[i].value, p = e->ctx->p_mod_q[i];
-    const uint64_t p_shoup = ensi_shoup_precompute(p, q);
-    for (size_t k = 0; k < polys; k++) {
-      const uint64_t *c = ensi_ct_limb(x, k, i);
-      uint64_t *o = out + (k * e->ext + i) * n;
-      for (size_t t = 0; t < n; t++)
-        o[t] = ensi_add_mod(o[t], ensi_mul_shoup(c[perm ? perm[t] : t], p, p_shoup, q), q);
-    }
+    for (size_t k = 0; k < polys; k++)
+      ensi_limb_add_mul_const(out + (k * e->ext + i) * n, ensi_ct_limb(x, k, i), perm,
+                              e->ctx->p_mod_q[i], n, &e->ctx->moduli[i]);
   }
 }
 

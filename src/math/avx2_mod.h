@@ -11,6 +11,8 @@
 
 #include <immintrin.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #define AVX2 __attribute__((target("avx2")))
 
@@ -41,6 +43,24 @@ AVX2 static inline __m256i ensi_avx2_mullo(__m256i a, __m256i b) {
  * q)). */
 AVX2 static inline __m256i ensi_avx2_mul_shoup_lazy(__m256i a, __m256i w, __m256i ws, __m256i q) {
   return _mm256_sub_epi64(ensi_avx2_mullo(a, w), ensi_avx2_mullo(ensi_avx2_mulhi(a, ws), q));
+}
+
+/* Permuted reads without gathers, for a permutation that sends every aligned block of four
+ * indices onto one aligned block of four (the NTT-domain Galois permutations, ckks/galois.h):
+ * x[perm[t + k]], k < 4, is word perm[t + k] mod 4 of the block at perm[t] - perm[t] mod 4. This
+ * is the vpermd control that moves those words into lanes 0..3 (32-bit lanes 2 w, 2 w + 1). */
+AVX2 static inline __m256i ensi_avx2_block_permutation(const uint32_t *perm) {
+  const __m128i within = _mm_and_si128(_mm_loadu_si128((const __m128i *)perm), _mm_set1_epi32(3));
+  const __m256i twice = _mm256_slli_epi64(_mm256_cvtepu32_epi64(within), 1);
+  return _mm256_or_si256(_mm256_or_si256(twice, _mm256_slli_epi64(twice, 32)),
+                         _mm256_set1_epi64x(1ll << 32));
+}
+
+/* x[perm[t .. t + 4)] for such a permutation. */
+AVX2 static inline __m256i ensi_avx2_load_permuted(const uint64_t *x, const uint32_t *perm,
+                                                   size_t t) {
+  const __m256i block = _mm256_loadu_si256((const __m256i *)(x + (perm[t] & ~(uint32_t)3)));
+  return _mm256_permutevar8x32_epi32(block, ensi_avx2_block_permutation(perm + t));
 }
 
 /* x - m when x >= m, else x (x, m below 2^63). */

@@ -11,14 +11,6 @@
 #if defined(__x86_64__)
 #include "math/avx2_split_sum.h"
 
-/* vpermd control that puts 64-bit word perm[t + k] mod 4 of a block into lane k, k < 4. */
-AVX2 static inline __m256i block_permutation(const uint32_t *perm) {
-  const __m128i within = _mm_and_si128(_mm_loadu_si128((const __m128i *)perm), _mm_set1_epi32(3));
-  const __m256i twice = _mm256_slli_epi64(_mm256_cvtepu32_epi64(within), 1); /* 32-bit word */
-  return _mm256_or_si256(_mm256_or_si256(twice, _mm256_slli_epi64(twice, 32)),
-                         _mm256_set1_epi64x(1ll << 32)); /* lanes 2 w, 2 w + 1 */
-}
-
 AVX2 void ensi_dot2_mod_avx2(uint64_t *out0, uint64_t *out1, const uint64_t *const *x,
                              const uint64_t *const *y0, const uint64_t *const *y1, size_t count,
                              const uint32_t *perm, size_t n, const ensi_modulus *q) {
@@ -26,7 +18,7 @@ AVX2 void ensi_dot2_mod_avx2(uint64_t *out0, uint64_t *out1, const uint64_t *con
   const size_t group = ensi_avx2_split_terms((unsigned)q->bits);
   for (size_t t = 0; t < n; t += 4) {
     const size_t block = perm ? perm[t] & ~(size_t)3 : t;
-    const __m256i within = perm ? block_permutation(perm + t) : _mm256_setzero_si256();
+    const __m256i within = perm ? ensi_avx2_block_permutation(perm + t) : _mm256_setzero_si256();
     __m256i total0 = _mm256_setzero_si256(), total1 = _mm256_setzero_si256();
     for (size_t first = 0; first < count; first += group) {
       const size_t last = count - first < group ? count : first + group;
