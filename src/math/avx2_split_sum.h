@@ -26,10 +26,16 @@ typedef struct {
   __m256i low, mid1, mid2, high;
 } ensi_avx2_split_sum;
 
-/* Constants of the reduction modulo q (q_neg_inv = -q^-1 mod 2^64, for Montgomery's). */
+/* Constants of the reduction modulo q by Shoup products. */
 typedef struct {
-  __m256i q, two_q, r64, r64_shoup, one_shoup, q_neg_inv;
+  __m256i q, two_q, r64, r64_shoup, one_shoup;
 } ensi_avx2_reducer;
+
+/* Constants of Montgomery's reduction modulo q (q_neg_inv = -q^-1 mod 2^64): no divisions to
+ * make them, so kernels may make them per block. */
+typedef struct {
+  __m256i q, q_neg_inv;
+} ensi_avx2_montgomery;
 
 /* -q^-1 mod 2^64 for odd q, by Newton's iteration (each step doubles the correct low bits). */
 static inline uint64_t ensi_neg_inverse_mod_2_64(uint64_t q) {
@@ -41,14 +47,18 @@ static inline uint64_t ensi_neg_inverse_mod_2_64(uint64_t q) {
 
 AVX2 static inline ensi_avx2_reducer ensi_avx2_reducer_make(const ensi_modulus *q) {
   const uint64_t r64 = ensi_reduce_u128((ensi_u128)1 << 64, q);
-  const ensi_avx2_reducer r = {
-      _mm256_set1_epi64x((long long)q->value),
-      _mm256_set1_epi64x((long long)(2 * q->value)),
-      _mm256_set1_epi64x((long long)r64),
-      _mm256_set1_epi64x((long long)ensi_shoup_precompute(r64, q->value)),
-      _mm256_set1_epi64x((long long)ensi_shoup_precompute(1, q->value)),
-      _mm256_set1_epi64x((long long)ensi_neg_inverse_mod_2_64(q->value))};
+  const ensi_avx2_reducer r = {_mm256_set1_epi64x((long long)q->value),
+                               _mm256_set1_epi64x((long long)(2 * q->value)),
+                               _mm256_set1_epi64x((long long)r64),
+                               _mm256_set1_epi64x((long long)ensi_shoup_precompute(r64, q->value)),
+                               _mm256_set1_epi64x((long long)ensi_shoup_precompute(1, q->value))};
   return r;
+}
+
+AVX2 static inline ensi_avx2_montgomery ensi_avx2_montgomery_make(uint64_t q) {
+  const ensi_avx2_montgomery m = {_mm256_set1_epi64x((long long)q),
+                                  _mm256_set1_epi64x((long long)ensi_neg_inverse_mod_2_64(q))};
+  return m;
 }
 
 AVX2 static inline void ensi_avx2_split_sum_zero(ensi_avx2_split_sum *s) {
@@ -103,7 +113,7 @@ AVX2 static inline __m256i ensi_avx2_split_sum_reduce(const ensi_avx2_split_sum 
  * m = lo (-q^-1) mod 2^64, sum + m q is a multiple of 2^64 whose low word carries exactly when
  * lo != 0, and (sum + m q) / 2^64 = hi + mulhi(m, q) + [lo != 0] < 2q. */
 AVX2 static inline __m256i ensi_avx2_split_sum_montgomery(const ensi_avx2_split_sum *s,
-                                                          const ensi_avx2_reducer *r) {
+                                                          const ensi_avx2_montgomery *r) {
   __m256i hi, lo;
   ensi_avx2_split_sum_combine(s, &hi, &lo);
   const __m256i m = ensi_avx2_mullo(lo, r->q_neg_inv);

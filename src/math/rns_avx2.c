@@ -29,7 +29,7 @@ AVX2 static void scale_inputs(const ensi_base_converter *bc, const uint64_t *in,
 /* sum_i h[i] y_i[t .. t + 4) 2^-64 mod p, reduced once per `group` terms (each group's sum is
  * below group 2^from_bits p <= p 2^64, as Montgomery's reduction needs). */
 AVX2 static inline __m256i convert_lanes(const uint64_t *h, const uint64_t *y, size_t k, size_t t,
-                                         size_t group, const ensi_avx2_reducer *r) {
+                                         size_t group, const ensi_avx2_montgomery *r) {
   __m256i total = _mm256_setzero_si256();
   for (size_t first = 0; first < k; first += group) {
     const size_t last = k - first < group ? k : first + group;
@@ -55,7 +55,7 @@ AVX2 void ensi_base_convert_block_avx2(const ensi_base_converter *bc, uint64_t *
     from_bits = bc->from[i].bits > from_bits ? bc->from[i].bits : from_bits;
   scale_inputs(bc, in, n, start, len, y);
   for (size_t j = 0; j < bc->to_count; j++) {
-    const ensi_avx2_reducer r = ensi_avx2_reducer_make(&bc->to[j]);
+    const ensi_avx2_montgomery r = ensi_avx2_montgomery_make(bc->to[j].value);
     const int bits = bc->to[j].bits > from_bits ? bc->to[j].bits : from_bits;
     const size_t group = ensi_avx2_split_terms((unsigned)bits);
     for (size_t t = 0; t < len; t += LANES)
