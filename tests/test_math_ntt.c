@@ -1,7 +1,8 @@
 /* The negacyclic NTT: pointwise products of transforms against schoolbook negacyclic convolution
  * for every N from 2^4 to 2^11 and primes from 30 to 61 bits; INTT(NTT(a)) = a up to 2^17; the
  * documented evaluation order (index i holds a(psi^(2 bitrev(i) + 1))); all of it for every kernel
- * this CPU runs (portable, AVX2, AVX-512), and each kernel word for word equal to the portable one. */
+ * this CPU runs (portable, AVX2, AVX-512 with and without IFMA), and each kernel word for word
+ * equal to the portable one. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,10 +34,17 @@ static size_t bitrev(size_t x, int bits) {
   return r;
 }
 
-/* A table for N = n and an NTT-friendly prime of about `bits` bits (written to m). */
+/* Prime sizes: b is an NTT-friendly prime near 2^b (the nearest may lie above), BELOW(b) the
+ * largest one below 2^b (the edges of the kernels' ranges: IFMA's 50 and 51 bits). */
+#define BELOW(b) (-(b))
+
+/* A table for N = n and a prime of the size `bits` (written to m). */
 static ensi_ntt_table *table_for(size_t n, int bits, ensi_modulus *m) {
   uint64_t q = 0;
-  CHECK(ensi_primes_near(&q, 1, bits, 2 * n, NULL, 0) == ENSI_OK);
+  if (bits > 0)
+    CHECK(ensi_primes_near(&q, 1, bits, 2 * n, NULL, 0) == ENSI_OK);
+  else
+    CHECK(ensi_primes_below(&q, 1, -bits, 2 * n, NULL, 0) == ENSI_OK);
   ensi_modulus_init(m, q);
   ensi_ntt_table *t = NULL;
   CHECK(ensi_ntt_table_create(&t, m, n) == ENSI_OK);
@@ -135,7 +143,7 @@ static void check_same_as_portable(const char *kernel, size_t n, int bits) {
 
 int main(void) {
   test_rng_seed(&rng, test_seed_from_env());
-  const int bit_sizes[] = {30, 36, 40, 45, 50, 55, 59, 60, 61};
+  const int bit_sizes[] = {30, 36, 40, 45, 50, BELOW(50), BELOW(51), BELOW(52), 55, 59, 60, 61};
   const size_t bit_count = sizeof bit_sizes / sizeof bit_sizes[0];
   const char *kernels[8];
   const size_t kernel_count = ensi_ntt_kernel_names(kernels, 8);

@@ -9,9 +9,17 @@
 #include <stdbool.h>
 
 #define AVX512 __attribute__((target("avx512f,avx512dq")))
+#define AVX512_IFMA __attribute__((target("avx512f,avx512dq,avx512ifma")))
+
+/* The largest modulus size (bits) for the 52-bit IFMA products (ensi_avx512_mul_shoup_lazy52). */
+enum { ENSI_IFMA_MAX_BITS = 51 };
 
 static inline bool ensi_avx512_supported(void) {
   return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+}
+
+static inline bool ensi_avx512_ifma_supported(void) {
+  return ensi_avx512_supported() && __builtin_cpu_supports("avx512ifma");
 }
 
 /* High 64 bits of a b in each lane: there is no 64 x 64 -> 128-bit vector multiply below IFMA's
@@ -34,6 +42,19 @@ AVX512 static inline __m512i ensi_avx512_mul_shoup_lazy(__m512i a, __m512i w, __
                                                         __m512i q) {
   const __m512i hi = ensi_avx512_mulhi(a, ws);
   return _mm512_sub_epi64(_mm512_mullo_epi64(a, w), _mm512_mullo_epi64(hi, q));
+}
+
+/* y w mod q in [0, 2q) for y < 2^52 and q < 2^51, with IFMA's three 52-bit multiply-adds;
+ * ws52 = floor(w 2^52 / q), which is the 64-bit Shoup constant shifted right by 12. The
+ * quotient estimate is at most 2 below y w / q, so the remainder, below 2q < 2^52, is the
+ * difference of the two low 52-bit products modulo 2^52. */
+AVX512_IFMA static inline __m512i ensi_avx512_mul_shoup_lazy52(__m512i y, __m512i w, __m512i ws52,
+                                                               __m512i q) {
+  const __m512i zero = _mm512_setzero_si512(), low52 = _mm512_set1_epi64((1ll << 52) - 1);
+  const __m512i quotient = _mm512_madd52hi_epu64(zero, y, ws52);
+  const __m512i product = _mm512_madd52lo_epu64(zero, y, w);
+  const __m512i multiple = _mm512_madd52lo_epu64(zero, quotient, q);
+  return _mm512_and_si512(_mm512_sub_epi64(product, multiple), low52);
 }
 
 /* x - m when x >= m, else x (unsigned): the wrapped difference is larger than x. */

@@ -17,7 +17,8 @@ static size_t bit_reverse(size_t x, unsigned bits) {
   return r;
 }
 
-static const ensi_ntt_kernel *const kernels[] = {&ensi_ntt_kernel_avx512, &ensi_ntt_kernel_avx2,
+static const ensi_ntt_kernel *const kernels[] = {&ensi_ntt_kernel_avx512ifma,
+                                                 &ensi_ntt_kernel_avx512, &ensi_ntt_kernel_avx2,
                                                  &ensi_ntt_kernel_portable};
 enum { KERNEL_COUNT = sizeof kernels / sizeof kernels[0] };
 
@@ -130,7 +131,12 @@ const char *ensi_ntt_kernel_name(void) {
 
 bool ensi_ntt_kernel_is_avx512(void) {
   choose_kernel();
-  return active == &ensi_ntt_kernel_avx512;
+  return active == &ensi_ntt_kernel_avx512 || active == &ensi_ntt_kernel_avx512ifma;
+}
+
+bool ensi_ntt_kernel_uses_ifma(void) {
+  choose_kernel();
+  return active == &ensi_ntt_kernel_avx512ifma;
 }
 
 bool ensi_ntt_kernel_is_avx2(void) {

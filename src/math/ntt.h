@@ -35,16 +35,18 @@ void ensi_ntt_forward(const ensi_ntt_table *table, uint64_t *a);
 void ensi_ntt_forward_prefix(const ensi_ntt_table *table, uint64_t *a, size_t m);
 void ensi_ntt_inverse(const ensi_ntt_table *table, uint64_t *a);
 
-/* Name of the kernel in use ("avx512", "avx2", "portable"). */
+/* Name of the kernel in use ("avx512ifma", "avx512", "avx2", "portable"). */
 const char *ensi_ntt_kernel_name(void);
 
 /* Names of the kernels this CPU runs, fastest first; returns how many (at most max written). */
 size_t ensi_ntt_kernel_names(const char **names, size_t max);
 
-/* Whether the AVX-512 (or the AVX2) kernel is in use: the fast base conversion (rns.h) and the
- * sums of products (dot.h, run_sums.h) follow the NTT's choice, so that ENSI_NTT_KERNEL and
- * ensi_ntt_use_kernel select them all. */
+/* Whether an AVX-512 kernel (with IFMA or not; or the AVX2 kernel) is in use: the fast base
+ * conversion (rns.h), the sums of products (dot.h, run_sums.h) and the limb operations
+ * (limb_ops.h) follow the NTT's choice, so that ENSI_NTT_KERNEL and ensi_ntt_use_kernel select
+ * them all; ensi_ntt_kernel_uses_ifma says whether they may take IFMA's 52-bit products. */
 bool ensi_ntt_kernel_is_avx512(void);
+bool ensi_ntt_kernel_uses_ifma(void);
 bool ensi_ntt_kernel_is_avx2(void);
 
 /* Switches every later transform to the named kernel (tests and benchmarks compare them); call

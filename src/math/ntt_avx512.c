@@ -1,29 +1,40 @@
-/* AVX-512 NTT kernel (AVX-512F + AVX-512DQ): the portable kernel's lazy butterflies eight at a
- * time, for primes up to 61 bits (values stay below 4q < 2^64 as in the portable kernel).
- * The Shoup products are math/avx512_mod.h's. Stages with gap >= 8 take the two halves of a group
- * straight from memory; the last three stages (gap 4, 2, 1) load 16 words, gather the x and y
- * halves into two vectors with vpermt2q, and scatter them back the same way. Results are the
- * portable kernel's, word for word. */
+/* AVX-512 NTT kernels: the portable kernel's lazy butterflies eight at a time (values stay below
+ * 4q as in the portable kernel). Two kernels share the loops and differ in the lazy Shoup
+ * product (math/avx512_mod.h):
+ *  - "avx512" (AVX-512F + DQ), for primes up to 61 bits: four vpmuludq for the quotient, two
+ *    vpmullq for the low products;
+ *  - "avx512ifma" (adds IFMA), for primes below 2^51: three 52-bit multiply-adds, with Shoup's
+ *    constant for 2^52 taken as the 64-bit one shifted right by 12. The multiplicand must be
+ *    below 2^52: lazy values (below 4q) are, for primes below 2^50; for primes of 51 bits it is
+ *    first reduced below 2q. Larger primes run the "avx512" butterflies.
+ * Stages with gap >= 8 take the two halves of a group straight from memory; the last three stages
+ * (gap 4, 2, 1) load 16 words, gather the x and y halves into two vectors with vpermt2q, and
+ * scatter them back the same way. Results are the portable kernel's, word for word. */
 #include "math/ntt_internal.h"
 
 #if defined(__x86_64__)
 #include "math/avx512_mod.h"
 
+/* A lazy Shoup product y w mod q in [0, 2q), with the Shoup constant the multiplier expects. */
+typedef __m512i shoup_product(__m512i y, __m512i w, __m512i ws, __m512i q);
+
+#define INLINE __attribute__((always_inline)) inline
+
 /* Forward (Cooley-Tukey) butterfly: x, y in [0, 4q) -> [0, 4q). */
-AVX512 static inline void forward_butterfly(__m512i *x, __m512i *y, __m512i w, __m512i ws,
-                                            __m512i q, __m512i two_q) {
+AVX512 static INLINE void forward_butterfly(shoup_product *mul, __m512i *x, __m512i *y, __m512i w,
+                                            __m512i ws, __m512i q, __m512i two_q) {
   const __m512i u = ensi_avx512_reduce_once(*x, two_q);
-  const __m512i v = ensi_avx512_mul_shoup_lazy(*y, w, ws, q);
+  const __m512i v = mul(*y, w, ws, q);
   *x = _mm512_add_epi64(u, v);
   *y = _mm512_sub_epi64(_mm512_add_epi64(u, two_q), v);
 }
 
 /* Inverse (Gentleman-Sande) butterfly: x, y in [0, 2q) -> [0, 2q). */
-AVX512 static inline void inverse_butterfly(__m512i *x, __m512i *y, __m512i w, __m512i ws,
-                                            __m512i q, __m512i two_q) {
+AVX512 static INLINE void inverse_butterfly(shoup_product *mul, __m512i *x, __m512i *y, __m512i w,
+                                            __m512i ws, __m512i q, __m512i two_q) {
   const __m512i u = *x, v = *y;
   *x = ensi_avx512_reduce_once(_mm512_add_epi64(u, v), two_q);
-  *y = ensi_avx512_mul_shoup_lazy(_mm512_sub_epi64(_mm512_add_epi64(u, two_q), v), w, ws, q);
+  *y = mul(_mm512_sub_epi64(_mm512_add_epi64(u, two_q), v), w, ws, q);
 }
 
 /* Permutations for a stage with gap g < 8 over a chunk of 16 words (A = words 0-7, B = 8-15,
@@ -55,8 +66,12 @@ AVX512 static small_gap small_gap_make(size_t g) {
   return p;
 }
 
-AVX512 static void groups(const ensi_ntt_table *t, uint64_t *a, size_t m, size_t gap, size_t first,
-                          size_t last, bool forward) {
+/* The butterflies of stage m over groups [first, last) with the product mul, whose Shoup
+ * constants are the table's shifted right by shift. Inlined into each kernel, so that mul is a
+ * known function there and is inlined too. */
+AVX512 static INLINE void groups(shoup_product *mul, unsigned shift, const ensi_ntt_table *t,
+                                 uint64_t *a, size_t m, size_t gap, size_t first, size_t last,
+                                 bool forward) {
   const __m512i q = _mm512_set1_epi64((long long)t->q.value);
   const __m512i two_q = _mm512_set1_epi64((long long)(2 * t->q.value));
   const uint64_t *roots = forward ? t->roots : t->inv_roots;
@@ -64,14 +79,14 @@ AVX512 static void groups(const ensi_ntt_table *t, uint64_t *a, size_t m, size_t
   if (gap >= 8) {
     for (size_t i = first; i < last; i++) {
       const __m512i w = _mm512_set1_epi64((long long)roots[m + i]);
-      const __m512i ws = _mm512_set1_epi64((long long)roots_shoup[m + i]);
+      const __m512i ws = _mm512_set1_epi64((long long)(roots_shoup[m + i] >> shift));
       uint64_t *xs = a + 2 * i * gap, *ys = xs + gap;
       for (size_t j = 0; j < gap; j += 8) {
         __m512i x = _mm512_loadu_si512(xs + j), y = _mm512_loadu_si512(ys + j);
         if (forward)
-          forward_butterfly(&x, &y, w, ws, q, two_q);
+          forward_butterfly(mul, &x, &y, w, ws, q, two_q);
         else
-          inverse_butterfly(&x, &y, w, ws, q, two_q);
+          inverse_butterfly(mul, &x, &y, w, ws, q, two_q);
         _mm512_storeu_si512(xs + j, x);
         _mm512_storeu_si512(ys + j, y);
       }
@@ -87,44 +102,107 @@ AVX512 static void groups(const ensi_ntt_table *t, uint64_t *a, size_t m, size_t
     __m512i x = _mm512_permutex2var_epi64(lo, p.gather_x, hi);
     __m512i y = _mm512_permutex2var_epi64(lo, p.gather_y, hi);
     const __m512i w = _mm512_permutexvar_epi64(p.twiddle, _mm512_maskz_loadu_epi64(used, roots + m + i));
-    const __m512i ws =
-        _mm512_permutexvar_epi64(p.twiddle, _mm512_maskz_loadu_epi64(used, roots_shoup + m + i));
+    const __m512i ws = _mm512_srli_epi64(
+        _mm512_permutexvar_epi64(p.twiddle, _mm512_maskz_loadu_epi64(used, roots_shoup + m + i)),
+        shift);
     if (forward)
-      forward_butterfly(&x, &y, w, ws, q, two_q);
+      forward_butterfly(mul, &x, &y, w, ws, q, two_q);
     else
-      inverse_butterfly(&x, &y, w, ws, q, two_q);
+      inverse_butterfly(mul, &x, &y, w, ws, q, two_q);
     _mm512_storeu_si512(chunk, _mm512_permutex2var_epi64(x, p.scatter_a, y));
     _mm512_storeu_si512(chunk + 8, _mm512_permutex2var_epi64(x, p.scatter_b, y));
   }
 }
 
+/* a[0 .. count) = a n^-1 mod q, fully reduced. */
+AVX512 static INLINE void scale_with(shoup_product *mul, unsigned shift, const ensi_ntt_table *t,
+                                     uint64_t *a, size_t count) {
+  const __m512i q = _mm512_set1_epi64((long long)t->q.value);
+  const __m512i w = _mm512_set1_epi64((long long)t->n_inv);
+  const __m512i ws = _mm512_set1_epi64((long long)(t->n_inv_shoup >> shift));
+  for (size_t j = 0; j < count; j += 8) {
+    const __m512i r = mul(_mm512_loadu_si512(a + j), w, ws, q);
+    _mm512_storeu_si512(a + j, ensi_avx512_reduce_once(r, q));
+  }
+}
+
+/* a[0 .. count) from [0, 4q) to [0, q). */
+AVX512 static void reduce(const ensi_ntt_table *t, uint64_t *a, size_t count) {
+  const __m512i q = _mm512_set1_epi64((long long)t->q.value);
+  const __m512i two_q = _mm512_set1_epi64((long long)(2 * t->q.value));
+  for (size_t j = 0; j < count; j += 8) {
+    const __m512i x = ensi_avx512_reduce_once(_mm512_loadu_si512(a + j), two_q);
+    _mm512_storeu_si512(a + j, ensi_avx512_reduce_once(x, q));
+  }
+}
+
+/* The "avx512" kernel. */
+
 AVX512 static void forward_groups(const ensi_ntt_table *t, uint64_t *a, size_t m, size_t gap,
                                   size_t first, size_t last) {
-  groups(t, a, m, gap, first, last, true);
+  groups(ensi_avx512_mul_shoup_lazy, 0, t, a, m, gap, first, last, true);
 }
 
 AVX512 static void inverse_groups(const ensi_ntt_table *t, uint64_t *a, size_t m, size_t gap,
                                   size_t first, size_t last) {
-  groups(t, a, m, gap, first, last, false);
+  groups(ensi_avx512_mul_shoup_lazy, 0, t, a, m, gap, first, last, false);
 }
 
 AVX512 static void scale(const ensi_ntt_table *t, uint64_t *a, size_t count) {
-  const __m512i q = _mm512_set1_epi64((long long)t->q.value);
-  const __m512i w = _mm512_set1_epi64((long long)t->n_inv);
-  const __m512i ws = _mm512_set1_epi64((long long)t->n_inv_shoup);
-  for (size_t j = 0; j < count; j += 8) {
-    const __m512i r = ensi_avx512_mul_shoup_lazy(_mm512_loadu_si512(a + j), w, ws, q);
-    _mm512_storeu_si512(a + j, ensi_avx512_reduce_once(r, q));
-  }
+  scale_with(ensi_avx512_mul_shoup_lazy, 0, t, a, count);
 }
 
 static bool supported(void) { return ensi_avx512_supported(); }
 
 const ensi_ntt_kernel ensi_ntt_kernel_avx512 = {
-    "avx512", supported, forward_groups, inverse_groups, scale, ensi_ntt_reduce_portable, NULL,
-    NULL};
+    "avx512", supported, forward_groups, inverse_groups, scale, reduce, NULL, NULL};
+
+/* The "avx512ifma" kernel: 52-bit products where the prime allows them. */
+
+/* The 52-bit product of a lazy value y < 4q for a 51-bit q: y reduced below 2q < 2^52 first. */
+AVX512_IFMA static INLINE __m512i mul_shoup_lazy52_of_4q(__m512i y, __m512i w, __m512i ws52,
+                                                         __m512i q) {
+  const __m512i below_2q = ensi_avx512_reduce_once(y, _mm512_add_epi64(q, q));
+  return ensi_avx512_mul_shoup_lazy52(below_2q, w, ws52, q);
+}
+
+AVX512_IFMA static void forward_groups_ifma(const ensi_ntt_table *t, uint64_t *a, size_t m,
+                                            size_t gap, size_t first, size_t last) {
+  if (t->q.bits < ENSI_IFMA_MAX_BITS)
+    groups(ensi_avx512_mul_shoup_lazy52, 12, t, a, m, gap, first, last, true);
+  else if (t->q.bits == ENSI_IFMA_MAX_BITS)
+    groups(mul_shoup_lazy52_of_4q, 12, t, a, m, gap, first, last, true);
+  else
+    forward_groups(t, a, m, gap, first, last);
+}
+
+AVX512_IFMA static void inverse_groups_ifma(const ensi_ntt_table *t, uint64_t *a, size_t m,
+                                            size_t gap, size_t first, size_t last) {
+  if (t->q.bits < ENSI_IFMA_MAX_BITS)
+    groups(ensi_avx512_mul_shoup_lazy52, 12, t, a, m, gap, first, last, false);
+  else if (t->q.bits == ENSI_IFMA_MAX_BITS)
+    groups(mul_shoup_lazy52_of_4q, 12, t, a, m, gap, first, last, false);
+  else
+    inverse_groups(t, a, m, gap, first, last);
+}
+
+/* The inverse transform's scaling reads values below 2q. */
+AVX512_IFMA static void scale_ifma(const ensi_ntt_table *t, uint64_t *a, size_t count) {
+  if (t->q.bits <= ENSI_IFMA_MAX_BITS)
+    scale_with(ensi_avx512_mul_shoup_lazy52, 12, t, a, count);
+  else
+    scale(t, a, count);
+}
+
+static bool supported_ifma(void) { return ensi_avx512_ifma_supported(); }
+
+const ensi_ntt_kernel ensi_ntt_kernel_avx512ifma = {
+    "avx512ifma", supported_ifma, forward_groups_ifma, inverse_groups_ifma, scale_ifma, reduce,
+    NULL,         NULL};
 #else
 static bool supported(void) { return false; }
 const ensi_ntt_kernel ensi_ntt_kernel_avx512 = {"avx512", supported, NULL, NULL, NULL,
                                                 NULL,     NULL,      NULL};
+const ensi_ntt_kernel ensi_ntt_kernel_avx512ifma = {"avx512ifma", supported, NULL, NULL, NULL,
+                                                    NULL,         NULL,      NULL};
 #endif

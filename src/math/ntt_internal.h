@@ -47,10 +47,11 @@ void ensi_ntt_reduce_portable(const ensi_ntt_table *t, uint64_t *a, size_t count
 void ensi_ntt_forward_blocked(const ensi_ntt_kernel *k, const ensi_ntt_table *t, uint64_t *a);
 void ensi_ntt_inverse_blocked(const ensi_ntt_kernel *k, const ensi_ntt_table *t, uint64_t *a);
 
-/* The portable C kernel (ntt_portable.c), the AVX-512 one (ntt_avx512.c), the AVX2 one
- * (ntt_avx2.c). */
+/* The portable C kernel (ntt_portable.c), the AVX-512 ones (ntt_avx512.c: with and without
+ * IFMA), the AVX2 one (ntt_avx2.c). */
 extern const ensi_ntt_kernel ensi_ntt_kernel_portable;
 extern const ensi_ntt_kernel ensi_ntt_kernel_avx512;
+extern const ensi_ntt_kernel ensi_ntt_kernel_avx512ifma;
 extern const ensi_ntt_kernel ensi_ntt_kernel_avx2;
 
 #endif

@@ -1,25 +1,13 @@
 /* AVX-512 kernel of the run-constant sums of products (run_sums.h): per run, each term's constant
  * is broadcast once and its products are taken eight coefficients at a time; the sums stay in
  * the output, below 2q, until the run's last term. The lazy Shoup product takes four vpmuludq and
- * two vpmullq; for moduli below 2^50 on CPUs with AVX-512 IFMA it takes three 52-bit
+ * two vpmullq; for moduli below 2^51 with the NTT's IFMA kernel in use it takes three 52-bit
  * multiply-adds instead (Shoup's constant for 2^52 is the 64-bit one shifted right by 12). */
 #include "math/run_sums.h"
 
 #if defined(__x86_64__)
 #include "math/avx512_mod.h"
-
-#define AVX512_IFMA __attribute__((target("avx512f,avx512dq,avx512ifma")))
-
-enum { IFMA_MAX_BITS = 50 };
-
-/* y w mod q in [0, 2q) for y < 2^52, q < 2^50, ws52 = floor(w 2^52 / q). */
-AVX512_IFMA static inline __m512i mul_shoup_lazy52(__m512i y, __m512i w, __m512i ws52, __m512i q) {
-  const __m512i zero = _mm512_setzero_si512(), low52 = _mm512_set1_epi64((1ll << 52) - 1);
-  const __m512i quotient = _mm512_madd52hi_epu64(zero, y, ws52);
-  const __m512i product = _mm512_madd52lo_epu64(zero, y, w);
-  const __m512i multiple = _mm512_madd52lo_epu64(zero, quotient, q);
-  return _mm512_and_si512(_mm512_sub_epi64(product, multiple), low52);
-}
+#include "math/ntt.h"
 
 /* One run of one term: acc (in out0 / out1) += y w, kept below 2q. */
 #define RUN_TERM(MULTIPLY)                                                                        \
@@ -60,7 +48,7 @@ AVX512_IFMA static void run_sums2_ifma(uint64_t *out0, uint64_t *out1, const uin
                                        size_t length, const ensi_modulus *q) {
   const __m512i p = _mm512_set1_epi64((long long)q->value);
   const __m512i two_p = _mm512_set1_epi64((long long)(2 * q->value));
-  RUN_SUMS(mul_shoup_lazy52, 12)
+  RUN_SUMS(ensi_avx512_mul_shoup_lazy52, 12)
 }
 
 AVX512 static void run_sums2_f(uint64_t *out0, uint64_t *out1, const uint64_t *c,
@@ -76,7 +64,7 @@ void ensi_run_sums2_avx512(uint64_t *out0, uint64_t *out1, const uint64_t *c,
                            const uint64_t *c_shoup, const uint64_t *const *y0,
                            const uint64_t *const *y1, size_t count, size_t run,
                            size_t length, const ensi_modulus *q) {
-  if (q->bits <= IFMA_MAX_BITS && __builtin_cpu_supports("avx512ifma"))
+  if (q->bits <= ENSI_IFMA_MAX_BITS && ensi_ntt_kernel_uses_ifma())
     run_sums2_ifma(out0, out1, c, c_shoup, y0, y1, count, run, length, q);
   else
     run_sums2_f(out0, out1, c, c_shoup, y0, y1, count, run, length, q);
