@@ -57,6 +57,16 @@ AVX512_IFMA static inline __m512i ensi_avx512_mul_shoup_lazy52(__m512i y, __m512
   return _mm512_and_si512(_mm512_sub_epi64(product, multiple), low52);
 }
 
+/* x[perm[t .. t + 8)] for a permutation that maps every aligned block of eight indices onto an
+ * aligned block of eight (the NTT-domain Galois permutations, ckks/galois.h): one load of that
+ * block and vpermq by the indices' positions within it. */
+AVX512 static inline __m512i ensi_avx512_load_permuted(const uint64_t *x, const uint32_t *perm,
+                                                       size_t t) {
+  const __m512i within = _mm512_cvtepu32_epi64(
+      _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(perm + t)), _mm256_set1_epi32(7)));
+  return _mm512_permutexvar_epi64(within, _mm512_loadu_si512(x + (perm[t] & ~(uint32_t)7)));
+}
+
 /* x - m when x >= m, else x (unsigned): the wrapped difference is larger than x. */
 AVX512 static inline __m512i ensi_avx512_reduce_once(__m512i x, __m512i m) {
   return _mm512_min_epu64(x, _mm512_sub_epi64(x, m));

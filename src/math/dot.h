@@ -4,8 +4,8 @@
  *   out0[t] = sum_j x_j[src(t)] y0_j[t] mod q,   out1[t] = sum_j x_j[src(t)] y1_j[t] mod q,
  *
  * for t < n, src(t) = perm[t] (an automorphism applied on the fly) or t when perm is NULL. A perm
- * must map every aligned block of four indices onto an aligned block of four, as the NTT-domain
- * Galois permutations do (ckks/galois.h): the AVX2 kernel relies on it. Inputs
+ * must map every aligned block of eight (and so of four) indices onto an aligned block of eight,
+ * as the NTT-domain Galois permutations do (ckks/galois.h): the vector kernels rely on it. Inputs
  * must be below q < 2^61; any count. The portable kernel sums 128-bit products and reduces once
  * per 64 terms; the AVX-512 and AVX2 ones (dot_avx512.c, dot_avx2.c, chosen with the NTT's kernel,
  * ntt.h) split products into 32-bit halves, reduce once per 7 terms and give the same words. */

@@ -73,8 +73,6 @@ AVX512 void ensi_dot2_mod_avx512(uint64_t *out0, uint64_t *out1, const uint64_t 
                                  const ensi_modulus *q) {
   const reducer r = reducer_make(q);
   for (size_t t = 0; t < n; t += 8) {
-    const __m256i src =
-        perm ? _mm256_loadu_si256((const __m256i *)(perm + t)) : _mm256_setzero_si256();
     __m512i total0 = _mm512_setzero_si512(), total1 = _mm512_setzero_si512();
     for (size_t first = 0; first < count; first += GROUP) {
       const size_t last = count - first < GROUP ? count : first + GROUP;
@@ -82,7 +80,7 @@ AVX512 void ensi_dot2_mod_avx512(uint64_t *out0, uint64_t *out1, const uint64_t 
       split_sum_zero(&s0);
       split_sum_zero(&s1);
       for (size_t j = first; j < last; j++) {
-        const __m512i xj = perm ? _mm512_i32gather_epi64(src, (const long long *)x[j], 8)
+        const __m512i xj = perm ? ensi_avx512_load_permuted(x[j], perm, t)
                                 : _mm512_loadu_si512(x[j] + t);
         const __m512i xj_high = _mm512_srli_epi64(xj, 32);
         split_sum_add(&s0, xj, xj_high, _mm512_loadu_si512(y0[j] + t));

@@ -8,6 +8,10 @@ void ensi_limb_sub_mul_const(uint64_t *out, const uint64_t *x, const uint64_t *y
                              size_t n, const ensi_modulus *q) {
   const uint64_t ws = ensi_shoup_precompute(w, q->value);
 #if defined(__x86_64__)
+  if (n % 8 == 0 && ensi_ntt_kernel_is_avx512()) {
+    ensi_limb_sub_mul_const_avx512(out, x, y, w, ws, n, q->value);
+    return;
+  }
   if (n % 4 == 0 && ensi_ntt_kernel_is_avx2()) {
     ensi_limb_sub_mul_const_avx2(out, x, y, w, ws, n, q->value);
     return;
@@ -25,6 +29,10 @@ void ensi_limb_add_mul_const(uint64_t *out, const uint64_t *x, const uint32_t *p
                              size_t n, const ensi_modulus *q) {
   const uint64_t ws = ensi_shoup_precompute(w, q->value);
 #if defined(__x86_64__)
+  if (n % 8 == 0 && ensi_ntt_kernel_is_avx512()) {
+    ensi_limb_add_mul_const_avx512(out, x, perm, w, ws, n, q->value);
+    return;
+  }
   if (n % 4 == 0 && ensi_ntt_kernel_is_avx2()) {
     ensi_limb_add_mul_const_avx2(out, x, perm, w, ws, n, q->value);
     return;
