@@ -106,7 +106,9 @@ typedef struct {
   double mean_sq_lo[ENSI_NORM_LAYERS][ENSI_NORM_KINDS]; /* mean square + eps, per layer and */
   double mean_sq_hi[ENSI_NORM_LAYERS][ENSI_NORM_KINDS]; /* norm */
   double max_abs;              /* largest |value| of the residual stream, attention output, raw
-                                  scores, gate, up and SiLU(gate) * up */
+                                  scores, gate, up, SiLU(gate) * up and the post-attention norm's
+                                  input times its polynomial p(v / c) (without gamma and
+                                  1 / sqrt(c)) */
 } ensi_forward_ranges;
 
 void ensi_forward_ranges_reset(ensi_forward_ranges *r);

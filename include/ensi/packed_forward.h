@@ -32,8 +32,9 @@ ensi_status ensi_henn_packed_check(const ensi_context *ctx, const ensi_model_con
 /* The rotation steps the packed layers use for `rows` tokens (bootstrapping's not included), and
  * levels[i], the highest level step i rotates at: the norms' +-2^i (2^i < C) up to `top` (the
  * level the layers start from: the bootstrapper's output level), the products' baby and giant
- * steps and the attention's token shifts and head gathers up to level 5 (a key made only up to
- * there takes less than half the memory at n16-boot). steps and levels have room for
+ * steps up to top - 1 (the gate's product reads a refreshed input one level down), the
+ * attention's token shifts and head gathers up to level 5 (a key made only up to there takes
+ * less than half the memory at n16-boot). steps and levels have room for
  * ENSI_HENN_PACKED_MAX_ROTATIONS; returns the count (0: the layout does not fit,
  * ensi_henn_packed_check says why). */
 size_t ensi_henn_packed_rotation_steps(const ensi_context *ctx, const ensi_model_config *c,

@@ -3,16 +3,19 @@
  *   inv = 1 / RMS(x)                         input norm (packed_norm.c)
  *   a   = attention(x, inv)                  packed_attention.c (gamma, betas in the weights)
  *   x  += (o_proj a) * 1 / RMS(a)            inner norm, gamma and beta_o in o_proj's weights
- *   g, u = (gate x, up x) * 1 / RMS(x)       post norm, gamma and the betas in the weights
+ *   x_n = x * 1 / RMS(x)                     post norm (gamma and the betas in the weights)
+ *   g, u = gate x_n, up x_n
  *   h   = SiLU(g) * u
  *   x  += (down h) * 1 / RMS(h)              FFN norm
- * A norm's inverse RMS multiplies the products it feeds: a factor per token commutes with them.
- * Levels (10 after bootstrapping at n16-boot; R the norm's polynomial depth): every matrix that a
- * norm reads is dropped to what its segment needs, and refreshed (its packs bootstrapped) when it
- * has fewer: x before the input norm (R + 4: the attention needs its inverse RMS at level 4) and
- * before the post norm (R + 3), the mapped gate before SiLU. The attention's output and h arrive
- * at level 2, where their norms bootstrap one ciphertext (the mapped sum of squares) instead of
- * their packs. Also the client's encryption, the rotation steps and the keys. */
+ * Otherwise a norm's inverse RMS multiplies the products it feeds: a factor per token commutes
+ * with them. Levels (10 after bootstrapping at n16-boot; R the norm's polynomial depth): every
+ * matrix that a norm reads is dropped to what its segment needs, and refreshed (its packs
+ * bootstrapped) when it has fewer: x before the input norm (R + 4: the attention needs its
+ * inverse RMS at level 4) and before the post norm (R + 3), then x_n, so that the gate has the
+ * levels of SiLU and of the product with u (x_n has as many packs as x, the gate 8/3 as many at
+ * the large shape). The attention's output and h arrive at level 2, where their norms bootstrap
+ * one ciphertext (the mapped sum of squares) instead of their packs. Also the client's
+ * encryption, the rotation steps and the keys. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +36,7 @@ ensi_status ensi_henn_packed_check(const ensi_context *ctx, const ensi_model_con
 static size_t attention_input_level(const packed_eval *pe) {
   return packed_norm_depth(pe, ENSI_NORM_INPUT) + PACKED_ATTENTION_INV_LEVEL;
 }
-/* The post norm's inverse RMS at 3: the up projection at 5 (out at 4, not yet times inv) meets
- * SiLU(g) at 4, and h = that product times inv lands at 2, enough for the FFN norm's bootstrapped
- * sum (packed_inverse_rms_refreshed) instead of a refresh of h's packs. */
+/* The post norm's inverse RMS at 3, x_n = x times inv at 2 (then refreshed). */
 static size_t post_input_level(const packed_eval *pe) {
   return packed_norm_depth(pe, ENSI_NORM_POST) + 3;
 }
@@ -137,25 +138,40 @@ static gate_map gate_map_of(const packed_eval *pe) {
   return m;
 }
 
-/* Levels of h = SiLU(g) u' inv from the gate's level: sigma's (the polynomial without its map),
- * p where (t - beta) sigma / alpha meets u', r where that meets inv. */
+/* SiLU's polynomial depth without its map (the gate arrives mapped). */
+static size_t silu_depth(const packed_eval *pe) {
+  const ensi_forward_options *o = &pe->ev.setup->approx;
+  return ensi_chebyshev_depth(o->silu_degree, o->silu_lo, o->silu_hi) - 1;
+}
+
+/* Levels of the products of x_n: the gate's, so that h lands at PACKED_NORM_REFRESHED_LEVEL
+ * (sigma at 2 + 2, the polynomial's depth above the gate's output), but below the refreshed
+ * x_n's (the products' rotation keys stop one below the bootstrapping output level:
+ * ensi_henn_packed_rotation_steps); and the up projection's, its output at the level where
+ * SiLU(g) meets it. */
+static size_t gate_level(const packed_eval *pe, size_t x_n) {
+  const size_t want = PACKED_NORM_REFRESHED_LEVEL + 2 + silu_depth(pe) + 1;
+  return want < x_n ? want : x_n - 1;
+}
+static size_t up_level(const packed_eval *pe, size_t gate) { return gate - silu_depth(pe) - 1; }
+
+/* Levels of h = SiLU(g) u from the gate's level: sigma's (the polynomial without its map), p
+ * where (t - beta) sigma / alpha meets u (h one below). */
 typedef struct {
-  size_t sigma, p, r;
+  size_t sigma, p;
 } swiglu_levels;
 
-static swiglu_levels swiglu_levels_of(size_t t, size_t depth, size_t u, size_t inv) {
-  swiglu_levels l = {t - depth, 0, 0};
+static swiglu_levels swiglu_levels_of(size_t t, size_t depth, size_t u) {
+  swiglu_levels l = {t - depth, 0};
   l.p = l.sigma - 1 < u ? l.sigma - 1 : u;
-  l.r = l.p - 1 < inv ? l.p - 1 : inv;
   return l;
 }
 
-/* h[k] = (t[k] - beta) * sigma_k / alpha * u[k] * inv, sigma_k the polynomial of the logistic on
- * t[k] at sig_scale. */
+/* h[k] = (t[k] - beta) * sigma_k / alpha * u[k], sigma_k the polynomial of the logistic on t[k]
+ * at sig_scale. */
 static ensi_status swiglu_pack(const packed_eval *pe, ensi_ciphertext *out, const ensi_ciphertext *t,
-                               const ensi_ciphertext *u, const ensi_ciphertext *inv,
-                               const double *coefficients, gate_map m, swiglu_levels l,
-                               double sig_scale) {
+                               const ensi_ciphertext *u, const double *coefficients, gate_map m,
+                               swiglu_levels l, double sig_scale) {
   const henn_eval *ev = &pe->ev;
   ensi_ciphertext *sig = NULL, *g = NULL;
   ensi_status s = ensi_ciphertext_create(&sig, ev->ctx, l.sigma);
@@ -172,35 +188,28 @@ static ensi_status swiglu_pack(const packed_eval *pe, ensi_ciphertext *out, cons
     s = ensi_drop_level(ev->ctx, out, out, l.p);
   if (s == ENSI_OK)
     s = ensi_mul_relin_rescale(ev->ctx, out, out, u, ev->keys);
-  if (s == ENSI_OK)
-    s = ensi_drop_level(ev->ctx, out, out, l.r);
-  if (s == ENSI_OK)
-    s = ensi_mul_relin_rescale(ev->ctx, out, out, inv, ev->keys);
   ensi_ciphertext_free(sig);
   ensi_ciphertext_free(g);
   return s;
 }
 
-/* h = SiLU(g) * u' * inv, the gate t mapped (gate_map), u' the up projection before its inverse
- * RMS. t is refreshed when it has fewer levels than the polynomial and the three products need;
- * sigma lands at the scale that brings h to the working scale. */
+/* h = SiLU(g) * u, the gate t mapped (gate_map). t is refreshed when it has fewer levels than
+ * the polynomial and the two products need; sigma lands at the scale that brings h to the
+ * working scale. */
 static ensi_status swiglu(packed_eval *pe, ensi_packed_matrix *t, const ensi_packed_matrix *u,
-                          const ensi_ciphertext *inv, gate_map m, ensi_packed_matrix **h) {
+                          gate_map m, ensi_packed_matrix **h) {
   henn_eval *ev = &pe->ev;
   const ensi_forward_options *o = &ev->setup->approx;
-  const size_t depth = ensi_chebyshev_depth(o->silu_degree, o->silu_lo, o->silu_hi) - 1;
-  if (packed_level(t) < depth + 3)
+  const size_t depth = silu_depth(pe);
+  if (packed_level(t) < depth + 2)
     ENSI_TRY(packed_refresh(pe, t->pack, t->pack_count, ensi_bootstrap_output_level(ev->setup->boot),
                             ENSI_STAGE_FFN_ACT));
-  const swiglu_levels l = swiglu_levels_of(packed_level(t), depth, packed_level(u),
-                                           ensi_ciphertext_level(inv));
-  if (packed_level(t) < depth + 3 || l.r < 1)
-    return ensi_fail(ENSI_ERR_LEVEL, "packed SwiGLU: gate at level %zu, up at %zu, inv at %zu",
-                     packed_level(t), packed_level(u), ensi_ciphertext_level(inv));
-  const double scales = ensi_ciphertext_scale(t->pack[0]) * ensi_ciphertext_scale(u->pack[0]) *
-                        ensi_ciphertext_scale(inv);
-  const double sig_scale = ev->work_scale * henn_prime(ev, l.sigma) * henn_prime(ev, l.p) *
-                           henn_prime(ev, l.r) / scales;
+  const swiglu_levels l = swiglu_levels_of(packed_level(t), depth, packed_level(u));
+  if (packed_level(t) < depth + 2 || l.p < 1)
+    return ensi_fail(ENSI_ERR_LEVEL, "packed SwiGLU: gate at level %zu, up at %zu",
+                     packed_level(t), packed_level(u));
+  const double scales = ensi_ciphertext_scale(t->pack[0]) * ensi_ciphertext_scale(u->pack[0]);
+  const double sig_scale = ev->work_scale * henn_prime(ev, l.sigma) * henn_prime(ev, l.p) / scales;
   const size_t count = (size_t)o->silu_degree + 1;
   double *coefficients = malloc(count * sizeof *coefficients);
   if (!coefficients)
@@ -209,13 +218,13 @@ static ensi_status swiglu(packed_eval *pe, ensi_packed_matrix *t, const ensi_pac
     coefficients[j] = ev->silu[j] / m.alpha;
   henn_mark mark;
   henn_begin(ev, &mark, "SiLU(gate) * up");
-  ensi_status status = packed_new(pe, h, t->cols, l.r - 1);
+  ensi_status status = packed_new(pe, h, t->cols, l.p - 1);
 #pragma omp parallel for schedule(dynamic)
   for (size_t k = 0; k < t->pack_count; k++) {
     if (status != ENSI_OK)
       continue;
-    const ensi_status s = swiglu_pack(pe, (*h)->pack[k], t->pack[k], u->pack[k], inv,
-                                      coefficients, m, l, sig_scale);
+    const ensi_status s = swiglu_pack(pe, (*h)->pack[k], t->pack[k], u->pack[k], coefficients, m,
+                                      l, sig_scale);
     if (s != ENSI_OK) {
 #pragma omp critical
       status = s;
@@ -226,12 +235,34 @@ static ensi_status swiglu(packed_eval *pe, ensi_packed_matrix *t, const ensi_pac
   return status;
 }
 
-/* t = the mapped gate (gate_map) of x's post norm: x W_gate'^T alpha times inv, plus beta. */
-static ensi_status mapped_gate(packed_eval *pe, const ensi_layer *l, const ensi_packed_matrix *x,
-                               const ensi_ciphertext *inv, gate_map m, ensi_packed_matrix **t) {
-  ENSI_TRY(project_normed(pe, x, inv, &l->gate, l->post_attn_norm, ENSI_NORM_POST,
-                          l->gate.beta * m.alpha * m.shrink, false, ensi_ciphertext_level(inv) + 1,
-                          t));
+/* x_n = x times inv, refreshed: x dropped to one above inv, the product at inv's level. */
+static ensi_status normalized(packed_eval *pe, const ensi_packed_matrix *x,
+                              const ensi_ciphertext *inv, ensi_packed_matrix **x_n) {
+  const size_t level = ensi_ciphertext_level(inv) + 1;
+  ENSI_TRY(packed_new(pe, x_n, x->cols, level));
+  ensi_status s = ENSI_OK;
+  for (size_t k = 0; s == ENSI_OK && k < x->pack_count; k++)
+    s = ensi_drop_level(pe->ev.ctx, (*x_n)->pack[k], x->pack[k], level);
+  henn_mark mark;
+  henn_begin(&pe->ev, &mark, NULL);
+  if (s == ENSI_OK)
+    s = packed_times(pe, *x_n, inv);
+  henn_end(&pe->ev, ENSI_STAGE_RMSNORM, &mark);
+  if (s == ENSI_OK)
+    s = packed_refresh(pe, (*x_n)->pack, (*x_n)->pack_count, SIZE_MAX, ENSI_STAGE_RMSNORM);
+  if (s != ENSI_OK) {
+    ensi_packed_matrix_free(*x_n);
+    *x_n = NULL;
+  }
+  return s;
+}
+
+/* t = the mapped gate (gate_map) of the normalized x_n: x_n W_gate'^T alpha, plus beta. */
+static ensi_status mapped_gate(packed_eval *pe, const ensi_layer *l, const ensi_packed_matrix *x_n,
+                               gate_map m, ensi_packed_matrix **t) {
+  ENSI_TRY(project_normed(pe, x_n, NULL, &l->gate, l->post_attn_norm, ENSI_NORM_POST,
+                          l->gate.beta * m.alpha * m.shrink, false,
+                          gate_level(pe, packed_level(x_n)), t));
   for (size_t k = 0; k < (*t)->pack_count; k++) {
     (*t)->pack[k]->scale *= m.shrink; /* the same words read as t */
     ENSI_TRY(ensi_add_const(pe->ev.ctx, (*t)->pack[k], (*t)->pack[k], m.beta));
@@ -243,16 +274,19 @@ static ensi_status ffn_block(packed_eval *pe, const ensi_layer *l, ensi_packed_m
   ENSI_TRY(packed_ensure(pe, x, post_input_level(pe), ENSI_STAGE_RMSNORM));
   const gate_map m = gate_map_of(pe);
   ensi_ciphertext *inv = NULL;
-  ensi_packed_matrix *t = NULL, *u = NULL, *h = NULL;
+  ensi_packed_matrix *x_n = NULL, *t = NULL, *u = NULL, *h = NULL;
   ensi_status s = packed_inverse_rms(pe, x, x->cols, ENSI_NORM_POST, &inv);
   if (s == ENSI_OK)
-    s = mapped_gate(pe, l, x, inv, m, &t);
-  if (s == ENSI_OK) /* up one level above the gate: inv multiplies SiLU(g) u' instead */
-    s = project_normed(pe, x, NULL, &l->up, l->post_attn_norm, ENSI_NORM_POST, l->up.beta, false,
-                       ensi_ciphertext_level(inv) + 2, &u);
-  if (s == ENSI_OK)
-    s = swiglu(pe, t, u, inv, m, &h);
+    s = normalized(pe, x, inv, &x_n);
   ensi_ciphertext_free(inv);
+  if (s == ENSI_OK)
+    s = mapped_gate(pe, l, x_n, m, &t);
+  if (s == ENSI_OK)
+    s = project_normed(pe, x_n, NULL, &l->up, l->post_attn_norm, ENSI_NORM_POST, l->up.beta, false,
+                       up_level(pe, gate_level(pe, packed_level(x_n))), &u);
+  ensi_packed_matrix_free(x_n);
+  if (s == ENSI_OK)
+    s = swiglu(pe, t, u, m, &h);
   ensi_packed_matrix_free(t);
   ensi_packed_matrix_free(u);
   if (s == ENSI_OK)
@@ -365,20 +399,21 @@ size_t ensi_henn_packed_rotation_steps(const ensi_context *ctx, const ensi_model
   pe.ev.rows = rows;
   pe.config = c;
   const size_t B = packed_baby_steps(&pe), C = pe.per_pack;
-  /* the products and the attention rotate at most at the level of the q, k, v products (their
-   * input norm's inverse RMS at PACKED_ATTENTION_INV_LEVEL, the products one above) and of the
-   * up projection (the post norm's inverse RMS at 3, the product two above) */
-  const size_t low = PACKED_ATTENTION_INV_LEVEL + 1 > 5 ? PACKED_ATTENTION_INV_LEVEL + 1 : 5;
+  /* the attention rotates at most at the level of the q, k, v products (their input norm's
+   * inverse RMS at PACKED_ATTENTION_INV_LEVEL, the products one above); the products at most at
+   * the gate's, one below the refreshed x_n (at n16-boot a key up to level 9 has two digits of 5
+   * primes, up to 10 three) */
+  const size_t low = PACKED_ATTENTION_INV_LEVEL + 1, products = top - 1;
   size_t count = 0;
   for (size_t step = 1; step < C; step *= 2) { /* the norms: sums and spreading, up to top */
     add_step(steps, levels, &count, (long long)step, top);
     add_step(steps, levels, &count, -(long long)step, top);
   }
   for (size_t b = 1; b < B; b++) /* the products' baby and giant steps, the wrapped copies */
-    add_step(steps, levels, &count, (long long)b, low);
+    add_step(steps, levels, &count, (long long)b, products);
   for (size_t g = B; g < C; g += B)
-    add_step(steps, levels, &count, (long long)g, low);
-  add_step(steps, levels, &count, -(long long)C, low);
+    add_step(steps, levels, &count, (long long)g, products);
+  add_step(steps, levels, &count, -(long long)C, products);
   long long attention[ENSI_HENN_PACKED_MAX_ROTATIONS];
   const size_t n = packed_attention_steps(&pe, attention);
   for (size_t i = 0; i < n; i++)

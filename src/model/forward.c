@@ -85,6 +85,9 @@ static void rmsnorm(const run_state *st, double *out, const double *in, const fl
                          : 1.0 / sqrt(v);
   for (int i = 0; i < n; i++)
     out[i] = weight[i] * in[i] * inv;
+  if (o->ranges && kind == ENSI_NORM_POST) /* x p(v / c), refreshed by the packed layout */
+    for (int i = 0; i < n; i++)
+      o->ranges->max_abs = fmax(o->ranges->max_abs, fabs(in[i] * inv * sqrt(c)));
 }
 
 /* out[t] = W x[t] for every token; BitLinear: beta (sum over +1 inputs - sum over -1 inputs),
