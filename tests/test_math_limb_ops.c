@@ -9,7 +9,6 @@
 #include "ckks/galois.h"
 #include "math/limb_ops.h"
 #include "math/ntt.h"
-#include "math/primes.h"
 #include "testutil.h"
 
 static test_rng rng;
@@ -18,15 +17,8 @@ static uint64_t value(uint64_t q, size_t t) {
   return t % 5 == 0 ? q - 1 : t % 7 == 0 ? 0 : test_rng_below(&rng, q);
 }
 
-/* Prime sizes: b is a prime near 2^b, BELOW(b) the largest below 2^b (IFMA's edge: 51 bits). */
-#define BELOW(b) (-(b))
-
 static ensi_modulus modulus_of(int bits) {
-  uint64_t prime;
-  if (bits > 0)
-    CHECK(ensi_primes_near(&prime, 1, bits, 128, NULL, 0) == ENSI_OK);
-  else
-    CHECK(ensi_primes_below(&prime, 1, -bits, 128, NULL, 0) == ENSI_OK);
+  const uint64_t prime = test_prime(bits, 128);
   ensi_modulus q;
   ensi_modulus_init(&q, prime);
   return q;
@@ -96,7 +88,7 @@ int main(void) {
   test_rng_seed(&rng, test_seed_from_env());
   const char *kernels[8];
   const size_t kernel_count = ensi_ntt_kernel_names(kernels, 8);
-  const int bit_sizes[] = {30, 40, 50, BELOW(51), BELOW(52), 55, 60, 61};
+  const int bit_sizes[] = {30, 40, 50, TEST_BELOW(51), TEST_BELOW(52), 55, 60, 61};
   for (size_t k = 0; k < kernel_count; k++) {
     CHECK(ensi_ntt_use_kernel(kernels[k]) == ENSI_OK);
     for (size_t b = 0; b < sizeof bit_sizes / sizeof bit_sizes[0]; b++)

@@ -34,17 +34,9 @@ static size_t bitrev(size_t x, int bits) {
   return r;
 }
 
-/* Prime sizes: b is an NTT-friendly prime near 2^b (the nearest may lie above), BELOW(b) the
- * largest one below 2^b (the edges of the kernels' ranges: IFMA's 50 and 51 bits). */
-#define BELOW(b) (-(b))
-
-/* A table for N = n and a prime of the size `bits` (written to m). */
+/* A table for N = n and a prime of the size `bits` (test_prime; written to m). */
 static ensi_ntt_table *table_for(size_t n, int bits, ensi_modulus *m) {
-  uint64_t q = 0;
-  if (bits > 0)
-    CHECK(ensi_primes_near(&q, 1, bits, 2 * n, NULL, 0) == ENSI_OK);
-  else
-    CHECK(ensi_primes_below(&q, 1, -bits, 2 * n, NULL, 0) == ENSI_OK);
+  const uint64_t q = test_prime(bits, 2 * n);
   ensi_modulus_init(m, q);
   ensi_ntt_table *t = NULL;
   CHECK(ensi_ntt_table_create(&t, m, n) == ENSI_OK);
@@ -143,7 +135,7 @@ static void check_same_as_portable(const char *kernel, size_t n, int bits) {
 
 int main(void) {
   test_rng_seed(&rng, test_seed_from_env());
-  const int bit_sizes[] = {30, 36, 40, 45, 50, BELOW(50), BELOW(51), BELOW(52), 55, 59, 60, 61};
+  const int bit_sizes[] = {30, 36, 40, 45, 50, TEST_BELOW(50), TEST_BELOW(51), TEST_BELOW(52), 55, 59, 60, 61};
   const size_t bit_count = sizeof bit_sizes / sizeof bit_sizes[0];
   const char *kernels[8];
   const size_t kernel_count = ensi_ntt_kernel_names(kernels, 8);

@@ -34,12 +34,17 @@ static void crt(mpz_t x, const uint64_t *residues, size_t stride, const ensi_mod
 
 enum { MAX_PRIMES = 24 };
 
-/* A converter from from_count to to_count distinct primes near 2^bits (m: all of them). */
+/* A converter from from_count to to_count distinct primes near 2^bits, or the largest below
+ * 2^b for bits = TEST_BELOW(b) (m: all of them). */
 static ensi_base_converter *converter(size_t from_count, size_t to_count, int bits,
                                       ensi_modulus *m) {
   uint64_t primes[MAX_PRIMES];
-  CHECK(from_count + to_count <= MAX_PRIMES);
-  CHECK(ensi_primes_near(primes, from_count + to_count, bits, 128, NULL, 0) == ENSI_OK);
+  const size_t count = from_count + to_count;
+  CHECK(count <= MAX_PRIMES);
+  if (bits > 0)
+    CHECK(ensi_primes_near(primes, count, bits, 128, NULL, 0) == ENSI_OK);
+  else
+    CHECK(ensi_primes_below(primes, count, -bits, 128, NULL, 0) == ENSI_OK);
   for (size_t i = 0; i < from_count + to_count; i++)
     ensi_modulus_init(&m[i], primes[i]);
   ensi_base_converter *bc = NULL;
@@ -265,6 +270,8 @@ int main(void) {
       for (size_t k = 1; k <= 13; k += 4) {
         test_same_as_portable(k, 11, sizes[z], 61);
         test_same_as_portable(k, 6, sizes[z], 50);
+        test_same_as_portable(k, 6, sizes[z], 51); /* 51- and 52-bit primes: IFMA's edges */
+        test_same_as_portable(k, 6, sizes[z], TEST_BELOW(52));
       }
     printf("base conversion kernel %s: CRT bound and agreement with portable checked\n",
            kernels[c]);

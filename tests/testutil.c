@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "math/primes.h"
+
 int test_passed, test_failed;
 
 int test_finish(const char *name) {
@@ -90,4 +92,13 @@ double test_relative_error(const double *got, const double *want, size_t n, doub
   if (scale)
     *scale = top;
   return top > 0 ? err / top : err;
+}
+
+uint64_t test_prime(int size, uint64_t two_n) {
+  uint64_t q = 0;
+  if (size > 0)
+    CHECK(ensi_primes_near(&q, 1, size, two_n, NULL, 0) == ENSI_OK);
+  else
+    CHECK(ensi_primes_below(&q, 1, -size, two_n, NULL, 0) == ENSI_OK);
+  return q;
 }

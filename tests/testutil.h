@@ -43,6 +43,12 @@ uint64_t test_rng_next(test_rng *rng);
 uint64_t test_rng_below(test_rng *rng, uint64_t bound); /* uniform in [0, bound) */
 double test_rng_uniform(test_rng *rng, double lo, double hi);
 
+/* Prime sizes for the arithmetic kernels' tests: b asks for an NTT-friendly prime (1 mod two_n)
+ * near 2^b (the nearest may lie above), TEST_BELOW(b) for the largest one below 2^b (the edges
+ * of a kernel's range, e.g. IFMA's 50, 51 and 52 bits). */
+#define TEST_BELOW(b) (-(b))
+uint64_t test_prime(int size, uint64_t two_n);
+
 /* True when running under sanitizers (make test-asan sets ENSI_SANITIZED=1): tests may shrink
  * their sizes, never their checks. */
 bool test_sanitized(void);

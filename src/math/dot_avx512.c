@@ -6,11 +6,16 @@
  * term), M2 (hl) and H (hh). With at most seven terms none overflows, so terms are taken seven at
  * a time: each group's sum becomes 128 bits, hi 2^64 + lo, is reduced as hi (2^64 mod q) + lo by
  * two lazy Shoup products, and joins the running total modulo q; the fully reduced result is the
- * portable kernel's word. */
+ * portable kernel's word.
+ *
+ * For q below 2^52, with the NTT's IFMA kernel in use, IFMA's 52-bit multiply-adds give each
+ * product's low and high 52 bits, x y = hi 2^52 + lo, summed in two 64-bit accumulators (below
+ * 2^52 a term: up to 4096 terms) and reduced once at the end as hi (2^52 mod q) + lo. */
 #include "math/dot.h"
 
 #if defined(__x86_64__)
 #include "math/avx512_mod.h"
+#include "math/ntt.h"
 
 enum { GROUP = 7 }; /* terms summed before a reduction */
 
@@ -18,9 +23,9 @@ typedef struct {
   __m512i low, mid1, mid2, high;
 } split_sum;
 
-/* Constants of the final reduction modulo q. */
+/* Constants of the final reduction modulo q: high = the high word's weight modulo q. */
 typedef struct {
-  __m512i q, two_q, r64, r64_shoup, one, one_shoup;
+  __m512i q, two_q, high, high_shoup, one, one_shoup;
 } reducer;
 
 AVX512 static inline void split_sum_zero(split_sum *s) {
@@ -50,28 +55,64 @@ AVX512 static inline __m512i split_sum_reduce(const split_sum *s, const reducer 
   __m512i hi = _mm512_add_epi64(s->high, _mm512_srli_epi64(mid, 32));
   hi = _mm512_mask_add_epi64(hi, mid_carry, hi, _mm512_set1_epi64((long long)1 << 32));
   hi = _mm512_mask_add_epi64(hi, lo_carry, hi, one);
-  const __m512i from_hi = ensi_avx512_mul_shoup_lazy(hi, r->r64, r->r64_shoup, r->q);
+  const __m512i from_hi = ensi_avx512_mul_shoup_lazy(hi, r->high, r->high_shoup, r->q);
   const __m512i from_lo = ensi_avx512_mul_shoup_lazy(lo, r->one, r->one_shoup, r->q);
   const __m512i sum = ensi_avx512_reduce_once(_mm512_add_epi64(from_hi, from_lo), r->two_q);
   return ensi_avx512_reduce_once(sum, r->q);
 }
 
-AVX512 static reducer reducer_make(const ensi_modulus *q) {
-  const uint64_t r64 = ensi_reduce_u128((ensi_u128)1 << 64, q);
+/* The constants for a high word of weight `radix` (2^64, or IFMA's 2^52). */
+AVX512 static reducer reducer_make(const ensi_modulus *q, ensi_u128 radix) {
+  const uint64_t high = ensi_reduce_u128(radix, q);
   reducer r = {_mm512_set1_epi64((long long)q->value),
                _mm512_set1_epi64((long long)(2 * q->value)),
-               _mm512_set1_epi64((long long)r64),
-               _mm512_set1_epi64((long long)ensi_shoup_precompute(r64, q->value)),
+               _mm512_set1_epi64((long long)high),
+               _mm512_set1_epi64((long long)ensi_shoup_precompute(high, q->value)),
                _mm512_set1_epi64(1),
                _mm512_set1_epi64((long long)ensi_shoup_precompute(1, q->value))};
   return r;
 }
 
+/* The IFMA kernel's sum hi 2^52 + lo modulo q, in [0, q). */
+AVX512 static inline __m512i ifma_sum_reduce(__m512i hi, __m512i lo, const reducer *r) {
+  const __m512i from_hi = ensi_avx512_mul_shoup_lazy(hi, r->high, r->high_shoup, r->q);
+  const __m512i from_lo = ensi_avx512_mul_shoup_lazy(lo, r->one, r->one_shoup, r->q);
+  const __m512i sum = ensi_avx512_reduce_once(_mm512_add_epi64(from_hi, from_lo), r->two_q);
+  return ensi_avx512_reduce_once(sum, r->q);
+}
+
+/* q < 2^52, count <= IFMA_MAX_TERMS; r's high is 2^52 mod q. */
+AVX512_IFMA static void dot2_ifma(uint64_t *out0, uint64_t *out1, const uint64_t *const *x,
+                                  const uint64_t *const *y0, const uint64_t *const *y1,
+                                  size_t count, const uint32_t *perm, size_t n, const reducer *r) {
+  for (size_t t = 0; t < n; t += 8) {
+    __m512i lo0 = _mm512_setzero_si512(), hi0 = lo0, lo1 = lo0, hi1 = lo0;
+    for (size_t j = 0; j < count; j++) {
+      const __m512i xj = perm ? ensi_avx512_load_permuted(x[j], perm, t)
+                              : _mm512_loadu_si512(x[j] + t);
+      const __m512i a = _mm512_loadu_si512(y0[j] + t), b = _mm512_loadu_si512(y1[j] + t);
+      lo0 = _mm512_madd52lo_epu64(lo0, xj, a);
+      hi0 = _mm512_madd52hi_epu64(hi0, xj, a);
+      lo1 = _mm512_madd52lo_epu64(lo1, xj, b);
+      hi1 = _mm512_madd52hi_epu64(hi1, xj, b);
+    }
+    _mm512_storeu_si512(out0 + t, ifma_sum_reduce(hi0, lo0, r));
+    _mm512_storeu_si512(out1 + t, ifma_sum_reduce(hi1, lo1, r));
+  }
+}
+
+enum { IFMA_MAX_BITS = 52, IFMA_MAX_TERMS = 4096 }; /* each accumulated term below 2^52 */
+
 AVX512 void ensi_dot2_mod_avx512(uint64_t *out0, uint64_t *out1, const uint64_t *const *x,
                                  const uint64_t *const *y0, const uint64_t *const *y1,
                                  size_t count, const uint32_t *perm, size_t n,
                                  const ensi_modulus *q) {
-  const reducer r = reducer_make(q);
+  if (q->bits <= IFMA_MAX_BITS && count <= IFMA_MAX_TERMS && ensi_ntt_kernel_uses_ifma()) {
+    const reducer r = reducer_make(q, (ensi_u128)1 << 52);
+    dot2_ifma(out0, out1, x, y0, y1, count, perm, n, &r);
+    return;
+  }
+  const reducer r = reducer_make(q, (ensi_u128)1 << 64);
   for (size_t t = 0; t < n; t += 8) {
     __m512i total0 = _mm512_setzero_si512(), total1 = _mm512_setzero_si512();
     for (size_t first = 0; first < count; first += GROUP) {
