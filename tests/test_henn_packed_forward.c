@@ -58,6 +58,8 @@ static void run_prompt(const ensi_henn_setup *setup, const ensi_model *m, const 
     CHECK(stats.refreshes[ENSI_STAGE_FFN_ACT] == 0);
     CHECK_MSG(stats.bootstraps == layers * (3 * x_boots + score_boots + 2) - x_boots,
               "%zu bootstraps", stats.bootstraps);
+    CHECK_MSG(stats.refreshed_packs == layers * (3 * x_packs + score_packs + 2) - x_packs,
+              "%zu packs refreshed (h's instead of its norm's sum?)", stats.refreshed_packs);
     double total = 0;
     for (int i = 0; i < ENSI_STAGE_COUNT; i++)
       total += stats.seconds[i];

@@ -145,36 +145,37 @@ static size_t silu_depth(const packed_eval *pe) {
 }
 
 /* Levels of the products of x_n: the gate's, so that h lands at PACKED_NORM_REFRESHED_LEVEL
- * (sigma at 2 + 2, the polynomial's depth above the gate's output), but below the refreshed
+ * (sigma one above, the polynomial's depth above the gate's output), but below the refreshed
  * x_n's (the products' rotation keys stop one below the bootstrapping output level:
- * ensi_henn_packed_rotation_steps); and the up projection's, its output at the level where
- * SiLU(g) meets it. */
+ * ensi_henn_packed_rotation_steps); and the up projection's, its output one above sigma, where
+ * (t - beta) u / alpha is taken before it meets sigma. */
 static size_t gate_level(const packed_eval *pe, size_t x_n) {
-  const size_t want = PACKED_NORM_REFRESHED_LEVEL + 2 + silu_depth(pe) + 1;
+  const size_t want = PACKED_NORM_REFRESHED_LEVEL + silu_depth(pe) + 2;
   return want < x_n ? want : x_n - 1;
 }
-static size_t up_level(const packed_eval *pe, size_t gate) { return gate - silu_depth(pe) - 1; }
+static size_t up_level(const packed_eval *pe, size_t gate) { return gate - silu_depth(pe) + 1; }
 
-/* Levels of h = SiLU(g) u from the gate's level: sigma's (the polynomial without its map), p
- * where (t - beta) sigma / alpha meets u (h one below). */
+/* Levels of h = SiLU(g) u from the gate's: sigma's (the polynomial without its map), p where
+ * t - beta meets u, r where that product meets sigma (h one below). */
 typedef struct {
-  size_t sigma, p;
+  size_t sigma, p, r;
 } swiglu_levels;
 
 static swiglu_levels swiglu_levels_of(size_t t, size_t depth, size_t u) {
-  swiglu_levels l = {t - depth, 0};
-  l.p = l.sigma - 1 < u ? l.sigma - 1 : u;
+  swiglu_levels l = {t - depth, t < u ? t : u, 0};
+  l.r = l.p - 1 < l.sigma ? l.p - 1 : l.sigma;
   return l;
 }
 
-/* h[k] = (t[k] - beta) * sigma_k / alpha * u[k], sigma_k the polynomial of the logistic on t[k]
- * at sig_scale. */
+/* h[k] = (t[k] - beta) u[k] / alpha * sigma_k, sigma_k the polynomial of the logistic on t[k] at
+ * sig_scale (1 / alpha is in its coefficients). */
 static ensi_status swiglu_pack(const packed_eval *pe, ensi_ciphertext *out, const ensi_ciphertext *t,
                                const ensi_ciphertext *u, const double *coefficients, gate_map m,
-                               swiglu_levels l, double sig_scale) {
+                               double sig_scale) {
   const henn_eval *ev = &pe->ev;
   ensi_ciphertext *sig = NULL, *g = NULL;
-  ensi_status s = ensi_ciphertext_create(&sig, ev->ctx, l.sigma);
+  const size_t depth = silu_depth(pe);
+  ensi_status s = ensi_ciphertext_create(&sig, ev->ctx, ensi_ciphertext_level(t) - depth);
   if (s == ENSI_OK)
     s = ensi_ciphertext_create(&g, ev->ctx, ensi_ciphertext_level(t));
   if (s == ENSI_OK)
@@ -183,11 +184,9 @@ static ensi_status swiglu_pack(const packed_eval *pe, ensi_ciphertext *out, cons
   if (s == ENSI_OK)
     s = ensi_add_const(ev->ctx, g, t, -m.beta);
   if (s == ENSI_OK)
-    s = ensi_mul_relin_rescale(ev->ctx, out, g, sig, ev->keys);
+    s = ensi_mul_relin_rescale(ev->ctx, out, g, u, ev->keys);
   if (s == ENSI_OK)
-    s = ensi_drop_level(ev->ctx, out, out, l.p);
-  if (s == ENSI_OK)
-    s = ensi_mul_relin_rescale(ev->ctx, out, out, u, ev->keys);
+    s = ensi_mul_relin_rescale(ev->ctx, out, out, sig, ev->keys);
   ensi_ciphertext_free(sig);
   ensi_ciphertext_free(g);
   return s;
@@ -205,11 +204,11 @@ static ensi_status swiglu(packed_eval *pe, ensi_packed_matrix *t, const ensi_pac
     ENSI_TRY(packed_refresh(pe, t->pack, t->pack_count, ensi_bootstrap_output_level(ev->setup->boot),
                             ENSI_STAGE_FFN_ACT));
   const swiglu_levels l = swiglu_levels_of(packed_level(t), depth, packed_level(u));
-  if (packed_level(t) < depth + 2 || l.p < 1)
+  if (packed_level(t) < depth + 2 || l.r < 1)
     return ensi_fail(ENSI_ERR_LEVEL, "packed SwiGLU: gate at level %zu, up at %zu",
                      packed_level(t), packed_level(u));
   const double scales = ensi_ciphertext_scale(t->pack[0]) * ensi_ciphertext_scale(u->pack[0]);
-  const double sig_scale = ev->work_scale * henn_prime(ev, l.sigma) * henn_prime(ev, l.p) / scales;
+  const double sig_scale = ev->work_scale * henn_prime(ev, l.p) * henn_prime(ev, l.r) / scales;
   const size_t count = (size_t)o->silu_degree + 1;
   double *coefficients = malloc(count * sizeof *coefficients);
   if (!coefficients)
@@ -218,13 +217,13 @@ static ensi_status swiglu(packed_eval *pe, ensi_packed_matrix *t, const ensi_pac
     coefficients[j] = ev->silu[j] / m.alpha;
   henn_mark mark;
   henn_begin(ev, &mark, "SiLU(gate) * up");
-  ensi_status status = packed_new(pe, h, t->cols, l.p - 1);
+  ensi_status status = packed_new(pe, h, t->cols, l.r - 1);
 #pragma omp parallel for schedule(dynamic)
   for (size_t k = 0; k < t->pack_count; k++) {
     if (status != ENSI_OK)
       continue;
     const ensi_status s = swiglu_pack(pe, (*h)->pack[k], t->pack[k], u->pack[k], coefficients, m,
-                                      l, sig_scale);
+                                      sig_scale);
     if (s != ENSI_OK) {
 #pragma omp critical
       status = s;
@@ -257,12 +256,12 @@ static ensi_status normalized(packed_eval *pe, const ensi_packed_matrix *x,
   return s;
 }
 
-/* t = the mapped gate (gate_map) of the normalized x_n: x_n W_gate'^T alpha, plus beta. */
+/* t = the mapped gate (gate_map) of the normalized x_n: x_n W_gate'^T alpha at `level`, plus
+ * beta. */
 static ensi_status mapped_gate(packed_eval *pe, const ensi_layer *l, const ensi_packed_matrix *x_n,
-                               gate_map m, ensi_packed_matrix **t) {
+                               gate_map m, size_t level, ensi_packed_matrix **t) {
   ENSI_TRY(project_normed(pe, x_n, NULL, &l->gate, l->post_attn_norm, ENSI_NORM_POST,
-                          l->gate.beta * m.alpha * m.shrink, false,
-                          gate_level(pe, packed_level(x_n)), t));
+                          l->gate.beta * m.alpha * m.shrink, false, level, t));
   for (size_t k = 0; k < (*t)->pack_count; k++) {
     (*t)->pack[k]->scale *= m.shrink; /* the same words read as t */
     ENSI_TRY(ensi_add_const(pe->ev.ctx, (*t)->pack[k], (*t)->pack[k], m.beta));
@@ -279,11 +278,12 @@ static ensi_status ffn_block(packed_eval *pe, const ensi_layer *l, ensi_packed_m
   if (s == ENSI_OK)
     s = normalized(pe, x, inv, &x_n);
   ensi_ciphertext_free(inv);
+  const size_t gate = s == ENSI_OK ? gate_level(pe, packed_level(x_n)) : 0; /* before the drops */
   if (s == ENSI_OK)
-    s = mapped_gate(pe, l, x_n, m, &t);
+    s = mapped_gate(pe, l, x_n, m, gate, &t);
   if (s == ENSI_OK)
     s = project_normed(pe, x_n, NULL, &l->up, l->post_attn_norm, ENSI_NORM_POST, l->up.beta, false,
-                       up_level(pe, gate_level(pe, packed_level(x_n))), &u);
+                       up_level(pe, gate), &u);
   ensi_packed_matrix_free(x_n);
   if (s == ENSI_OK)
     s = swiglu(pe, t, u, m, &h);
