@@ -57,6 +57,12 @@ AVX512_IFMA static inline __m512i ensi_avx512_mul_shoup_lazy52(__m512i y, __m512
   return _mm512_and_si512(_mm512_sub_epi64(product, multiple), low52);
 }
 
+/* A lazy Shoup product y w mod q in [0, 2q) (ensi_avx512_mul_shoup_lazy or its IFMA form), for
+ * kernels whose loops are written once for both: always inlined (ENSI_AVX512_INLINE) into a
+ * function of each target, where the product is then a known function and inlined too. */
+typedef __m512i ensi_avx512_shoup_product(__m512i y, __m512i w, __m512i ws, __m512i q);
+#define ENSI_AVX512_INLINE __attribute__((always_inline)) inline
+
 /* x[perm[t .. t + 8)] for a permutation that maps every aligned block of eight indices onto an
  * aligned block of eight (the NTT-domain Galois permutations, ckks/galois.h): one load of that
  * block and vpermq by the indices' positions within it. */

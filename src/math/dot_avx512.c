@@ -18,6 +18,7 @@
 #include "math/ntt.h"
 
 enum { GROUP = 7 }; /* terms summed before a reduction */
+enum { IFMA_MAX_BITS = 52, IFMA_MAX_TERMS = 4096 }; /* IFMA: each accumulated term below 2^52 */
 
 typedef struct {
   __m512i low, mid1, mid2, high;
@@ -44,6 +45,14 @@ AVX512 static inline void split_sum_add(split_sum *s, __m512i x, __m512i x_high,
   s->high = _mm512_add_epi64(s->high, hh);
 }
 
+/* hi w + lo modulo q, in [0, q), w the high word's weight (r->high). */
+AVX512 static inline __m512i reduce_high_low(__m512i hi, __m512i lo, const reducer *r) {
+  const __m512i from_hi = ensi_avx512_mul_shoup_lazy(hi, r->high, r->high_shoup, r->q);
+  const __m512i from_lo = ensi_avx512_mul_shoup_lazy(lo, r->one, r->one_shoup, r->q);
+  const __m512i sum = ensi_avx512_reduce_once(_mm512_add_epi64(from_hi, from_lo), r->two_q);
+  return ensi_avx512_reduce_once(sum, r->q);
+}
+
 /* The sum modulo q, in [0, q). */
 AVX512 static inline __m512i split_sum_reduce(const split_sum *s, const reducer *r) {
   const __m512i one = _mm512_set1_epi64(1);
@@ -55,10 +64,7 @@ AVX512 static inline __m512i split_sum_reduce(const split_sum *s, const reducer 
   __m512i hi = _mm512_add_epi64(s->high, _mm512_srli_epi64(mid, 32));
   hi = _mm512_mask_add_epi64(hi, mid_carry, hi, _mm512_set1_epi64((long long)1 << 32));
   hi = _mm512_mask_add_epi64(hi, lo_carry, hi, one);
-  const __m512i from_hi = ensi_avx512_mul_shoup_lazy(hi, r->high, r->high_shoup, r->q);
-  const __m512i from_lo = ensi_avx512_mul_shoup_lazy(lo, r->one, r->one_shoup, r->q);
-  const __m512i sum = ensi_avx512_reduce_once(_mm512_add_epi64(from_hi, from_lo), r->two_q);
-  return ensi_avx512_reduce_once(sum, r->q);
+  return reduce_high_low(hi, lo, r);
 }
 
 /* The constants for a high word of weight `radix` (2^64, or IFMA's 2^52). */
@@ -71,14 +77,6 @@ AVX512 static reducer reducer_make(const ensi_modulus *q, ensi_u128 radix) {
                _mm512_set1_epi64(1),
                _mm512_set1_epi64((long long)ensi_shoup_precompute(1, q->value))};
   return r;
-}
-
-/* The IFMA kernel's sum hi 2^52 + lo modulo q, in [0, q). */
-AVX512 static inline __m512i ifma_sum_reduce(__m512i hi, __m512i lo, const reducer *r) {
-  const __m512i from_hi = ensi_avx512_mul_shoup_lazy(hi, r->high, r->high_shoup, r->q);
-  const __m512i from_lo = ensi_avx512_mul_shoup_lazy(lo, r->one, r->one_shoup, r->q);
-  const __m512i sum = ensi_avx512_reduce_once(_mm512_add_epi64(from_hi, from_lo), r->two_q);
-  return ensi_avx512_reduce_once(sum, r->q);
 }
 
 /* q < 2^52, count <= IFMA_MAX_TERMS; r's high is 2^52 mod q. */
@@ -96,12 +94,10 @@ AVX512_IFMA static void dot2_ifma(uint64_t *out0, uint64_t *out1, const uint64_t
       lo1 = _mm512_madd52lo_epu64(lo1, xj, b);
       hi1 = _mm512_madd52hi_epu64(hi1, xj, b);
     }
-    _mm512_storeu_si512(out0 + t, ifma_sum_reduce(hi0, lo0, r));
-    _mm512_storeu_si512(out1 + t, ifma_sum_reduce(hi1, lo1, r));
+    _mm512_storeu_si512(out0 + t, reduce_high_low(hi0, lo0, r));
+    _mm512_storeu_si512(out1 + t, reduce_high_low(hi1, lo1, r));
   }
 }
-
-enum { IFMA_MAX_BITS = 52, IFMA_MAX_TERMS = 4096 }; /* each accumulated term below 2^52 */
 
 AVX512 void ensi_dot2_mod_avx512(uint64_t *out0, uint64_t *out1, const uint64_t *const *x,
                                  const uint64_t *const *y0, const uint64_t *const *y1,

@@ -8,14 +8,11 @@
 #include "math/avx512_mod.h"
 #include "math/ntt.h"
 
-#define INLINE __attribute__((always_inline)) inline
-
-typedef __m512i shoup_product(__m512i y, __m512i w, __m512i ws, __m512i q);
-
 /* Shoup's constant for the product: the 64-bit one, or shifted right by 12 for IFMA's. */
-AVX512 static INLINE void sub_mul_const(shoup_product *mul, unsigned shift, uint64_t *out,
-                                        const uint64_t *x, const uint64_t *y, uint64_t w,
-                                        uint64_t ws, size_t n, uint64_t q) {
+AVX512 static ENSI_AVX512_INLINE void sub_mul_const(ensi_avx512_shoup_product *mul, unsigned shift,
+                                                    uint64_t *out, const uint64_t *x,
+                                                    const uint64_t *y, uint64_t w, uint64_t ws,
+                                                    size_t n, uint64_t q) {
   const __m512i vq = _mm512_set1_epi64((long long)q);
   const __m512i vw = _mm512_set1_epi64((long long)w);
   const __m512i vws = _mm512_set1_epi64((long long)(ws >> shift));
@@ -27,9 +24,10 @@ AVX512 static INLINE void sub_mul_const(shoup_product *mul, unsigned shift, uint
   }
 }
 
-AVX512 static INLINE void add_mul_const(shoup_product *mul, unsigned shift, uint64_t *out,
-                                        const uint64_t *x, const uint32_t *perm, uint64_t w,
-                                        uint64_t ws, size_t n, uint64_t q) {
+AVX512 static ENSI_AVX512_INLINE void add_mul_const(ensi_avx512_shoup_product *mul, unsigned shift,
+                                                    uint64_t *out, const uint64_t *x,
+                                                    const uint32_t *perm, uint64_t w, uint64_t ws,
+                                                    size_t n, uint64_t q) {
   const __m512i vq = _mm512_set1_epi64((long long)q);
   const __m512i vw = _mm512_set1_epi64((long long)w);
   const __m512i vws = _mm512_set1_epi64((long long)(ws >> shift));

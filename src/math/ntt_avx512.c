@@ -15,14 +15,10 @@
 #if defined(__x86_64__)
 #include "math/avx512_mod.h"
 
-/* A lazy Shoup product y w mod q in [0, 2q), with the Shoup constant the multiplier expects. */
-typedef __m512i shoup_product(__m512i y, __m512i w, __m512i ws, __m512i q);
-
-#define INLINE __attribute__((always_inline)) inline
-
 /* Forward (Cooley-Tukey) butterfly: x, y in [0, 4q) -> [0, 4q). */
-AVX512 static INLINE void forward_butterfly(shoup_product *mul, __m512i *x, __m512i *y, __m512i w,
-                                            __m512i ws, __m512i q, __m512i two_q) {
+AVX512 static ENSI_AVX512_INLINE void forward_butterfly(ensi_avx512_shoup_product *mul, __m512i *x,
+                                                        __m512i *y, __m512i w, __m512i ws,
+                                                        __m512i q, __m512i two_q) {
   const __m512i u = ensi_avx512_reduce_once(*x, two_q);
   const __m512i v = mul(*y, w, ws, q);
   *x = _mm512_add_epi64(u, v);
@@ -30,8 +26,9 @@ AVX512 static INLINE void forward_butterfly(shoup_product *mul, __m512i *x, __m5
 }
 
 /* Inverse (Gentleman-Sande) butterfly: x, y in [0, 2q) -> [0, 2q). */
-AVX512 static INLINE void inverse_butterfly(shoup_product *mul, __m512i *x, __m512i *y, __m512i w,
-                                            __m512i ws, __m512i q, __m512i two_q) {
+AVX512 static ENSI_AVX512_INLINE void inverse_butterfly(ensi_avx512_shoup_product *mul, __m512i *x,
+                                                        __m512i *y, __m512i w, __m512i ws,
+                                                        __m512i q, __m512i two_q) {
   const __m512i u = *x, v = *y;
   *x = ensi_avx512_reduce_once(_mm512_add_epi64(u, v), two_q);
   *y = mul(_mm512_sub_epi64(_mm512_add_epi64(u, two_q), v), w, ws, q);
@@ -69,9 +66,9 @@ AVX512 static small_gap small_gap_make(size_t g) {
 /* The butterflies of stage m over groups [first, last) with the product mul, whose Shoup
  * constants are the table's shifted right by shift. Inlined into each kernel, so that mul is a
  * known function there and is inlined too. */
-AVX512 static INLINE void groups(shoup_product *mul, unsigned shift, const ensi_ntt_table *t,
-                                 uint64_t *a, size_t m, size_t gap, size_t first, size_t last,
-                                 bool forward) {
+AVX512 static ENSI_AVX512_INLINE void groups(ensi_avx512_shoup_product *mul, unsigned shift,
+                                             const ensi_ntt_table *t, uint64_t *a, size_t m,
+                                             size_t gap, size_t first, size_t last, bool forward) {
   const __m512i q = _mm512_set1_epi64((long long)t->q.value);
   const __m512i two_q = _mm512_set1_epi64((long long)(2 * t->q.value));
   const uint64_t *roots = forward ? t->roots : t->inv_roots;
@@ -101,7 +98,8 @@ AVX512 static INLINE void groups(shoup_product *mul, unsigned shift, const ensi_
     const __m512i lo = _mm512_loadu_si512(chunk), hi = _mm512_loadu_si512(chunk + 8);
     __m512i x = _mm512_permutex2var_epi64(lo, p.gather_x, hi);
     __m512i y = _mm512_permutex2var_epi64(lo, p.gather_y, hi);
-    const __m512i w = _mm512_permutexvar_epi64(p.twiddle, _mm512_maskz_loadu_epi64(used, roots + m + i));
+    const __m512i w =
+        _mm512_permutexvar_epi64(p.twiddle, _mm512_maskz_loadu_epi64(used, roots + m + i));
     const __m512i ws = _mm512_srli_epi64(
         _mm512_permutexvar_epi64(p.twiddle, _mm512_maskz_loadu_epi64(used, roots_shoup + m + i)),
         shift);
@@ -115,8 +113,9 @@ AVX512 static INLINE void groups(shoup_product *mul, unsigned shift, const ensi_
 }
 
 /* a[0 .. count) = a n^-1 mod q, fully reduced. */
-AVX512 static INLINE void scale_with(shoup_product *mul, unsigned shift, const ensi_ntt_table *t,
-                                     uint64_t *a, size_t count) {
+AVX512 static ENSI_AVX512_INLINE void scale_with(ensi_avx512_shoup_product *mul, unsigned shift,
+                                                 const ensi_ntt_table *t, uint64_t *a,
+                                                 size_t count) {
   const __m512i q = _mm512_set1_epi64((long long)t->q.value);
   const __m512i w = _mm512_set1_epi64((long long)t->n_inv);
   const __m512i ws = _mm512_set1_epi64((long long)(t->n_inv_shoup >> shift));
@@ -160,8 +159,8 @@ const ensi_ntt_kernel ensi_ntt_kernel_avx512 = {
 /* The "avx512ifma" kernel: 52-bit products where the prime allows them. */
 
 /* The 52-bit product of a lazy value y < 4q for a 51-bit q: y reduced below 2q < 2^52 first. */
-AVX512_IFMA static INLINE __m512i mul_shoup_lazy52_of_4q(__m512i y, __m512i w, __m512i ws52,
-                                                         __m512i q) {
+AVX512_IFMA static ENSI_AVX512_INLINE __m512i mul_shoup_lazy52_of_4q(__m512i y, __m512i w,
+                                                                     __m512i ws52, __m512i q) {
   const __m512i below_2q = ensi_avx512_reduce_once(y, _mm512_add_epi64(q, q));
   return ensi_avx512_mul_shoup_lazy52(below_2q, w, ws52, q);
 }

@@ -27,13 +27,12 @@ AVX512 static void scale_inputs(const ensi_base_converter *bc, const uint64_t *i
   }
 }
 
-typedef __m512i shoup_product(__m512i y, __m512i w, __m512i ws, __m512i q);
-
 /* Output prime j: the sum over the inputs of y_i (Q / q_i mod p_j) with the lazy product mul,
  * whose Shoup constants are the converter's shifted right by shift. */
-AVX512 static inline __attribute__((always_inline)) void
-convert_to(shoup_product *mul, unsigned shift, const ensi_base_converter *bc, size_t j,
-           uint64_t *out, size_t n, size_t start, size_t len, const uint64_t *y) {
+AVX512 static ENSI_AVX512_INLINE void convert_to(ensi_avx512_shoup_product *mul, unsigned shift,
+                                                 const ensi_base_converter *bc, size_t j,
+                                                 uint64_t *out, size_t n, size_t start, size_t len,
+                                                 const uint64_t *y) {
   const size_t k = bc->from_count, vectors = len / LANES;
   const __m512i p = _mm512_set1_epi64((long long)bc->to[j].value);
   const __m512i two_p = _mm512_set1_epi64((long long)(2 * bc->to[j].value));
