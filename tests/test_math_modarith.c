@@ -1,7 +1,7 @@
 /* Modular arithmetic against GMP: Barrett and Shoup multiplication, 128-bit reduction, powers and
  * inverses for primes of 30 to 61 bits, on random and boundary operands; prime generation; and,
- * where the CPU has AVX2, the vector kernels' 64 x 64-bit products (math/avx2_mod.h) on every
- * 64-bit operand class, against 128-bit products. */
+ * where the CPU has AVX2 or AVX-512, the vector kernels' 64 x 64-bit products (math/avx2_mod.h,
+ * math/avx512_mod.h) on every 64-bit operand class, against 128-bit products. */
 #include <gmp.h>
 
 #include "math/modarith.h"
@@ -58,39 +58,54 @@ static void check_prime(uint64_t q) {
 
 #if defined(__x86_64__)
 #include "math/avx2_mod.h"
+#include "math/avx512_mod.h"
 
-/* High and low halves of four products a[k] b[k] in one vector call each. */
-AVX2 static void avx2_products(uint64_t hi[4], uint64_t lo[4], const uint64_t a[4],
-                               const uint64_t b[4]) {
+/* hi, lo = the high and low halves of a[k] b[k] for one vector of lanes. */
+typedef void vector_products(uint64_t *hi, uint64_t *lo, const uint64_t *a, const uint64_t *b);
+
+AVX2 static void avx2_products(uint64_t *hi, uint64_t *lo, const uint64_t *a, const uint64_t *b) {
   const __m256i va = _mm256_loadu_si256((const __m256i *)a);
   const __m256i vb = _mm256_loadu_si256((const __m256i *)b);
   _mm256_storeu_si256((__m256i *)hi, ensi_avx2_mulhi(va, vb));
   _mm256_storeu_si256((__m256i *)lo, ensi_avx2_mullo(va, vb));
 }
 
-static void check_avx2_products(void) {
-  if (!ensi_avx2_supported())
-    return;
+AVX512 static void avx512_products(uint64_t *hi, uint64_t *lo, const uint64_t *a,
+                                   const uint64_t *b) {
+  const __m512i va = _mm512_loadu_si512(a), vb = _mm512_loadu_si512(b);
+  _mm512_storeu_si512(hi, ensi_avx512_mulhi(va, vb));
+  _mm512_storeu_si512(lo, _mm512_mullo_epi64(va, vb));
+}
+
+/* Every pair of edge operands, then random ones, `lanes` products a call. */
+static void check_vector_products(const char *name, vector_products *products, int lanes) {
   const uint64_t edge[] = {0, 1, 0xffffffff, 1ull << 32, 0x1ffffffffull, 1ull << 63, UINT64_MAX};
   enum { EDGES = sizeof edge / sizeof edge[0] };
   int bad = 0;
-  for (int i = 0; i < 4000; i += 4) {
-    uint64_t a[4], b[4], hi[4], lo[4];
-    for (int k = 0; k < 4; k++) {
+  for (int i = 0; i < 4000; i += lanes) {
+    uint64_t a[8], b[8], hi[8], lo[8];
+    for (int k = 0; k < lanes; k++) {
       const int e = i + k;
       a[k] = e < EDGES * EDGES ? edge[e % EDGES] : test_rng_next(&rng);
       b[k] = e < EDGES * EDGES ? edge[e / EDGES] : test_rng_next(&rng);
     }
-    avx2_products(hi, lo, a, b);
-    for (int k = 0; k < 4; k++) {
+    products(hi, lo, a, b);
+    for (int k = 0; k < lanes; k++) {
       const unsigned __int128 p = (unsigned __int128)a[k] * b[k];
       bad += hi[k] != (uint64_t)(p >> 64) || lo[k] != (uint64_t)p;
     }
   }
-  CHECK_MSG(bad == 0, "AVX2 64 x 64-bit products: %d wrong", bad);
+  CHECK_MSG(bad == 0, "%s 64 x 64-bit products: %d wrong", name, bad);
+}
+
+static void check_avx_products(void) {
+  if (ensi_avx2_supported())
+    check_vector_products("AVX2", avx2_products, 4);
+  if (ensi_avx512_supported())
+    check_vector_products("AVX-512", avx512_products, 8);
 }
 #else
-static void check_avx2_products(void) {}
+static void check_avx_products(void) {}
 #endif
 
 int main(void) {
@@ -110,7 +125,7 @@ int main(void) {
   CHECK(!ensi_is_prime(3215031751ULL)); /* strong pseudoprime to bases 2, 3, 5, 7 */
   CHECK(ensi_is_prime(18446744073709551557ULL));
   ensi_modulus m;
-  check_avx2_products();
+  check_avx_products();
   CHECK(ensi_modulus_init(&m, 4) == ENSI_ERR_ARG);
   CHECK(ensi_modulus_init(&m, (uint64_t)1 << 62 | 1) == ENSI_ERR_ARG);
   return test_finish("test_math_modarith");

@@ -22,18 +22,19 @@ static inline bool ensi_avx512_ifma_supported(void) {
   return ensi_avx512_supported() && __builtin_cpu_supports("avx512ifma");
 }
 
-/* High 64 bits of a b in each lane: there is no 64 x 64 -> 128-bit vector multiply below IFMA's
- * 52 bits, so it comes from four 32 x 32 -> 64-bit products (vpmuludq). */
+/* High 64 bits of a b in each lane, exact for all 64-bit a and b: there is no 64 x 64 -> 128-bit
+ * vector multiply below IFMA's 52 bits, so it comes from four 32 x 32 -> 64-bit products
+ * (vpmuludq). With 32-bit halves, t = a_hi b_lo + (a_lo b_lo >> 32) and u = a_lo b_hi + (t mod
+ * 2^32) stay below 2^64 - 2^32, so neither sum carries out, and the high half is a_hi b_hi +
+ * (t >> 32) + (u >> 32). */
 AVX512 static inline __m512i ensi_avx512_mulhi(__m512i a, __m512i b) {
   const __m512i low32 = _mm512_set1_epi64(0xffffffff);
   const __m512i a_hi = _mm512_srli_epi64(a, 32), b_hi = _mm512_srli_epi64(b, 32);
   const __m512i ll = _mm512_mul_epu32(a, b), lh = _mm512_mul_epu32(a, b_hi);
   const __m512i hl = _mm512_mul_epu32(a_hi, b), hh = _mm512_mul_epu32(a_hi, b_hi);
-  __m512i mid = _mm512_add_epi64(_mm512_srli_epi64(ll, 32), _mm512_and_si512(lh, low32));
-  mid = _mm512_add_epi64(mid, _mm512_and_si512(hl, low32)); /* < 3 * 2^32 */
-  __m512i hi = _mm512_add_epi64(hh, _mm512_srli_epi64(lh, 32));
-  hi = _mm512_add_epi64(hi, _mm512_srli_epi64(hl, 32));
-  return _mm512_add_epi64(hi, _mm512_srli_epi64(mid, 32));
+  const __m512i t = _mm512_add_epi64(hl, _mm512_srli_epi64(ll, 32));
+  const __m512i u = _mm512_add_epi64(lh, _mm512_and_si512(t, low32));
+  return _mm512_add_epi64(_mm512_add_epi64(hh, _mm512_srli_epi64(t, 32)), _mm512_srli_epi64(u, 32));
 }
 
 /* a w mod q in [0, 2q) for any 64-bit a (Shoup without the final correction; ws = floor(w 2^64 /
