@@ -11,8 +11,9 @@
 #define AVX512 __attribute__((target("avx512f,avx512dq")))
 #define AVX512_IFMA __attribute__((target("avx512f,avx512dq,avx512ifma")))
 
-/* The largest modulus size (bits) for the 52-bit IFMA products (ensi_avx512_mul_shoup_lazy52). */
-enum { ENSI_IFMA_MAX_BITS = 51 };
+/* IFMA multiplies operands below 2^ENSI_IFMA_OPERAND_BITS; its lazy Shoup product
+ * (ensi_avx512_mul_shoup_lazy52) needs moduli of at most ENSI_IFMA_MAX_BITS bits. */
+enum { ENSI_IFMA_OPERAND_BITS = 52, ENSI_IFMA_MAX_BITS = 51 };
 
 static inline bool ensi_avx512_supported(void) {
   return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");

@@ -8,7 +8,8 @@
  * as the NTT-domain Galois permutations do (ckks/galois.h): the vector kernels rely on it. Inputs
  * must be below q < 2^61; any count. The portable kernel sums 128-bit products and reduces once
  * per 64 terms; the AVX-512 and AVX2 ones (dot_avx512.c, dot_avx2.c, chosen with the NTT's kernel,
- * ntt.h) split products into 32-bit halves, reduce once per 7 terms and give the same words. */
+ * ntt.h) split products into 32-bit halves and reduce once per few terms, or (IFMA, q below 2^52)
+ * sum 52-bit halves and reduce once, and give the same words. */
 #ifndef ENSI_MATH_DOT_H
 #define ENSI_MATH_DOT_H
 

@@ -18,7 +18,7 @@
 #include "math/ntt.h"
 
 enum { GROUP = 7 }; /* terms summed before a reduction */
-enum { IFMA_MAX_BITS = 52, IFMA_MAX_TERMS = 4096 }; /* IFMA: each accumulated term below 2^52 */
+enum { IFMA_MAX_TERMS = 4096 }; /* IFMA: each accumulated term below 2^52 */
 
 typedef struct {
   __m512i low, mid1, mid2, high;
@@ -103,7 +103,7 @@ AVX512 void ensi_dot2_mod_avx512(uint64_t *out0, uint64_t *out1, const uint64_t 
                                  const uint64_t *const *y0, const uint64_t *const *y1,
                                  size_t count, const uint32_t *perm, size_t n,
                                  const ensi_modulus *q) {
-  if (q->bits <= IFMA_MAX_BITS && count <= IFMA_MAX_TERMS && ensi_ntt_kernel_uses_ifma()) {
+  if (q->bits <= ENSI_IFMA_OPERAND_BITS && count <= IFMA_MAX_TERMS && ensi_ntt_kernel_uses_ifma()) {
     const reducer r = reducer_make(q, (ensi_u128)1 << 52);
     dot2_ifma(out0, out1, x, y0, y1, count, perm, n, &r);
     return;

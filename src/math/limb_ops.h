@@ -16,7 +16,7 @@ void ensi_limb_sub_mul_const(uint64_t *out, const uint64_t *x, const uint64_t *y
                              size_t n, const ensi_modulus *q);
 
 /* out[t] = out[t] + x[src(t)] w mod q, src(t) = perm[t] (a Galois permutation, which keeps aligned
- * blocks of four together as math/dot.h requires) or t when perm is NULL; out[t], x[t] in [0, q),
+ * blocks of eight together as math/dot.h requires) or t when perm is NULL; out[t], x[t] in [0, q),
  * out must not alias x: adds P times a (rotated) polynomial on Q in the extended basis. */
 void ensi_limb_add_mul_const(uint64_t *out, const uint64_t *x, const uint32_t *perm, uint64_t w,
                              size_t n, const ensi_modulus *q);

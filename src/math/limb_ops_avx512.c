@@ -8,7 +8,8 @@
 #include "math/avx512_mod.h"
 #include "math/ntt.h"
 
-/* Shoup's constant for the product: the 64-bit one, or shifted right by 12 for IFMA's. */
+/* The two operations with the product mul, whose Shoup constant is ws shifted right by shift (0,
+ * or 12 for IFMA's). */
 AVX512 static ENSI_AVX512_INLINE void sub_mul_const(ensi_avx512_shoup_product *mul, unsigned shift,
                                                     uint64_t *out, const uint64_t *x,
                                                     const uint64_t *y, uint64_t w, uint64_t ws,

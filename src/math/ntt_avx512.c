@@ -165,24 +165,27 @@ AVX512_IFMA static ENSI_AVX512_INLINE __m512i mul_shoup_lazy52_of_4q(__m512i y, 
   return ensi_avx512_mul_shoup_lazy52(below_2q, w, ws52, q);
 }
 
+/* The butterflies with the product the prime allows: IFMA's below 2^50, IFMA's after a reduction
+ * below 2q at 51 bits, AVX-512F's above. */
+AVX512_IFMA static ENSI_AVX512_INLINE void groups_ifma(const ensi_ntt_table *t, uint64_t *a,
+                                                       size_t m, size_t gap, size_t first,
+                                                       size_t last, bool forward) {
+  if (t->q.bits < ENSI_IFMA_MAX_BITS)
+    groups(ensi_avx512_mul_shoup_lazy52, 12, t, a, m, gap, first, last, forward);
+  else if (t->q.bits == ENSI_IFMA_MAX_BITS)
+    groups(mul_shoup_lazy52_of_4q, 12, t, a, m, gap, first, last, forward);
+  else
+    groups(ensi_avx512_mul_shoup_lazy, 0, t, a, m, gap, first, last, forward);
+}
+
 AVX512_IFMA static void forward_groups_ifma(const ensi_ntt_table *t, uint64_t *a, size_t m,
                                             size_t gap, size_t first, size_t last) {
-  if (t->q.bits < ENSI_IFMA_MAX_BITS)
-    groups(ensi_avx512_mul_shoup_lazy52, 12, t, a, m, gap, first, last, true);
-  else if (t->q.bits == ENSI_IFMA_MAX_BITS)
-    groups(mul_shoup_lazy52_of_4q, 12, t, a, m, gap, first, last, true);
-  else
-    forward_groups(t, a, m, gap, first, last);
+  groups_ifma(t, a, m, gap, first, last, true);
 }
 
 AVX512_IFMA static void inverse_groups_ifma(const ensi_ntt_table *t, uint64_t *a, size_t m,
                                             size_t gap, size_t first, size_t last) {
-  if (t->q.bits < ENSI_IFMA_MAX_BITS)
-    groups(ensi_avx512_mul_shoup_lazy52, 12, t, a, m, gap, first, last, false);
-  else if (t->q.bits == ENSI_IFMA_MAX_BITS)
-    groups(mul_shoup_lazy52_of_4q, 12, t, a, m, gap, first, last, false);
-  else
-    inverse_groups(t, a, m, gap, first, last);
+  groups_ifma(t, a, m, gap, first, last, false);
 }
 
 /* The inverse transform's scaling reads values below 2q. */

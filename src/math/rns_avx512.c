@@ -64,7 +64,7 @@ AVX512 static void convert_to_f(const ensi_base_converter *bc, size_t j, uint64_
 /* Whether the inputs y_i (below q_i) fit IFMA's 52 bits. */
 static bool inputs_fit_ifma(const ensi_base_converter *bc) {
   for (size_t i = 0; i < bc->from_count; i++)
-    if (bc->from[i].bits > 52)
+    if (bc->from[i].bits > ENSI_IFMA_OPERAND_BITS)
       return false;
   return ensi_ntt_kernel_uses_ifma();
 }
