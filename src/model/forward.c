@@ -17,6 +17,7 @@ typedef struct {
   int layer;                 /* the layer running */
   double *x, *a, *q, *k, *v, *att, *o, *gate, *up, *d; /* token-major activations */
   double *scores;            /* s x s, one head at a time */
+  double *quantized;         /* the 8-bit activations of a product's inputs; NULL: not quantized */
   double *sigmoid_poly;      /* Chebyshev coefficients when attention = sigmoid-poly */
   double *silu_poly;         /* surrogate of the logistic in SiLU */
   double *rsqrt_poly[ENSI_NORM_KINDS]; /* surrogates of 1/sqrt, one per norm of the layer */
@@ -91,19 +92,20 @@ static void rmsnorm(const run_state *st, double *out, const double *in, const fl
 }
 
 /* out[t] = W x[t] for every token; BitLinear: beta (sum over +1 inputs - sum over -1 inputs),
- * with optional per-token 8-bit activation quantization. */
+ * with per-token 8-bit activation quantization into `quantized` (tokens x cols) unless NULL. */
 static void bitlinear(double *out, const double *in, const ensi_ternary *w, size_t tokens,
-                      bool quantize) {
-  double *xq = quantize ? malloc((size_t)w->cols * sizeof *xq) : NULL;
-  for (size_t t = 0; t < tokens; t++) {
-    const double *x = in + t * (size_t)w->cols;
+                      double *quantized) {
+  const size_t cols = (size_t)w->cols;
+#pragma omp parallel for schedule(static)
+  for (size_t t = 0; t < tokens; t++) { /* tokens are independent: any thread count, same sums */
+    const double *x = in + t * cols;
     double scale = 1.0;
-    if (xq) { /* s = 127 / max(max |x|, 1e-5); x_q = clamp(round(s x), -128, 127) */
-      double m = 1e-5;
-      for (int i = 0; i < w->cols; i++)
+    if (quantized) { /* s = 127 / max(max |x|, 1e-5); x_q = clamp(round(s x), -128, 127) */
+      double m = 1e-5, *xq = quantized + t * cols;
+      for (size_t i = 0; i < cols; i++)
         m = fmax(m, fabs(x[i]));
       scale = 127.0 / m;
-      for (int i = 0; i < w->cols; i++)
+      for (size_t i = 0; i < cols; i++)
         xq[i] = fmin(127.0, fmax(-128.0, rint(scale * x[i])));
       x = xq;
     }
@@ -116,7 +118,6 @@ static void bitlinear(double *out, const double *in, const ensi_ternary *w, size
       out[t * (size_t)w->rows + (size_t)r] = w->beta / scale * sum;
     }
   }
-  free(xq);
 }
 
 /* Rotate-half RoPE on every head of every token: pairs (d, d + dh/2), angle pos theta^(-2d/dh). */
@@ -207,7 +208,7 @@ static void attention(run_state *st) {
 static void layer(run_state *st, const ensi_layer *l) {
   const ensi_model_config *c = st->c;
   const size_t s = st->s, hid = (size_t)c->hidden, ffn = (size_t)c->intermediate;
-  const bool quant = st->opt->quantize_activations;
+  double *quant = st->quantized; /* NULL: activations are not quantized */
   for (size_t t = 0; t < s; t++)
     rmsnorm(st, st->a + t * hid, st->x + t * hid, l->input_norm, c->hidden, ENSI_NORM_INPUT);
   bitlinear(st->q, st->a, &l->q, s, quant);
@@ -250,7 +251,7 @@ static void layer(run_state *st, const ensi_layer *l) {
 
 static void free_state(run_state *st) {
   double *all[] = {st->x, st->a, st->q, st->k, st->v, st->att, st->o, st->gate, st->up, st->d,
-                   st->scores, st->sigmoid_poly, st->silu_poly};
+                   st->scores, st->quantized, st->sigmoid_poly, st->silu_poly};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
     free(all[i]);
   for (int k = 0; k < ENSI_NORM_KINDS; k++)
@@ -272,6 +273,9 @@ static ensi_status init_state(run_state *st, const ensi_model *m, size_t s,
   st->up = calloc(ffn, sizeof(double));
   st->scores = calloc(s * s, sizeof(double));
   if (!st->gate || !st->up || !st->scores)
+    return ENSI_ERR_NOMEM;
+  if (o->quantize_activations &&
+      !(st->quantized = malloc((hid > ffn ? hid : ffn) * sizeof(double))))
     return ENSI_ERR_NOMEM;
   if (o->attention == ENSI_ATTENTION_SIGMOID_POLY) {
     st->sigmoid_poly = calloc((size_t)o->sigmoid_degree + 1, sizeof(double));
