@@ -15,6 +15,7 @@
 
 #include <ensi/ensi.h>
 
+#include "base/large_alloc.h"
 #include "bench_util.h"
 #include "session.h"
 #include "tempdir.h"
@@ -54,11 +55,20 @@ static void report(const bench_options *opt, const char *shape, const char *pres
   bench_report(opt, "layer", preset, 1, total, extra);
 }
 
-/* The progress callback of --progress: time since the start, component, memory. */
+/* The progress callback of --progress: time since the start, component, memory, the process's
+ * CPU time in user and kernel mode, its page faults and the fresh memory of large buffers. */
 static void progress(void *user, int layer, int layers, const char *what) {
-  const double *start = user;
-  fprintf(stderr, "  [%7.1f s] layer %d/%d: %-20s resident %.2f GiB, peak %.2f GiB\n",
-          bench_now() - *start, layer + 1, layers, what, bench_rss_gib(), bench_peak_rss_gib());
+  const double *start = user, gib = 1u << 30;
+  double user_s, system_s;
+  long faults;
+  bench_cpu_usage(&user_s, &system_s, &faults);
+  ensi_large_stats large;
+  ensi_large_pool_stats(&large);
+  fprintf(stderr,
+          "  [%7.1f s] layer %d/%d: %-20s resident %.2f GiB, peak %.2f GiB; cpu user %.1f s, "
+          "sys %.1f s, faults %ld, fresh %.1f GiB\n",
+          bench_now() - *start, layer + 1, layers, what, bench_rss_gib(), bench_peak_rss_gib(),
+          user_s, system_s, faults, (double)large.fresh / gib);
 }
 
 /* Runs the layer; returns 0 on success. */

@@ -28,6 +28,14 @@ double bench_peak_rss_gib(void) {
   return (double)usage.ru_maxrss / (1024.0 * 1024.0); /* ru_maxrss is in KiB */
 }
 
+void bench_cpu_usage(double *user_s, double *system_s, long *minor_faults) {
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  *user_s = (double)usage.ru_utime.tv_sec + 1e-6 * (double)usage.ru_utime.tv_usec;
+  *system_s = (double)usage.ru_stime.tv_sec + 1e-6 * (double)usage.ru_stime.tv_usec;
+  *minor_faults = usage.ru_minflt;
+}
+
 double bench_rss_gib(void) {
   FILE *f = fopen("/proc/self/statm", "r");
   unsigned long pages = 0, resident = 0;

@@ -20,6 +20,11 @@ double bench_peak_rss_gib(void);
 /* Current resident memory in GiB (Linux /proc; 0 where unknown). */
 double bench_rss_gib(void);
 
+/* CPU seconds of all the process's threads so far, in user and kernel mode, and its page faults
+ * that the kernel served without I/O (fresh or reused memory): where the time goes besides the
+ * arithmetic. */
+void bench_cpu_usage(double *user_s, double *system_s, long *minor_faults);
+
 /* The worse of two error measures: a NaN wins and stays (fmax would drop it, and a run that
  * produced NaN would read as exact). */
 double bench_worse(double a, double b);

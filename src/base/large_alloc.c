@@ -3,7 +3,13 @@
  * Every buffer starts with a header, one cache line before the pointer handed out (which is
  * therefore 64-byte aligned), that records how it was obtained. Requests below LARGE_MIN bytes,
  * and every request in builds with AddressSanitizer (so that it still checks each buffer's
- * bounds), go to aligned_alloc. */
+ * bounds), go to aligned_alloc.
+ *
+ * Pooled buffers are whole huge pages at huge-page boundaries, so any of them can be cut in two
+ * at a huge-page boundary (the tail gets a header of its own and stays pooled) and several can be
+ * moved side by side into one new range with mremap, which moves their page tables: their pages
+ * are neither copied nor zeroed again. */
+#define _GNU_SOURCE /* mremap's MREMAP_FIXED */
 #include "base/large_alloc.h"
 
 #include <pthread.h>
@@ -40,10 +46,21 @@ typedef struct {
  * the peak. */
 static struct {
   pthread_mutex_t lock;
-  large_header *slot[POOL_SLOTS];
+  large_header *slot[POOL_SLOTS]; /* oldest first */
   size_t count, bytes;
   size_t in_use, most_in_use; /* mapped bytes handed out now, and at most so far */
-} pool = {PTHREAD_MUTEX_INITIALIZER, {0}, 0, 0, 0, 0};
+  size_t fresh;               /* mapped bytes taken from the system so far */
+} pool = {PTHREAD_MUTEX_INITIALIZER, {0}, 0, 0, 0, 0, 0};
+
+static void *user_pointer(large_header *h) { return (unsigned char *)h + HEADER; }
+static large_header *header_of(void *p) { return (large_header *)((unsigned char *)p - HEADER); }
+
+static large_header *header_at(void *start, size_t mapped) {
+  large_header *h = start;
+  h->mapped = mapped;
+  h->capacity = mapped - HEADER;
+  return h;
+}
 
 /* The pool's allowance now (lock held). */
 static size_t pool_allowance(void) {
@@ -51,14 +68,26 @@ static size_t pool_allowance(void) {
   return room > POOL_BYTES ? room : POOL_BYTES;
 }
 
+/* Takes entry i out of the pool (lock held). */
+static large_header *pool_remove(size_t i) {
+  large_header *h = pool.slot[i];
+  memmove(&pool.slot[i], &pool.slot[i + 1], (pool.count - i - 1) * sizeof *pool.slot);
+  pool.count--;
+  pool.bytes -= h->mapped;
+  return h;
+}
+
+/* Keeps h as the newest entry (lock held; a slot is free). */
+static void pool_append(large_header *h) {
+  pool.slot[pool.count++] = h;
+  pool.bytes += h->mapped;
+}
+
 /* Moves the oldest entries into evicted[] until the pool holds at most `limit` bytes and has a
  * free slot (lock held); returns the new count of evicted[]. */
 static size_t pool_shrink(size_t limit, large_header **evicted, size_t evicted_count) {
-  while (pool.count > 0 && (pool.count == POOL_SLOTS || pool.bytes > limit)) {
-    evicted[evicted_count++] = pool.slot[0];
-    pool.bytes -= pool.slot[0]->mapped;
-    memmove(&pool.slot[0], &pool.slot[1], (--pool.count) * sizeof *pool.slot);
-  }
+  while (pool.count > 0 && (pool.count == POOL_SLOTS || pool.bytes > limit))
+    evicted[evicted_count++] = pool_remove(0);
   return evicted_count;
 }
 
@@ -67,30 +96,145 @@ static void unmap_all(large_header **evicted, size_t count) {
     munmap(evicted[i], evicted[i]->mapped);
 }
 
-static void *user_pointer(large_header *h) { return (unsigned char *)h + HEADER; }
-static large_header *header_of(void *p) { return (large_header *)((unsigned char *)p - HEADER); }
+/* Cuts h to `mapped` bytes; the rest, whole huge pages after it, goes back to the pool as a buffer
+ * of its own (lock held; a slot is free). */
+static void split_into_pool(large_header *h, size_t mapped) {
+  if (h->mapped > mapped) {
+    pool_append(header_at((unsigned char *)h + mapped, h->mapped - mapped));
+    header_at(h, mapped);
+  }
+}
 
-/* Takes the smallest pooled buffer holding `bytes` and at most half as much again. */
-static large_header *pool_take(size_t bytes) {
-  pthread_mutex_lock(&pool.lock);
+/* The pooled buffer closest above `mapped` bytes, cut to size (lock held); NULL when every pooled
+ * buffer is smaller. */
+static large_header *take_fitting(size_t mapped) {
   size_t best = POOL_SLOTS;
-  for (size_t i = 0; i < pool.count; i++) {
-    const size_t cap = pool.slot[i]->capacity;
-    if (cap >= bytes && cap - bytes <= bytes / 2 &&
-        (best == POOL_SLOTS || cap < pool.slot[best]->capacity))
+  for (size_t i = 0; i < pool.count; i++)
+    if (pool.slot[i]->mapped >= mapped &&
+        (best == POOL_SLOTS || pool.slot[i]->mapped < pool.slot[best]->mapped))
       best = i;
+  if (best == POOL_SLOTS)
+    return NULL;
+  large_header *h = pool_remove(best);
+  split_into_pool(h, mapped);
+  return h;
+}
+
+/* Takes the largest pooled buffers until they hold `mapped` bytes or the pool is empty (lock
+ * held), the last one cut to what is missing; returns their count. */
+static size_t take_pieces(size_t mapped, large_header **pieces) {
+  size_t count = 0, covered = 0;
+  while (covered < mapped && pool.count > 0) {
+    size_t largest = 0;
+    for (size_t i = 1; i < pool.count; i++)
+      if (pool.slot[i]->mapped > pool.slot[largest]->mapped)
+        largest = i;
+    large_header *h = pool_remove(largest);
+    if (covered + h->mapped > mapped)
+      split_into_pool(h, mapped - covered);
+    pieces[count++] = h;
+    covered += h->mapped;
   }
-  large_header *h = NULL;
-  if (best != POOL_SLOTS) {
-    h = pool.slot[best];
-    memmove(&pool.slot[best], &pool.slot[best + 1], (pool.count - best - 1) * sizeof *pool.slot);
-    pool.count--;
-    pool.bytes -= h->mapped;
-    pool.in_use += h->mapped;
-    if (pool.in_use > pool.most_in_use)
-      pool.most_in_use = pool.in_use;
-  }
+  return count;
+}
+
+/* An anonymous mapping of `mapped` bytes aligned to a huge page (NULL when refused); PROT_NONE
+ * reserves address space only. */
+static unsigned char *map_aligned(size_t mapped, int protection) {
+  unsigned char *raw =
+      mmap(NULL, mapped + HUGE_PAGE, protection, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw == MAP_FAILED)
+    return NULL;
+  unsigned char *start = (unsigned char *)(((uintptr_t)raw + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1));
+  if (start > raw)
+    munmap(raw, (size_t)(start - raw));
+  munmap(start + mapped, HUGE_PAGE - (size_t)(start - raw));
+  return start;
+}
+
+/* Fresh readable and writable pages at [start, start + bytes) of a reserved range (start NULL:
+ * anywhere, aligned), with transparent huge pages requested; zero-filled by the kernel. */
+static unsigned char *map_fresh_at(unsigned char *start, size_t bytes) {
+  if (!start)
+    return map_aligned(bytes, PROT_READ | PROT_WRITE);
+  void *at = mmap(start, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+                  -1, 0);
+  return at == MAP_FAILED ? NULL : at;
+}
+
+static void note_fresh(size_t bytes) {
+  pthread_mutex_lock(&pool.lock);
+  pool.fresh += bytes;
   pthread_mutex_unlock(&pool.lock);
+}
+
+static large_header *map_fresh(size_t mapped) {
+  unsigned char *start = map_fresh_at(NULL, mapped);
+  if (!start)
+    return NULL;
+  madvise(start, mapped, MADV_HUGEPAGE); /* a request: without THP the buffer still works */
+  note_fresh(mapped);
+  return header_at(start, mapped);
+}
+
+/* One buffer of `mapped` bytes from the pieces, moved side by side into a new range, and fresh
+ * pages after them for what they do not cover; NULL when the kernel refuses (the pieces are then
+ * returned to the system). */
+static large_header *join_pieces(large_header **pieces, size_t count, size_t mapped) {
+#ifdef MREMAP_FIXED
+  unsigned char *target = map_aligned(mapped, PROT_NONE);
+  size_t moved = 0, i = 0;
+  for (; target && i < count; i++) {
+    const size_t bytes = pieces[i]->mapped; /* read before the piece moves */
+    if (mremap(pieces[i], bytes, bytes, MREMAP_MAYMOVE | MREMAP_FIXED, target + moved) ==
+        MAP_FAILED)
+      break;
+    moved += bytes;
+  }
+  const bool joined = target && i == count &&
+                      (moved == mapped || map_fresh_at(target + moved, mapped - moved));
+  if (joined) {
+    madvise(target, mapped, MADV_HUGEPAGE); /* for the fresh tail; the moved pages have it */
+    note_fresh(mapped - moved);
+    return header_at(target, mapped);
+  }
+  if (target)
+    munmap(target, mapped); /* with the pieces moved there */
+  unmap_all(pieces + i, count - i);
+#else
+  (void)mapped;
+  unmap_all(pieces, count);
+#endif
+  return NULL;
+}
+
+/* Counts a buffer as handed out; the pool gives back what would now exceed its allowance. */
+static void count_in_use(size_t mapped) {
+  large_header *evicted[POOL_SLOTS];
+  pthread_mutex_lock(&pool.lock);
+  pool.in_use += mapped;
+  if (pool.in_use > pool.most_in_use)
+    pool.most_in_use = pool.in_use;
+  const size_t evicted_count = pool_shrink(pool_allowance(), evicted, 0);
+  pthread_mutex_unlock(&pool.lock);
+  unmap_all(evicted, evicted_count);
+}
+
+/* A buffer of `mapped` bytes: from the pool when it holds any (cut from a larger buffer, or
+ * smaller ones joined), fresh otherwise. Returns whether its memory is all fresh (zero). */
+static large_header *obtain(size_t mapped, bool *fresh) {
+  large_header *pieces[POOL_SLOTS];
+  pthread_mutex_lock(&pool.lock);
+  large_header *h = take_fitting(mapped);
+  const size_t count = h ? 0 : take_pieces(mapped, pieces);
+  pthread_mutex_unlock(&pool.lock);
+  if (!h && count > 0)
+    h = join_pieces(pieces, count, mapped);
+  *fresh = !h;
+  if (!h)
+    h = map_fresh(mapped);
+  if (h)
+    count_in_use(h->mapped);
   return h;
 }
 
@@ -106,41 +250,10 @@ static void pool_give(large_header *h) {
     evicted[evicted_count++] = h;
   } else {
     evicted_count = pool_shrink(allowance - h->mapped, evicted, evicted_count);
-    pool.slot[pool.count++] = h;
-    pool.bytes += h->mapped;
+    pool_append(h);
   }
   pthread_mutex_unlock(&pool.lock);
   unmap_all(evicted, evicted_count);
-}
-
-/* Counts a fresh mapping as in use; the pool gives back what would now exceed its allowance. */
-static void count_fresh(size_t mapped) {
-  large_header *evicted[POOL_SLOTS];
-  pthread_mutex_lock(&pool.lock);
-  pool.in_use += mapped;
-  if (pool.in_use > pool.most_in_use)
-    pool.most_in_use = pool.in_use;
-  const size_t evicted_count = pool_shrink(pool_allowance(), evicted, 0);
-  pthread_mutex_unlock(&pool.lock);
-  unmap_all(evicted, evicted_count);
-}
-
-/* A fresh anonymous mapping (zero-filled by the kernel), aligned to a huge page. */
-static large_header *map_fresh(size_t bytes) {
-  const size_t mapped = (bytes + HEADER + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
-  unsigned char *raw = mmap(NULL, mapped + HUGE_PAGE, PROT_READ | PROT_WRITE,
-                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (raw == MAP_FAILED)
-    return NULL;
-  unsigned char *start = (unsigned char *)(((uintptr_t)raw + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1));
-  if (start > raw)
-    munmap(raw, (size_t)(start - raw));
-  munmap(start + mapped, HUGE_PAGE - (size_t)(start - raw));
-  madvise(start, mapped, MADV_HUGEPAGE); /* a request: without THP the buffer still works */
-  large_header *h = (large_header *)start;
-  h->mapped = mapped;
-  h->capacity = mapped - HEADER;
-  return h;
 }
 
 static void *allocate(size_t bytes, bool zero) {
@@ -154,16 +267,12 @@ static void *allocate(size_t bytes, bool zero) {
     h->capacity = bytes;
     return user_pointer(h);
   }
-  large_header *h = pool_take(bytes);
-  if (h) {
-    if (zero)
-      memset(user_pointer(h), 0, bytes);
-    return user_pointer(h);
-  }
-  h = map_fresh(bytes);
+  bool fresh;
+  large_header *h = obtain((bytes + HEADER + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE, &fresh);
   if (!h)
     return NULL;
-  count_fresh(h->mapped);
+  if (zero && !fresh) /* fresh pages are zero already */
+    memset(user_pointer(h), 0, bytes);
   return user_pointer(h);
 }
 
@@ -194,10 +303,8 @@ void ensi_large_free(void *buffer) {
     pool_give(h);
 }
 
-void ensi_large_pool_stats(size_t *pooled, size_t *in_use, size_t *most_in_use) {
+void ensi_large_pool_stats(ensi_large_stats *out) {
   pthread_mutex_lock(&pool.lock);
-  *pooled = pool.bytes;
-  *in_use = pool.in_use;
-  *most_in_use = pool.most_in_use;
+  *out = (ensi_large_stats){pool.bytes, pool.in_use, pool.most_in_use, pool.fresh};
   pthread_mutex_unlock(&pool.lock);
 }

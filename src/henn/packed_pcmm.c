@@ -141,7 +141,8 @@ static ensi_status build_giant_sum(const ensi_context *ctx, const ensi_packed_pc
       for (int wrapped = 0; wrapped < 2; wrapped++)
         if (output_values(p, w, o, m, g * p->baby + b, g * p->baby, wrapped, re, im))
           sum->terms[sum->count++] = (diagonal_term){m, b, wrapped};
-  sum->constants = malloc(2 * p->limbs * 2 * p->per_pack * sum->count * sizeof *sum->constants);
+  sum->constants =
+      ensi_large_alloc(2 * p->limbs * 2 * p->per_pack * sum->count, sizeof *sum->constants);
   if (!sum->constants && sum->count)
     return ENSI_ERR_NOMEM;
   for (size_t t = 0; t < sum->count; t++) {
@@ -267,7 +268,7 @@ void ensi_packed_pcmm_free(ensi_packed_pcmm *p) {
     return;
   for (size_t og = 0; p->sums && og < p->out_cts * p->giant; og++) {
     free(p->sums[og].terms);
-    free(p->sums[og].constants);
+    ensi_large_free(p->sums[og].constants);
   }
   free(p->sums);
   free(p);
