@@ -35,11 +35,12 @@ static const char *const preset_names[] = {"test-n10", "test-n12", "test-boot", 
 /* 128-bit bootstrapping preset, dense ternary secret (bootstrapped with sparse-secret
  * encapsulation): N = 2^16, q0 = 60 bits, scale 2^40, 27 levels: 10 for the application x 40
  * bits, 3 SlotsToCoeffs x 45, 11 EvalMod x 60 (the cosine's own noise needs the large scales
- * for 20 bits at full slots), 3 CoeffsToSlots x 56; P = 5 x 61, dnum 6 (digits of at most 5
- * primes, 300 bits, below P). log2 QP = 1728 <= 1747. */
+ * for 20 bits at full slots), 3 CoeffsToSlots x 56; P = 6 x 51, dnum 6 (digits of at most 5
+ * primes, 300 bits, below P's 306; primes below 2^51 take the IFMA kernels, which 61-bit ones
+ * cannot). log2 QP = 1729 <= 1747. */
 static void preset_n16_boot(ensi_params_literal *out) {
   *out = (ensi_params_literal){.log_n = 16, .first_bits = 60, .levels = 27, .scale_bits = 40,
-                               .special_count = 5, .special_bits = 61, .dnum = 6};
+                               .special_count = 6, .special_bits = 51, .dnum = 6};
   for (size_t level = 1; level <= out->levels; level++)
     out->level_bits[level - 1] = level <= 10 ? 40 : level <= 13 ? 45 : level <= 24 ? 60 : 56;
 }
