@@ -1,7 +1,7 @@
 /* The packed layout (ensi/packed.h): encryption round trip, and the masked-diagonal ternary
  * product against the plaintext product X T^T for several shapes (partial packs, more inputs
- * than outputs and fewer, baby steps from 1 to C) at test-n10 (N = 2^10, 512 slots); bad inputs
- * refused. */
+ * than outputs and fewer, baby steps from 1 to C) at test-n10 (N = 2^10, 512 slots), two products
+ * from one set of rotated inputs; bad inputs refused. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -46,10 +46,26 @@ static void test_round_trip(void) {
   free(back);
 }
 
+/* The largest error of the decrypted packed product `out` against X T^T. */
+static double product_error(const ensi_packed_matrix *out, const ensi_ternary *w, const double *x,
+                            size_t rows, size_t inputs, size_t outputs) {
+  double *y = calloc(rows * outputs, sizeof *y), worst = 0;
+  CHECK(ensi_packed_matrix_decrypt(ctx, y, out, sk) == ENSI_OK);
+  for (size_t t = 0; t < rows; t++)
+    for (size_t k = 0; k < outputs; k++) {
+      double want = 0;
+      for (size_t j = 0; j < inputs; j++)
+        want += ensi_ternary_at(w, k, j) * x[t * inputs + j];
+      worst = test_worse(worst, fabs(y[t * outputs + k] - want));
+    }
+  free(y);
+  return worst;
+}
+
 static void test_product(size_t rows, size_t inputs, size_t outputs, size_t baby_steps,
                          size_t sums_budget) {
   const size_t level = 2;
-  double *x = random_matrix(rows, inputs), *y = calloc(rows * outputs, sizeof *y);
+  double *x = random_matrix(rows, inputs);
   ensi_ternary w;
   random_ternary(&w, outputs, inputs);
   ensi_packed_pcmm *p = NULL;
@@ -64,15 +80,7 @@ static void test_product(size_t rows, size_t inputs, size_t outputs, size_t baby
   CHECK(ensi_packed_matrix_encrypt(&in, ctx, x, rows, inputs, level + 1, 0x1p40, pk) == ENSI_OK);
   CHECK(ensi_packed_pcmm_apply(ctx, &out, p, in, keys) == ENSI_OK);
   CHECK(out && ensi_ciphertext_level(out->pack[0]) == level - 1);
-  CHECK(ensi_packed_matrix_decrypt(ctx, y, out, sk) == ENSI_OK);
-  double worst = 0;
-  for (size_t t = 0; t < rows; t++)
-    for (size_t k = 0; k < outputs; k++) {
-      double want = 0;
-      for (size_t j = 0; j < inputs; j++)
-        want += ensi_ternary_at(&w, k, j) * x[t * inputs + j];
-      worst = test_worse(worst, fabs(y[t * outputs + k] - want));
-    }
+  const double worst = product_error(out, &w, x, rows, inputs, outputs);
   CHECK_MSG(worst < 1e-5, "packed product %zu x %zu times %zu x %zu (B = %zu, budget %zu): "
             "error %.3g", rows, inputs, outputs, inputs, baby_steps, sums_budget, worst);
   ensi_packed_matrix *wrong = NULL;
@@ -95,7 +103,61 @@ static void test_product(size_t rows, size_t inputs, size_t outputs, size_t baby
   ensi_eval_keys_free(keys);
   ensi_ternary_free(&w);
   free(x);
-  free(y);
+}
+
+/* Two products of one input at different levels from one set of rotated inputs, computed at the
+ * higher level: each as exact as on its own; rotations below a product's level, with another
+ * B, or without the wrapped copies a product needs, refused. */
+static void test_shared_rotations(void) {
+  const size_t rows = 7, inputs = 150, outputs[2] = {70, 90}, levels[2] = {3, 2}, B = 8;
+  double *x = random_matrix(rows, inputs);
+  ensi_ternary w[2];
+  ensi_packed_pcmm *p[2] = {NULL, NULL};
+  long long steps[128];
+  size_t step_count = 0;
+  for (int i = 0; i < 2; i++) {
+    random_ternary(&w[i], outputs[i], inputs);
+    CHECK(ensi_packed_pcmm_create(&p[i], ctx, &w[i], rows, levels[i], B) == ENSI_OK);
+    step_count += ensi_packed_pcmm_rotations(p[i], steps + step_count, 64);
+  }
+  CHECK(ensi_packed_pcmm_wraps(p[0]) && ensi_packed_pcmm_wraps(p[1]));
+  ensi_eval_keys *keys = NULL;
+  CHECK(ensi_eval_keys_generate(&keys, ctx, sk, false, steps, step_count, true, NULL) == ENSI_OK);
+  ensi_packed_matrix *in = NULL;
+  CHECK(ensi_packed_matrix_encrypt(&in, ctx, x, rows, inputs, 4, 0x1p40, pk) == ENSI_OK);
+  ensi_packed_rotations *r = NULL, *low = NULL, *other_b = NULL, *unwrapped = NULL;
+  CHECK(ensi_packed_rotations_compute(&r, ctx, in, 3, B, true, keys) == ENSI_OK);
+  for (int i = 0; i < 2; i++) {
+    ensi_packed_matrix *out = NULL;
+    CHECK(ensi_packed_pcmm_apply_rotations(ctx, &out, p[i], r, keys) == ENSI_OK);
+    CHECK(out && ensi_ciphertext_level(out->pack[0]) == levels[i] - 1);
+    const double worst = out ? product_error(out, &w[i], x, rows, inputs, outputs[i]) : INFINITY;
+    CHECK_MSG(worst < 1e-5, "shared rotations, product %d at level %zu: error %.3g", i,
+              levels[i], worst);
+    ensi_packed_matrix_free(out);
+  }
+  ensi_packed_matrix *refused = NULL;
+  CHECK(ensi_packed_rotations_compute(&low, ctx, in, 2, B, true, keys) == ENSI_OK);
+  CHECK(ensi_packed_pcmm_apply_rotations(ctx, &refused, p[0], low, keys) == ENSI_ERR_LEVEL);
+  CHECK(ensi_packed_rotations_compute(&other_b, ctx, in, 3, B / 2, true, keys) == ENSI_OK);
+  CHECK(ensi_packed_pcmm_apply_rotations(ctx, &refused, p[1], other_b, keys) == ENSI_ERR_ARG);
+  CHECK(ensi_packed_rotations_compute(&unwrapped, ctx, in, 3, B, false, keys) == ENSI_OK);
+  CHECK(ensi_packed_pcmm_apply_rotations(ctx, &refused, p[1], unwrapped, keys) == ENSI_ERR_ARG);
+  CHECK(refused == NULL);
+  ensi_packed_rotations *above = NULL; /* above the input's level */
+  CHECK(ensi_packed_rotations_compute(&above, ctx, in, 5, B, true, keys) == ENSI_ERR_LEVEL &&
+        above == NULL);
+  for (int i = 0; i < 2; i++) {
+    ensi_packed_pcmm_free(p[i]);
+    ensi_ternary_free(&w[i]);
+  }
+  ensi_packed_rotations_free(r);
+  ensi_packed_rotations_free(low);
+  ensi_packed_rotations_free(other_b);
+  ensi_packed_rotations_free(unwrapped);
+  ensi_packed_matrix_free(in);
+  ensi_eval_keys_free(keys);
+  free(x);
 }
 
 int main(void) {
@@ -116,6 +178,7 @@ int main(void) {
   test_product(5, 40, 130, 1, 1);    /* one output pack at a time, 64 giant steps */
   test_product(8, 100, 90, 64, all); /* all baby steps: one giant step */
   test_product(32, 50, 40, 4, all);  /* 16 columns a pack */
+  test_shared_rotations();
   ensi_packed_pcmm *p = NULL;
   ensi_ternary w;
   random_ternary(&w, 4, 4);

@@ -69,6 +69,25 @@ ensi_status ensi_packed_pcmm_apply(const ensi_context *ctx, ensi_packed_matrix *
                                    const ensi_packed_pcmm *p, const ensi_packed_matrix *x,
                                    const ensi_eval_keys *keys);
 
+/* The product in two steps, for several products of one input: the rotated inputs (the baby
+ * steps, most of a product's key switching) computed once at the highest level among them, and
+ * each product applied to them. A product applies to rotations of its input's geometry, its B,
+ * a level at or above its own (rotating, then dropping primes, is dropping, then rotating) and
+ * the wrapped copies (rotated by -C first) when ensi_packed_pcmm_wraps; its output is the one
+ * of ensi_packed_pcmm_apply. In the layers: q, k and v share one input, the gate and the up
+ * projection another. */
+typedef struct ensi_packed_rotations ensi_packed_rotations;
+ensi_status ensi_packed_rotations_compute(ensi_packed_rotations **out, const ensi_context *ctx,
+                                          const ensi_packed_matrix *x, size_t level,
+                                          size_t baby_steps, bool wrapped,
+                                          const ensi_eval_keys *keys);
+void ensi_packed_rotations_free(ensi_packed_rotations *r);
+bool ensi_packed_pcmm_wraps(const ensi_packed_pcmm *p);
+ensi_status ensi_packed_pcmm_apply_rotations(const ensi_context *ctx, ensi_packed_matrix **out,
+                                             const ensi_packed_pcmm *p,
+                                             const ensi_packed_rotations *r,
+                                             const ensi_eval_keys *keys);
+
 #ifdef __cplusplus
 }
 #endif

@@ -81,15 +81,15 @@ size_t packed_attention_steps(const packed_eval *pe, long long *steps) {
 /* ---- projections -------------------------------------------------------------------------- */
 
 /* y = x W^T in the head order at level `level` (the product drops x there), with the input norm's
- * gamma and `factor` folded into the weights. */
+ * gamma and `factor` folded into the weights; x's rotations shared with the other projections. */
 static ensi_status project(packed_eval *pe, const ensi_layer *l, const ensi_ternary *w,
                            double factor, const ensi_packed_matrix *x, size_t level,
-                           ensi_packed_matrix **y) {
+                           packed_shared_input *shared, ensi_packed_matrix **y) {
   const packed_weight weight = {.pe = pe, .w = w, .gamma = l->input_norm, .factor = factor,
                                 .head_rows = true, .head_cols = false};
   ensi_packed_pcmm *p = NULL;
   ENSI_TRY(packed_weight_prepare(pe, &weight, level, &p));
-  const ensi_status s = ensi_packed_pcmm_apply(pe->ev.ctx, y, p, x, pe->ev.keys);
+  const ensi_status s = packed_apply_shared(pe, y, p, x, shared);
   ensi_packed_pcmm_free(p);
   return s;
 }
@@ -543,11 +543,14 @@ ensi_status packed_attention(packed_eval *pe, const ensi_layer *l, const ensi_pa
   ensi_ciphertext **packs = calloc(G, sizeof *packs);
   henn_mark mark;
   henn_begin(ev, &mark, "ternary products");
-  ensi_status s = packs ? project(pe, l, &l->q, q_factor, x, level + 1, &q) : ENSI_ERR_NOMEM;
+  packed_shared_input shared = {NULL, level + 1};
+  ensi_status s = packs ? project(pe, l, &l->q, q_factor, x, level + 1, &shared, &q)
+                        : ENSI_ERR_NOMEM;
   if (s == ENSI_OK)
-    s = project(pe, l, &l->k, l->k.beta * norm, x, level + 1, &k);
+    s = project(pe, l, &l->k, l->k.beta * norm, x, level + 1, &shared, &k);
   if (s == ENSI_OK)
-    s = project(pe, l, &l->v, l->v.beta * norm, x, level + 1, &v);
+    s = project(pe, l, &l->v, l->v.beta * norm, x, level + 1, &shared, &v);
+  ensi_packed_rotations_free(shared.rotations);
   henn_end(ev, ENSI_STAGE_PCMM, &mark);
   henn_begin(ev, &mark, NULL);
   if (s == ENSI_OK)

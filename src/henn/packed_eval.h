@@ -93,6 +93,19 @@ ensi_status packed_weight_prepare(const packed_eval *pe, const packed_weight *we
 size_t packed_weight_inputs(const packed_weight *w);
 size_t packed_weight_outputs(const packed_weight *w);
 
+/* The rotated inputs (ensi_packed_rotations) of several products of one input: q, k and v, or
+ * the gate and the up projection. The first product computes them at `level`, the highest
+ * level among the products, with the wrapped copies; the owner frees them. */
+typedef struct {
+  ensi_packed_rotations *rotations; /* NULL until the first product */
+  size_t level;
+} packed_shared_input;
+
+/* y = x W^T for a prepared weight, from the shared rotations of x (computed on first use). */
+ensi_status packed_apply_shared(const packed_eval *pe, ensi_packed_matrix **y,
+                                const ensi_packed_pcmm *p, const ensi_packed_matrix *x,
+                                packed_shared_input *shared);
+
 /* The level whose costs pick the products' baby steps. */
 #define PACKED_PRODUCT_COST_LEVEL 2
 /* The baby steps B of every product of the layers: the count the cost model picks for a hidden x

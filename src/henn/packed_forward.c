@@ -48,11 +48,12 @@ static size_t projected_input_level(const packed_eval *pe, ensi_norm_kind kind) 
 
 /* y = (x W'^T) times inv when inv is given: the product at `level` (x dropped there, its output
  * one below, where inv multiplies it at its prime), W' = W with gamma and factor / sqrt(center)
- * folded in. */
+ * folded in; from x's rotations shared with other products when `shared` is not NULL. */
 static ensi_status project_normed(packed_eval *pe, const ensi_packed_matrix *x,
                                   const ensi_ciphertext *inv, const ensi_ternary *w,
                                   const float *gamma, ensi_norm_kind kind, double factor,
-                                  bool head_cols, size_t level, ensi_packed_matrix **y) {
+                                  bool head_cols, size_t level, packed_shared_input *shared,
+                                  ensi_packed_matrix **y) {
   henn_eval *ev = &pe->ev;
   const packed_weight weight = {.pe = pe, .w = w, .gamma = gamma,
                                 .factor = factor / sqrt(henn_norm_center(ev, kind)),
@@ -62,7 +63,8 @@ static ensi_status project_normed(packed_eval *pe, const ensi_packed_matrix *x,
   ensi_packed_pcmm *p = NULL;
   ensi_status s = packed_weight_prepare(pe, &weight, level, &p);
   if (s == ENSI_OK)
-    s = ensi_packed_pcmm_apply(ev->ctx, y, p, x, ev->keys);
+    s = shared ? packed_apply_shared(pe, y, p, x, shared)
+               : ensi_packed_pcmm_apply(ev->ctx, y, p, x, ev->keys);
   ensi_packed_pcmm_free(p);
   henn_end(ev, ENSI_STAGE_PCMM, &mark);
   henn_begin(ev, &mark, NULL);
@@ -100,7 +102,7 @@ static ensi_status norm_project_add(packed_eval *pe, ensi_packed_matrix *x, ensi
   ensi_packed_matrix *y = NULL;
   if (s == ENSI_OK) {
     const size_t level = refreshed_norm ? packed_level(a) : ensi_ciphertext_level(inv) + 1;
-    s = project_normed(pe, a, inv, w, gamma, kind, w->beta, head_cols, level, &y);
+    s = project_normed(pe, a, inv, w, gamma, kind, w->beta, head_cols, level, NULL, &y);
   }
   if (s == ENSI_OK)
     s = residual(pe, x, y);
@@ -259,9 +261,10 @@ static ensi_status normalized(packed_eval *pe, const ensi_packed_matrix *x,
 /* t = the mapped gate (gate_map) of the normalized x_n: x_n W_gate'^T alpha at `level`, plus
  * beta. */
 static ensi_status mapped_gate(packed_eval *pe, const ensi_layer *l, const ensi_packed_matrix *x_n,
-                               gate_map m, size_t level, ensi_packed_matrix **t) {
+                               gate_map m, size_t level, packed_shared_input *shared,
+                               ensi_packed_matrix **t) {
   ENSI_TRY(project_normed(pe, x_n, NULL, &l->gate, l->post_attn_norm, ENSI_NORM_POST,
-                          l->gate.beta * m.alpha * m.shrink, false, level, t));
+                          l->gate.beta * m.alpha * m.shrink, false, level, shared, t));
   for (size_t k = 0; k < (*t)->pack_count; k++) {
     (*t)->pack[k]->scale *= m.shrink; /* the same words read as t */
     ENSI_TRY(ensi_add_const(pe->ev.ctx, (*t)->pack[k], (*t)->pack[k], m.beta));
@@ -279,11 +282,13 @@ static ensi_status ffn_block(packed_eval *pe, const ensi_layer *l, ensi_packed_m
     s = normalized(pe, x, inv, &x_n);
   ensi_ciphertext_free(inv);
   const size_t gate = s == ENSI_OK ? gate_level(pe, packed_level(x_n)) : 0; /* before the drops */
+  packed_shared_input shared = {NULL, gate}; /* the up projection reads the gate's rotations */
   if (s == ENSI_OK)
-    s = mapped_gate(pe, l, x_n, m, gate, &t);
+    s = mapped_gate(pe, l, x_n, m, gate, &shared, &t);
   if (s == ENSI_OK)
     s = project_normed(pe, x_n, NULL, &l->up, l->post_attn_norm, ENSI_NORM_POST, l->up.beta, false,
-                       up_level(pe, gate), &u);
+                       up_level(pe, gate), &shared, &u);
+  ensi_packed_rotations_free(shared.rotations);
   ensi_packed_matrix_free(x_n);
   if (s == ENSI_OK)
     s = swiglu(pe, t, u, m, &h);

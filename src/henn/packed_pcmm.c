@@ -287,32 +287,77 @@ size_t ensi_packed_pcmm_rotations(const ensi_packed_pcmm *p, long long *steps, s
 
 bool ensi_packed_pcmm_conjugates(const ensi_packed_pcmm *p) { return p->out_packs > 1; }
 
-/* babies[(2 m + wrapped) B + b] = rot(X_m, b) or rot(X-_m, b), X-_m = rot(X_m, -C), at p->level;
+struct ensi_packed_rotations {
+  size_t level, baby, per_pack, rows, cols, in_packs;
+  bool wrapped;
+  double scale;
+  ensi_ciphertext **babies; /* [(2 m + wrapped) B + b]: 2 in_packs B entries, NULL where unused */
+};
+
+/* babies[(2 m + wrapped) B + b] = rot(X_m, b) or rot(X-_m, b), X-_m = rot(X_m, -C), at r->level;
  * the baby rotations of each are hoisted (one decomposition). */
-static ensi_status rotate_inputs(const ensi_context *ctx, const ensi_packed_pcmm *p,
-                                 const ensi_packed_matrix *x, const ensi_eval_keys *keys,
-                                 ensi_ciphertext **babies) {
-  long long *steps = malloc(p->baby * sizeof *steps);
+static ensi_status rotate_inputs(const ensi_context *ctx, ensi_packed_rotations *r,
+                                 const ensi_packed_matrix *x, const ensi_eval_keys *keys) {
+  long long *steps = malloc(r->baby * sizeof *steps);
   if (!steps)
     return ENSI_ERR_NOMEM;
-  for (size_t b = 1; b < p->baby; b++)
+  for (size_t b = 1; b < r->baby; b++)
     steps[b - 1] = (long long)b;
   ensi_status s = ENSI_OK;
-  for (size_t m = 0; s == ENSI_OK && m < p->in_packs; m++)
-    for (int wrapped = 0; s == ENSI_OK && wrapped < 1 + p->any_wrapped; wrapped++) {
-      ensi_ciphertext **row = babies + (2 * m + (size_t)wrapped) * p->baby;
-      for (size_t b = 0; s == ENSI_OK && b < p->baby; b++)
-        s = ensi_ciphertext_create(&row[b], ctx, p->level);
+  for (size_t m = 0; s == ENSI_OK && m < r->in_packs; m++)
+    for (int wrapped = 0; s == ENSI_OK && wrapped < 1 + r->wrapped; wrapped++) {
+      ensi_ciphertext **row = r->babies + (2 * m + (size_t)wrapped) * r->baby;
+      for (size_t b = 0; s == ENSI_OK && b < r->baby; b++)
+        s = ensi_ciphertext_create(&row[b], ctx, r->level);
       if (s == ENSI_OK)
-        s = ensi_drop_level(ctx, row[0], x->pack[m], p->level);
+        s = ensi_drop_level(ctx, row[0], x->pack[m], r->level);
       if (s == ENSI_OK && wrapped)
-        s = ensi_rotate(ctx, row[0], row[0], -(long long)p->per_pack, keys);
-      if (s == ENSI_OK && p->baby > 1)
-        s = ensi_rotate_hoisted(ctx, row + 1, row[0], steps, p->baby - 1, keys);
+        s = ensi_rotate(ctx, row[0], row[0], -(long long)r->per_pack, keys);
+      if (s == ENSI_OK && r->baby > 1)
+        s = ensi_rotate_hoisted(ctx, row + 1, row[0], steps, r->baby - 1, keys);
     }
   free(steps);
   return s;
 }
+
+void ensi_packed_rotations_free(ensi_packed_rotations *r) {
+  if (!r)
+    return;
+  for (size_t i = 0; r->babies && i < 2 * r->in_packs * r->baby; i++)
+    ensi_ciphertext_free(r->babies[i]);
+  free(r->babies);
+  free(r);
+}
+
+ensi_status ensi_packed_rotations_compute(ensi_packed_rotations **out, const ensi_context *ctx,
+                                          const ensi_packed_matrix *x, size_t level,
+                                          size_t baby_steps, bool wrapped,
+                                          const ensi_eval_keys *keys) {
+  if (!out || !ctx || !x || !keys || x->pack_count == 0)
+    return ensi_fail(ENSI_ERR_ARG, "packed rotations: null argument or empty input");
+  if (baby_steps == 0 || x->per_pack % baby_steps != 0 || (baby_steps & (baby_steps - 1)))
+    return ensi_fail(ENSI_ERR_ARG, "packed rotations: %zu baby steps do not divide C = %zu",
+                     baby_steps, x->per_pack);
+  for (size_t m = 0; m < x->pack_count; m++)
+    if (ensi_ciphertext_level(x->pack[m]) < level)
+      return ensi_fail(ENSI_ERR_LEVEL, "packed rotations: input at level %zu, asked for %zu",
+                       ensi_ciphertext_level(x->pack[m]), level);
+  ensi_packed_rotations *r = calloc(1, sizeof *r);
+  if (!r)
+    return ENSI_ERR_NOMEM;
+  *r = (ensi_packed_rotations){level, baby_steps, x->per_pack, x->rows, x->cols, x->pack_count,
+                               wrapped, x->pack[0]->scale, NULL};
+  r->babies = calloc(2 * r->in_packs * r->baby, sizeof *r->babies);
+  ensi_status s = r->babies ? rotate_inputs(ctx, r, x, keys) : ENSI_ERR_NOMEM;
+  if (s != ENSI_OK) {
+    ensi_packed_rotations_free(r);
+    return s;
+  }
+  *out = r;
+  return ENSI_OK;
+}
+
+bool ensi_packed_pcmm_wraps(const ensi_packed_pcmm *p) { return p->any_wrapped; }
 
 /* Coefficients per range: the staged copy of the rotated inputs' range (every term reads it) stays
  * in a 512 KiB level-2 cache while all giant steps' sums take it. */
@@ -469,15 +514,56 @@ void ensi_packed_pcmm_limit_memory(ensi_packed_pcmm *p, size_t bytes) {
     p->sums_budget = bytes;
 }
 
-static ensi_status check_input(const ensi_packed_pcmm *p, const ensi_packed_matrix *x) {
-  if (x->rows != p->rows || x->cols != p->inputs || x->per_pack != p->per_pack)
-    return ensi_fail(ENSI_ERR_ARG, "packed pcmm: input %zu x %zu (%zu per pack), prepared for "
-                     "%zu x %zu (%zu per pack)", x->rows, x->cols, x->per_pack, p->rows,
-                     p->inputs, p->per_pack);
-  for (size_t m = 0; m < x->pack_count; m++)
-    if (ensi_ciphertext_level(x->pack[m]) < p->level)
-      return ensi_fail(ENSI_ERR_LEVEL, "packed pcmm: input at level %zu, prepared for %zu",
-                       ensi_ciphertext_level(x->pack[m]), p->level);
+static ensi_status check_rotations(const ensi_packed_pcmm *p, const ensi_packed_rotations *r) {
+  if (r->rows != p->rows || r->cols != p->inputs || r->per_pack != p->per_pack ||
+      r->baby != p->baby)
+    return ensi_fail(ENSI_ERR_ARG, "packed pcmm: input %zu x %zu (%zu per pack, B = %zu), "
+                     "prepared for %zu x %zu (%zu per pack, B = %zu)", r->rows, r->cols,
+                     r->per_pack, r->baby, p->rows, p->inputs, p->per_pack, p->baby);
+  if (r->level < p->level)
+    return ensi_fail(ENSI_ERR_LEVEL, "packed pcmm: input at level %zu, prepared for %zu",
+                     r->level, p->level);
+  if (p->any_wrapped && !r->wrapped)
+    return ensi_fail(ENSI_ERR_ARG, "packed pcmm: the rotations lack the wrapped copies");
+  return ENSI_OK;
+}
+
+ensi_status ensi_packed_pcmm_apply_rotations(const ensi_context *ctx, ensi_packed_matrix **out,
+                                             const ensi_packed_pcmm *p,
+                                             const ensi_packed_rotations *r,
+                                             const ensi_eval_keys *keys) {
+  if (!ctx || !out || !p || !r || !keys)
+    return ensi_fail(ENSI_ERR_ARG, "packed pcmm: null argument");
+  ENSI_TRY(check_rotations(p, r));
+  const size_t sum_count = p->out_cts * p->giant;
+  ensi_ciphertext **sums = calloc(sum_count, sizeof *sums);
+  ensi_packed_matrix *y = calloc(1, sizeof *y);
+  ensi_status s = sums && y ? ENSI_OK : ENSI_ERR_NOMEM;
+  if (s == ENSI_OK) {
+    *y = (ensi_packed_matrix){r->rows, p->outputs, p->per_pack, p->out_packs, NULL};
+    y->pack = calloc(p->out_packs, sizeof *y->pack);
+    s = y->pack ? ENSI_OK : ENSI_ERR_NOMEM;
+  }
+  const double scale = r->scale * ensi_context_prime(ctx, p->level);
+  const size_t chunk = output_chunk(ctx, p);
+  for (size_t first = 0; s == ENSI_OK && first < p->out_cts; first += chunk) {
+    const size_t end = first + chunk < p->out_cts ? first + chunk : p->out_cts;
+    s = giant_step_sums(ctx, p, r->babies, scale, first * p->giant, end * p->giant, sums);
+    for (size_t o = first; s == ENSI_OK && o < end; o++)
+      s = output_packs(ctx, p, o, sums, keys, y);
+    for (size_t og = first * p->giant; og < end * p->giant; og++) {
+      ensi_ciphertext_free(sums[og]);
+      sums[og] = NULL;
+    }
+  }
+  for (size_t i = 0; sums && i < sum_count; i++)
+    ensi_ciphertext_free(sums[i]);
+  free(sums);
+  if (s != ENSI_OK) {
+    ensi_packed_matrix_free(y);
+    return s;
+  }
+  *out = y;
   return ENSI_OK;
 }
 
@@ -486,39 +572,15 @@ ensi_status ensi_packed_pcmm_apply(const ensi_context *ctx, ensi_packed_matrix *
                                    const ensi_eval_keys *keys) {
   if (!ctx || !out || !p || !x || !keys)
     return ensi_fail(ENSI_ERR_ARG, "packed pcmm: null argument");
-  ENSI_TRY(check_input(p, x));
-  const size_t baby_count = 2 * p->in_packs * p->baby, sum_count = p->out_cts * p->giant;
-  ensi_ciphertext **babies = calloc(baby_count, sizeof *babies);
-  ensi_ciphertext **sums = calloc(sum_count, sizeof *sums);
-  ensi_packed_matrix *y = calloc(1, sizeof *y);
-  ensi_status s = babies && sums && y ? ENSI_OK : ENSI_ERR_NOMEM;
-  if (s == ENSI_OK) {
-    *y = (ensi_packed_matrix){x->rows, p->outputs, p->per_pack, p->out_packs, NULL};
-    y->pack = calloc(p->out_packs, sizeof *y->pack);
-    s = y->pack ? rotate_inputs(ctx, p, x, keys, babies) : ENSI_ERR_NOMEM;
-  }
-  const double scale = x->pack[0]->scale * ensi_context_prime(ctx, p->level);
-  const size_t chunk = output_chunk(ctx, p);
-  for (size_t first = 0; s == ENSI_OK && first < p->out_cts; first += chunk) {
-    const size_t end = first + chunk < p->out_cts ? first + chunk : p->out_cts;
-    s = giant_step_sums(ctx, p, babies, scale, first * p->giant, end * p->giant, sums);
-    for (size_t o = first; s == ENSI_OK && o < end; o++)
-      s = output_packs(ctx, p, o, sums, keys, y);
-    for (size_t og = first * p->giant; og < end * p->giant; og++) {
-      ensi_ciphertext_free(sums[og]);
-      sums[og] = NULL;
-    }
-  }
-  for (size_t i = 0; babies && i < baby_count; i++)
-    ensi_ciphertext_free(babies[i]);
-  for (size_t i = 0; sums && i < sum_count; i++)
-    ensi_ciphertext_free(sums[i]);
-  free(babies);
-  free(sums);
-  if (s != ENSI_OK) {
-    ensi_packed_matrix_free(y);
-    return s;
-  }
-  *out = y;
-  return ENSI_OK;
+  if (x->rows != p->rows || x->cols != p->inputs || x->per_pack != p->per_pack)
+    return ensi_fail(ENSI_ERR_ARG, "packed pcmm: input %zu x %zu (%zu per pack), prepared for "
+                     "%zu x %zu (%zu per pack)", x->rows, x->cols, x->per_pack, p->rows,
+                     p->inputs, p->per_pack);
+  ensi_packed_rotations *r = NULL;
+  ensi_status s =
+      ensi_packed_rotations_compute(&r, ctx, x, p->level, p->baby, p->any_wrapped, keys);
+  if (s == ENSI_OK)
+    s = ensi_packed_pcmm_apply_rotations(ctx, out, p, r, keys);
+  ensi_packed_rotations_free(r);
+  return s;
 }

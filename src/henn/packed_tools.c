@@ -155,6 +155,15 @@ size_t packed_baby_steps(const packed_eval *pe) {
                                              PACKED_PRODUCT_COST_LEVEL);
 }
 
+ensi_status packed_apply_shared(const packed_eval *pe, ensi_packed_matrix **y,
+                                const ensi_packed_pcmm *p, const ensi_packed_matrix *x,
+                                packed_shared_input *shared) {
+  if (!shared->rotations)
+    ENSI_TRY(ensi_packed_rotations_compute(&shared->rotations, pe->ev.ctx, x, shared->level,
+                                           packed_baby_steps(pe), true, pe->ev.keys));
+  return ensi_packed_pcmm_apply_rotations(pe->ev.ctx, y, p, shared->rotations, pe->ev.keys);
+}
+
 ensi_status packed_weight_prepare(const packed_eval *pe, const packed_weight *weight, size_t level,
                                   ensi_packed_pcmm **out) {
   const size_t outputs = packed_weight_outputs(weight), inputs = packed_weight_inputs(weight);
