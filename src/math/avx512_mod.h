@@ -8,6 +8,8 @@
 #include <immintrin.h>
 #include <stdbool.h>
 
+#include "math/modarith.h"
+
 #define AVX512 __attribute__((target("avx512f,avx512dq")))
 #define AVX512_IFMA __attribute__((target("avx512f,avx512dq,avx512ifma")))
 
@@ -78,6 +80,35 @@ AVX512 static inline __m512i ensi_avx512_load_permuted(const uint64_t *x, const 
 /* x - m when x >= m, else x (unsigned): the wrapped difference is larger than x. */
 AVX512 static inline __m512i ensi_avx512_reduce_once(__m512i x, __m512i m) {
   return _mm512_min_epu64(x, _mm512_sub_epi64(x, m));
+}
+
+/* The constants that reduce a sum held as two words, hi radix + lo, modulo q: high = radix mod q
+ * (2^64, or IFMA's 2^52), with Shoup constants for it and for 1. */
+typedef struct {
+  __m512i q, two_q, high, high_shoup, one, one_shoup;
+} ensi_avx512_reducer;
+
+AVX512 static inline ensi_avx512_reducer ensi_avx512_reducer_make(const ensi_modulus *q,
+                                                                 ensi_u128 radix) {
+  const uint64_t high = ensi_reduce_u128(radix, q);
+  const uint64_t high_shoup = ensi_shoup_precompute(high, q->value);
+  const uint64_t one_shoup = ensi_shoup_precompute(1, q->value);
+  const ensi_avx512_reducer r = {_mm512_set1_epi64((long long)q->value),
+                                 _mm512_set1_epi64((long long)(2 * q->value)),
+                                 _mm512_set1_epi64((long long)high),
+                                 _mm512_set1_epi64((long long)high_shoup),
+                                 _mm512_set1_epi64(1),
+                                 _mm512_set1_epi64((long long)one_shoup)};
+  return r;
+}
+
+/* hi radix + lo modulo q, in [0, q). */
+AVX512 static inline __m512i ensi_avx512_reduce_high_low(__m512i hi, __m512i lo,
+                                                        const ensi_avx512_reducer *r) {
+  const __m512i from_hi = ensi_avx512_mul_shoup_lazy(hi, r->high, r->high_shoup, r->q);
+  const __m512i from_lo = ensi_avx512_mul_shoup_lazy(lo, r->one, r->one_shoup, r->q);
+  const __m512i sum = ensi_avx512_reduce_once(_mm512_add_epi64(from_hi, from_lo), r->two_q);
+  return ensi_avx512_reduce_once(sum, r->q);
 }
 
 #endif

@@ -24,11 +24,6 @@ typedef struct {
   __m512i low, mid1, mid2, high;
 } split_sum;
 
-/* Constants of the final reduction modulo q: high = the high word's weight modulo q. */
-typedef struct {
-  __m512i q, two_q, high, high_shoup, one, one_shoup;
-} reducer;
-
 AVX512 static inline void split_sum_zero(split_sum *s) {
   s->low = s->mid1 = s->mid2 = s->high = _mm512_setzero_si512();
 }
@@ -45,16 +40,9 @@ AVX512 static inline void split_sum_add(split_sum *s, __m512i x, __m512i x_high,
   s->high = _mm512_add_epi64(s->high, hh);
 }
 
-/* hi w + lo modulo q, in [0, q), w the high word's weight (r->high). */
-AVX512 static inline __m512i reduce_high_low(__m512i hi, __m512i lo, const reducer *r) {
-  const __m512i from_hi = ensi_avx512_mul_shoup_lazy(hi, r->high, r->high_shoup, r->q);
-  const __m512i from_lo = ensi_avx512_mul_shoup_lazy(lo, r->one, r->one_shoup, r->q);
-  const __m512i sum = ensi_avx512_reduce_once(_mm512_add_epi64(from_hi, from_lo), r->two_q);
-  return ensi_avx512_reduce_once(sum, r->q);
-}
-
 /* The sum modulo q, in [0, q). */
-AVX512 static inline __m512i split_sum_reduce(const split_sum *s, const reducer *r) {
+AVX512 static inline __m512i split_sum_reduce(const split_sum *s,
+                                              const ensi_avx512_reducer *r) {
   const __m512i one = _mm512_set1_epi64(1);
   const __m512i mid = _mm512_add_epi64(s->mid1, s->mid2); /* wraps at most once */
   const __mmask8 mid_carry = _mm512_cmplt_epu64_mask(mid, s->mid1);
@@ -64,25 +52,14 @@ AVX512 static inline __m512i split_sum_reduce(const split_sum *s, const reducer 
   __m512i hi = _mm512_add_epi64(s->high, _mm512_srli_epi64(mid, 32));
   hi = _mm512_mask_add_epi64(hi, mid_carry, hi, _mm512_set1_epi64((long long)1 << 32));
   hi = _mm512_mask_add_epi64(hi, lo_carry, hi, one);
-  return reduce_high_low(hi, lo, r);
-}
-
-/* The constants for a high word of weight `radix` (2^64, or IFMA's 2^52). */
-AVX512 static reducer reducer_make(const ensi_modulus *q, ensi_u128 radix) {
-  const uint64_t high = ensi_reduce_u128(radix, q);
-  reducer r = {_mm512_set1_epi64((long long)q->value),
-               _mm512_set1_epi64((long long)(2 * q->value)),
-               _mm512_set1_epi64((long long)high),
-               _mm512_set1_epi64((long long)ensi_shoup_precompute(high, q->value)),
-               _mm512_set1_epi64(1),
-               _mm512_set1_epi64((long long)ensi_shoup_precompute(1, q->value))};
-  return r;
+  return ensi_avx512_reduce_high_low(hi, lo, r);
 }
 
 /* q < 2^52, count <= IFMA_MAX_TERMS; r's high is 2^52 mod q. */
 AVX512_IFMA static void dot2_ifma(uint64_t *out0, uint64_t *out1, const uint64_t *const *x,
                                   const uint64_t *const *y0, const uint64_t *const *y1,
-                                  size_t count, const uint32_t *perm, size_t n, const reducer *r) {
+                                  size_t count, const uint32_t *perm, size_t n,
+                                  const ensi_avx512_reducer *r) {
   for (size_t t = 0; t < n; t += 8) {
     __m512i lo0 = _mm512_setzero_si512(), hi0 = lo0, lo1 = lo0, hi1 = lo0;
     for (size_t j = 0; j < count; j++) {
@@ -94,8 +71,8 @@ AVX512_IFMA static void dot2_ifma(uint64_t *out0, uint64_t *out1, const uint64_t
       lo1 = _mm512_madd52lo_epu64(lo1, xj, b);
       hi1 = _mm512_madd52hi_epu64(hi1, xj, b);
     }
-    _mm512_storeu_si512(out0 + t, reduce_high_low(hi0, lo0, r));
-    _mm512_storeu_si512(out1 + t, reduce_high_low(hi1, lo1, r));
+    _mm512_storeu_si512(out0 + t, ensi_avx512_reduce_high_low(hi0, lo0, r));
+    _mm512_storeu_si512(out1 + t, ensi_avx512_reduce_high_low(hi1, lo1, r));
   }
 }
 
@@ -104,11 +81,11 @@ AVX512 void ensi_dot2_mod_avx512(uint64_t *out0, uint64_t *out1, const uint64_t 
                                  size_t count, const uint32_t *perm, size_t n,
                                  const ensi_modulus *q) {
   if (q->bits <= ENSI_IFMA_OPERAND_BITS && count <= IFMA_MAX_TERMS && ensi_ntt_kernel_uses_ifma()) {
-    const reducer r = reducer_make(q, (ensi_u128)1 << 52);
+    const ensi_avx512_reducer r = ensi_avx512_reducer_make(q, (ensi_u128)1 << 52);
     dot2_ifma(out0, out1, x, y0, y1, count, perm, n, &r);
     return;
   }
-  const reducer r = reducer_make(q, (ensi_u128)1 << 64);
+  const ensi_avx512_reducer r = ensi_avx512_reducer_make(q, (ensi_u128)1 << 64);
   for (size_t t = 0; t < n; t += 8) {
     __m512i total0 = _mm512_setzero_si512(), total1 = _mm512_setzero_si512();
     for (size_t first = 0; first < count; first += GROUP) {
