@@ -106,8 +106,12 @@ ensi_status packed_apply_shared(const packed_eval *pe, ensi_packed_matrix **y,
                                 const ensi_packed_pcmm *p, const ensi_packed_matrix *x,
                                 packed_shared_input *shared);
 
-/* The level whose costs pick the products' baby steps. */
-#define PACKED_PRODUCT_COST_LEVEL 2
+/* The level whose costs pick the products' baby steps: that of q, k, v and the up projection
+ * (the gate's is 9, the output and down projections' 2). At level 2 a giant rotation has one
+ * digit and the model picked B = 4 (63 giant rotations an output ciphertext); at 5, with two
+ * digits, B = 8: bench pcmm at level 5, 1536 x 1536, s = 128, two threads: 3.32 s at B = 4,
+ * 2.77 s at 8, 3.21 s at 16; and 28 rotation keys fewer. */
+#define PACKED_PRODUCT_COST_LEVEL 5
 /* The baby steps B of every product of the layers: the count the cost model picks for a hidden x
  * hidden product at PACKED_PRODUCT_COST_LEVEL. One B for all shapes and levels, so that the
  * products share their rotation keys (B = 4 for the down projection and 16 for the gate would
