@@ -152,14 +152,11 @@ static unsigned char *map_aligned(size_t mapped, int protection) {
   return start;
 }
 
-/* Fresh readable and writable pages at [start, start + bytes) of a reserved range (start NULL:
- * anywhere, aligned), with transparent huge pages requested; zero-filled by the kernel. */
-static unsigned char *map_fresh_at(unsigned char *start, size_t bytes) {
-  if (!start)
-    return map_aligned(bytes, PROT_READ | PROT_WRITE);
-  void *at = mmap(start, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
-                  -1, 0);
-  return at == MAP_FAILED ? NULL : at;
+/* Fresh readable and writable pages over [start, start + bytes) of a reserved range, zero-filled by
+ * the kernel; false when refused. */
+static bool map_fresh_at(unsigned char *start, size_t bytes) {
+  return mmap(start, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
+              0) != MAP_FAILED;
 }
 
 static void note_fresh(size_t bytes) {
@@ -169,7 +166,7 @@ static void note_fresh(size_t bytes) {
 }
 
 static large_header *map_fresh(size_t mapped) {
-  unsigned char *start = map_fresh_at(NULL, mapped);
+  unsigned char *start = map_aligned(mapped, PROT_READ | PROT_WRITE);
   if (!start)
     return NULL;
   madvise(start, mapped, MADV_HUGEPAGE); /* a request: without THP the buffer still works */

@@ -514,12 +514,21 @@ void ensi_packed_pcmm_limit_memory(ensi_packed_pcmm *p, size_t bytes) {
     p->sums_budget = bytes;
 }
 
+/* The input's shape against the one p was prepared for. */
+static ensi_status check_geometry(const ensi_packed_pcmm *p, size_t rows, size_t cols,
+                                  size_t per_pack) {
+  if (rows != p->rows || cols != p->inputs || per_pack != p->per_pack)
+    return ensi_fail(ENSI_ERR_ARG, "packed pcmm: input %zu x %zu (%zu per pack), prepared for "
+                     "%zu x %zu (%zu per pack)", rows, cols, per_pack, p->rows, p->inputs,
+                     p->per_pack);
+  return ENSI_OK;
+}
+
 static ensi_status check_rotations(const ensi_packed_pcmm *p, const ensi_packed_rotations *r) {
-  if (r->rows != p->rows || r->cols != p->inputs || r->per_pack != p->per_pack ||
-      r->baby != p->baby)
-    return ensi_fail(ENSI_ERR_ARG, "packed pcmm: input %zu x %zu (%zu per pack, B = %zu), "
-                     "prepared for %zu x %zu (%zu per pack, B = %zu)", r->rows, r->cols,
-                     r->per_pack, r->baby, p->rows, p->inputs, p->per_pack, p->baby);
+  ENSI_TRY(check_geometry(p, r->rows, r->cols, r->per_pack));
+  if (r->baby != p->baby)
+    return ensi_fail(ENSI_ERR_ARG, "packed pcmm: rotations for B = %zu, prepared for B = %zu",
+                     r->baby, p->baby);
   if (r->level < p->level)
     return ensi_fail(ENSI_ERR_LEVEL, "packed pcmm: input at level %zu, prepared for %zu",
                      r->level, p->level);
@@ -572,10 +581,7 @@ ensi_status ensi_packed_pcmm_apply(const ensi_context *ctx, ensi_packed_matrix *
                                    const ensi_eval_keys *keys) {
   if (!ctx || !out || !p || !x || !keys)
     return ensi_fail(ENSI_ERR_ARG, "packed pcmm: null argument");
-  if (x->rows != p->rows || x->cols != p->inputs || x->per_pack != p->per_pack)
-    return ensi_fail(ENSI_ERR_ARG, "packed pcmm: input %zu x %zu (%zu per pack), prepared for "
-                     "%zu x %zu (%zu per pack)", x->rows, x->cols, x->per_pack, p->rows,
-                     p->inputs, p->per_pack);
+  ENSI_TRY(check_geometry(p, x->rows, x->cols, x->per_pack)); /* before the rotations' cost */
   ensi_packed_rotations *r = NULL;
   ensi_status s =
       ensi_packed_rotations_compute(&r, ctx, x, p->level, p->baby, p->any_wrapped, keys);

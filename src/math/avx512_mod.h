@@ -111,4 +111,33 @@ AVX512 static inline __m512i ensi_avx512_reduce_high_low(__m512i hi, __m512i lo,
   return ensi_avx512_reduce_once(sum, r->q);
 }
 
+/* Two sums of products of operands below 2^52 by IFMA, sum w a and sum w b, each kept as the sums
+ * of the products' low and high 52 bits: below 2^64 for up to ENSI_IFMA_MAX_TERMS terms, reduced
+ * once at the end (r's high is 2^52 mod q). The inner product and the run sums share them. */
+enum { ENSI_IFMA_MAX_TERMS = 4096 };
+typedef struct {
+  __m512i lo0, hi0, lo1, hi1;
+} ensi_avx512_ifma_sums2;
+
+AVX512_IFMA static ENSI_AVX512_INLINE void ensi_avx512_ifma_sums2_zero(ensi_avx512_ifma_sums2 *s) {
+  s->lo0 = s->hi0 = s->lo1 = s->hi1 = _mm512_setzero_si512();
+}
+
+AVX512_IFMA static ENSI_AVX512_INLINE void ensi_avx512_ifma_sums2_add(ensi_avx512_ifma_sums2 *s,
+                                                                     __m512i w, __m512i a,
+                                                                     __m512i b) {
+  s->lo0 = _mm512_madd52lo_epu64(s->lo0, w, a);
+  s->hi0 = _mm512_madd52hi_epu64(s->hi0, w, a);
+  s->lo1 = _mm512_madd52lo_epu64(s->lo1, w, b);
+  s->hi1 = _mm512_madd52hi_epu64(s->hi1, w, b);
+}
+
+/* Both sums modulo q, in [0, q), stored at out0 and out1. */
+AVX512_IFMA static ENSI_AVX512_INLINE void ensi_avx512_ifma_sums2_store(
+    uint64_t *out0, uint64_t *out1, const ensi_avx512_ifma_sums2 *s,
+    const ensi_avx512_reducer *r) {
+  _mm512_storeu_si512(out0, ensi_avx512_reduce_high_low(s->hi0, s->lo0, r));
+  _mm512_storeu_si512(out1, ensi_avx512_reduce_high_low(s->hi1, s->lo1, r));
+}
+
 #endif

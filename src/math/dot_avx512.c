@@ -18,7 +18,6 @@
 #include "math/ntt.h"
 
 enum { GROUP = 7 }; /* terms summed before a reduction */
-enum { IFMA_MAX_TERMS = 4096 }; /* IFMA: each accumulated term below 2^52 */
 
 typedef struct {
   __m512i low, mid1, mid2, high;
@@ -55,24 +54,21 @@ AVX512 static inline __m512i split_sum_reduce(const split_sum *s,
   return ensi_avx512_reduce_high_low(hi, lo, r);
 }
 
-/* q < 2^52, count <= IFMA_MAX_TERMS; r's high is 2^52 mod q. */
+/* q < 2^52, count <= ENSI_IFMA_MAX_TERMS; r's high is 2^52 mod q. */
 AVX512_IFMA static void dot2_ifma(uint64_t *out0, uint64_t *out1, const uint64_t *const *x,
                                   const uint64_t *const *y0, const uint64_t *const *y1,
                                   size_t count, const uint32_t *perm, size_t n,
                                   const ensi_avx512_reducer *r) {
   for (size_t t = 0; t < n; t += 8) {
-    __m512i lo0 = _mm512_setzero_si512(), hi0 = lo0, lo1 = lo0, hi1 = lo0;
+    ensi_avx512_ifma_sums2 sums;
+    ensi_avx512_ifma_sums2_zero(&sums);
     for (size_t j = 0; j < count; j++) {
       const __m512i xj = perm ? ensi_avx512_load_permuted(x[j], perm, t)
                               : _mm512_loadu_si512(x[j] + t);
-      const __m512i a = _mm512_loadu_si512(y0[j] + t), b = _mm512_loadu_si512(y1[j] + t);
-      lo0 = _mm512_madd52lo_epu64(lo0, xj, a);
-      hi0 = _mm512_madd52hi_epu64(hi0, xj, a);
-      lo1 = _mm512_madd52lo_epu64(lo1, xj, b);
-      hi1 = _mm512_madd52hi_epu64(hi1, xj, b);
+      ensi_avx512_ifma_sums2_add(&sums, xj, _mm512_loadu_si512(y0[j] + t),
+                                 _mm512_loadu_si512(y1[j] + t));
     }
-    _mm512_storeu_si512(out0 + t, ensi_avx512_reduce_high_low(hi0, lo0, r));
-    _mm512_storeu_si512(out1 + t, ensi_avx512_reduce_high_low(hi1, lo1, r));
+    ensi_avx512_ifma_sums2_store(out0 + t, out1 + t, &sums, r);
   }
 }
 
@@ -80,7 +76,8 @@ AVX512 void ensi_dot2_mod_avx512(uint64_t *out0, uint64_t *out1, const uint64_t 
                                  const uint64_t *const *y0, const uint64_t *const *y1,
                                  size_t count, const uint32_t *perm, size_t n,
                                  const ensi_modulus *q) {
-  if (q->bits <= ENSI_IFMA_OPERAND_BITS && count <= IFMA_MAX_TERMS && ensi_ntt_kernel_uses_ifma()) {
+  if (q->bits <= ENSI_IFMA_OPERAND_BITS && count <= ENSI_IFMA_MAX_TERMS &&
+      ensi_ntt_kernel_uses_ifma()) {
     const ensi_avx512_reducer r = ensi_avx512_reducer_make(q, (ensi_u128)1 << 52);
     dot2_ifma(out0, out1, x, y0, y1, count, perm, n, &r);
     return;

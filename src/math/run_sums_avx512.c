@@ -10,11 +10,8 @@
 #include "math/avx512_mod.h"
 #include "math/ntt.h"
 
-enum { IFMA_MAX_TERMS = 4096 }; /* IFMA: each accumulated term below 2^52 */
-
-/* q below 2^52 (constants and inputs too), count <= IFMA_MAX_TERMS: eight coefficients at a
- * time, every term's product split by IFMA into its low and high 52 bits, summed in four
- * registers and reduced once (r's high is 2^52 mod q). */
+/* q below 2^52 (constants and inputs too), count <= ENSI_IFMA_MAX_TERMS: eight coefficients at
+ * a time, the products summed by IFMA over all terms and reduced once (r's high is 2^52 mod q). */
 AVX512_IFMA static void run_sums2_ifma(uint64_t *out0, uint64_t *out1, const uint64_t *c,
                                        const uint64_t *const *y0, const uint64_t *const *y1,
                                        size_t count, size_t run, size_t length,
@@ -22,17 +19,12 @@ AVX512_IFMA static void run_sums2_ifma(uint64_t *out0, uint64_t *out1, const uin
   for (size_t start = 0; start < length; start += run) {
     const uint64_t *constants = c + start / run * count;
     for (size_t t = start; t < start + run; t += 8) {
-      __m512i lo0 = _mm512_setzero_si512(), hi0 = lo0, lo1 = lo0, hi1 = lo0;
-      for (size_t k = 0; k < count; k++) {
-        const __m512i w = _mm512_set1_epi64((long long)constants[k]);
-        const __m512i a = _mm512_loadu_si512(y0[k] + t), b = _mm512_loadu_si512(y1[k] + t);
-        lo0 = _mm512_madd52lo_epu64(lo0, w, a);
-        hi0 = _mm512_madd52hi_epu64(hi0, w, a);
-        lo1 = _mm512_madd52lo_epu64(lo1, w, b);
-        hi1 = _mm512_madd52hi_epu64(hi1, w, b);
-      }
-      _mm512_storeu_si512(out0 + t, ensi_avx512_reduce_high_low(hi0, lo0, r));
-      _mm512_storeu_si512(out1 + t, ensi_avx512_reduce_high_low(hi1, lo1, r));
+      ensi_avx512_ifma_sums2 sums;
+      ensi_avx512_ifma_sums2_zero(&sums);
+      for (size_t k = 0; k < count; k++)
+        ensi_avx512_ifma_sums2_add(&sums, _mm512_set1_epi64((long long)constants[k]),
+                                   _mm512_loadu_si512(y0[k] + t), _mm512_loadu_si512(y1[k] + t));
+      ensi_avx512_ifma_sums2_store(out0 + t, out1 + t, &sums, r);
     }
   }
 }
@@ -74,7 +66,8 @@ void ensi_run_sums2_avx512(uint64_t *out0, uint64_t *out1, const uint64_t *c,
                            const uint64_t *c_shoup, const uint64_t *const *y0,
                            const uint64_t *const *y1, size_t count, size_t run,
                            size_t length, const ensi_modulus *q) {
-  if (q->bits <= ENSI_IFMA_OPERAND_BITS && count <= IFMA_MAX_TERMS && ensi_ntt_kernel_uses_ifma()) {
+  if (q->bits <= ENSI_IFMA_OPERAND_BITS && count <= ENSI_IFMA_MAX_TERMS &&
+      ensi_ntt_kernel_uses_ifma()) {
     const ensi_avx512_reducer r = ensi_avx512_reducer_make(q, (ensi_u128)1 << 52);
     run_sums2_ifma(out0, out1, c, y0, y1, count, run, length, &r);
   } else {
