@@ -6,8 +6,9 @@
  * order back to coefficients. A Galois automorphism X -> X^g is therefore the permutation
  * i -> bitrev(((g (2 bitrev(i) + 1)) mod 2N - 1) / 2) of the evaluations (src/ckks/galois.h).
  *
- * Inside, butterflies are Harvey's lazy ones with Shoup twiddles (values kept in [0, 4q) in the
- * forward and [0, 2q) in the inverse transform); inputs and outputs are fully reduced, in [0, q).
+ * Inside, butterflies are Harvey's lazy ones with Shoup twiddles (values kept below a small
+ * multiple of q, each kernel its own: ntt_internal.h); inputs and outputs are fully reduced, in
+ * [0, q).
  * Kernels (portable C, AVX2, AVX-512) share the cache-blocked drivers and give identical results; the
  * fastest one the CPU runs is chosen at the first table's creation (ntt.c), unless the environment
  * variable ENSI_NTT_KERNEL names another. */

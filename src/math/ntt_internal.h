@@ -19,13 +19,14 @@ struct ensi_ntt_table {
   uint64_t n_inv, n_inv_shoup;
 };
 
-/* Butterflies of the stage with m groups of half-length gap, groups [first, last) only. Forward:
- * values in [0, 4q) stay in [0, 4q); inverse: [0, 2q) stays in [0, 2q). */
+/* Butterflies of the stage with m groups of half-length gap, groups [first, last) only. Values are
+ * lazy in a range of the kernel's own (the vector kernels: [0, 4q) forward, [0, 2q) inverse; the
+ * portable one: [0, 8q) and [0, 4q)); inputs in [0, q) are in every range. */
 typedef void ensi_ntt_groups_fn(const ensi_ntt_table *t, uint64_t *a, size_t m, size_t gap,
                                 size_t first, size_t last);
 /* a[0 .. count) = a * n^-1 mod q, fully reduced (the inverse transform's last step). */
 typedef void ensi_ntt_scale_fn(const ensi_ntt_table *t, uint64_t *a, size_t count);
-/* a[0 .. count) from [0, 4q) to [0, q) (the forward transform's last step). */
+/* a[0 .. count) from the kernel's forward range to [0, q) (the forward transform's last step). */
 typedef void ensi_ntt_reduce_fn(const ensi_ntt_table *t, uint64_t *a, size_t count);
 
 typedef struct {
@@ -40,9 +41,6 @@ typedef struct {
   ensi_ntt_groups_fn *forward_pairs;
   ensi_ntt_groups_fn *inverse_pairs;
 } ensi_ntt_kernel;
-
-/* The portable kernel's reduction, which kernels without their own share. */
-void ensi_ntt_reduce_portable(const ensi_ntt_table *t, uint64_t *a, size_t count);
 
 void ensi_ntt_forward_blocked(const ensi_ntt_kernel *k, const ensi_ntt_table *t, uint64_t *a);
 void ensi_ntt_inverse_blocked(const ensi_ntt_kernel *k, const ensi_ntt_table *t, uint64_t *a);

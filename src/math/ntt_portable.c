@@ -1,21 +1,32 @@
 /* Cache-blocked NTT drivers, and the portable C kernel: Cooley-Tukey forward and Gentleman-Sande
- * inverse with Harvey's lazy butterflies (see ntt.h for the ordering and value ranges).
+ * inverse with Harvey's lazy butterflies (see ntt.h for the ordering).
  *
- * Memory traffic dominates a transform of 2^16 words (512 KiB, beyond L1/L2 with the twiddle
+ * Memory traffic matters for a transform of 2^16 words (512 KiB, beyond L1 with the twiddle
  * tables), so the stages are cache-blocked: stages whose butterflies span more than BLOCK words
  * stream over the whole array, and the remaining ones run block by block while a block of BLOCK
- * words stays in L1. That turns 16 passes over memory into about 6 at N = 2^16. A kernel may also
- * offer two stages per pass (radix-4 style: half the loads and stores per butterfly); the portable
- * one does. */
+ * words stays in L1. A kernel may also offer two stages per pass (radix-4 style: half the loads
+ * and stores per butterfly); the portable one does, and BLOCK = 2^12 gives N = 2^16 an even
+ * number of stages on both sides (4 streaming, 12 blocked): three passes over memory, no single
+ * stage.
+ *
+ * The portable kernel's floor is its multiplications: Shoup's product is three 64-bit multiplies
+ * (one high, two low), and x86-64 cores have one port for them, so a butterfly costs at least three
+ * cycles there; everything else is arranged to stay under that (docs/BENCHMARKS.md, "NTT"). */
 #include "math/ntt_internal.h"
 
-enum { BLOCK = 2048 }; /* words per cache block (16 KiB) */
+enum { BLOCK = 4096 }; /* words per cache block (32 KiB) */
 
-/* u - c when u >= c, else u; for u, c below 2^63 the sign of u - c decides, which compilers turn
- * into a subtraction and a conditional move without a separate comparison. */
-static inline uint64_t subtract_if_at_least(uint64_t u, uint64_t c) {
-  const uint64_t t = u - c;
-  return (int64_t)t < 0 ? u : t;
+/* u - c when u >= c, else u: the borrow of u - c picks, which compilers turn into a subtraction
+ * and a conditional move. */
+static inline uint64_t reduce_below(uint64_t u, uint64_t c) {
+  uint64_t difference;
+  return __builtin_sub_overflow(u, c, &difference) ? u : difference;
+}
+
+/* The same as the subtraction of a selected value, for loops where compilers would turn the
+ * selection of reduce_below into a branch on the data (right before a store). */
+static inline uint64_t reduce_below_before_store(uint64_t u, uint64_t c) {
+  return u - (u >= c ? c : 0);
 }
 
 /* Forward stages m, 2m, ... below m_end over groups [first, last) of stage m (stage 2m has groups
@@ -76,16 +87,19 @@ void ensi_ntt_inverse_blocked(const ensi_ntt_kernel *k, const ensi_ntt_table *t,
   k->scale(t, a, n);
 }
 
+/* The portable kernel keeps forward values in [0, 8q) (8q < 2^64 as q < 2^ENSI_MODULUS_MAX_BITS =
+ * 2^61): a butterfly's unmultiplied input is reduced below 4q, its multiplied one may be any 64-bit
+ * value (Shoup's product of any word is below 2q), so a pair of stages needs two reductions per four
+ * butterflies instead of four; its reduce takes [0, 8q) to [0, q). The inverse keeps [0, 4q). */
 static void forward_groups(const ensi_ntt_table *t, uint64_t *a, size_t m, size_t gap,
                            size_t first, size_t last) {
-  const uint64_t q = t->q.value, two_q = 2 * q;
+  const uint64_t q = t->q.value, two_q = 2 * q, four_q = 4 * q;
   for (size_t i = first; i < last; i++) {
     const uint64_t w = t->roots[m + i], ws = t->roots_shoup[m + i];
     uint64_t *x = a + 2 * i * gap, *y = x + gap;
 #pragma GCC unroll 4
-    for (size_t j = 0; j < gap; j++) { /* x, y in [0, 4q) -> [0, 4q) */
-      uint64_t u = x[j];
-      u -= u >= two_q ? two_q : 0;
+    for (size_t j = 0; j < gap; j++) { /* x, y in [0, 8q) -> [0, 6q) */
+      const uint64_t u = reduce_below(x[j], four_q);
       const uint64_t v = ensi_mul_shoup_lazy(y[j], w, ws, q); /* [0, 2q) */
       x[j] = u + v;
       y[j] = u + two_q - v;
@@ -95,97 +109,128 @@ static void forward_groups(const ensi_ntt_table *t, uint64_t *a, size_t m, size_
 
 static void inverse_groups(const ensi_ntt_table *t, uint64_t *a, size_t m, size_t gap,
                            size_t first, size_t last) {
-  const uint64_t q = t->q.value, two_q = 2 * q;
+  const uint64_t q = t->q.value, four_q = 4 * q;
   for (size_t i = first; i < last; i++) {
     const uint64_t w = t->inv_roots[m + i], ws = t->inv_roots_shoup[m + i];
     uint64_t *x = a + 2 * i * gap, *y = x + gap;
 #pragma GCC unroll 4
-    for (size_t j = 0; j < gap; j++) { /* x, y in [0, 2q) -> [0, 2q) */
+    for (size_t j = 0; j < gap; j++) { /* x, y in [0, 4q) -> [0, 4q) */
       const uint64_t u = x[j], v = y[j];
-      uint64_t s = u + v;
-      s -= s >= two_q ? two_q : 0;
-      x[j] = s;
-      y[j] = ensi_mul_shoup_lazy(u + two_q - v, w, ws, q);
+      x[j] = reduce_below(u + v, four_q);
+      y[j] = ensi_mul_shoup_lazy(u + four_q - v, w, ws, q); /* [0, 2q) */
     }
   }
 }
 
 /* One radix-4 step of stages m and 2m on x0 x1 | x2 x3 (stage m pairs x0-x2 and x1-x3 with w,
- * stage 2m pairs x0-x1 with w0 and x2-x3 with w1); all values in [0, 4q) -> [0, 4q). */
+ * stage 2m pairs x0-x1 with w0 and x2-x3 with w1); all values in [0, 8q) -> [0, 8q). */
 typedef struct {
   uint64_t w, ws, w0, w0s, w1, w1s;
 } forward_twiddles;
 
 static inline void forward_quad(uint64_t *x0, uint64_t *x1, uint64_t *x2, uint64_t *x3,
                                 const forward_twiddles *tw, uint64_t q) {
-  const uint64_t two_q = 2 * q;
-  const uint64_t u0 = subtract_if_at_least(*x0, two_q), u1 = subtract_if_at_least(*x1, two_q);
-  const uint64_t v2 = ensi_mul_shoup_lazy(*x2, tw->w, tw->ws, q);
+  const uint64_t two_q = 2 * q, four_q = 4 * q;
+  const uint64_t u0 = reduce_below(*x0, four_q), u1 = reduce_below(*x1, four_q); /* [0, 4q) */
+  const uint64_t v2 = ensi_mul_shoup_lazy(*x2, tw->w, tw->ws, q);                 /* [0, 2q) */
   const uint64_t v3 = ensi_mul_shoup_lazy(*x3, tw->w, tw->ws, q);
-  const uint64_t y0 = subtract_if_at_least(u0 + v2, two_q), y1 = u1 + v3;
-  const uint64_t y2 = subtract_if_at_least(u0 + two_q - v2, two_q), y3 = u1 + two_q - v3;
+  const uint64_t y0 = u0 + v2, y1 = u1 + v3; /* [0, 6q) */
+  const uint64_t y2 = u0 + two_q - v2, y3 = u1 + two_q - v3;
   const uint64_t z1 = ensi_mul_shoup_lazy(y1, tw->w0, tw->w0s, q);
   const uint64_t z3 = ensi_mul_shoup_lazy(y3, tw->w1, tw->w1s, q);
-  *x0 = y0 + z1;
+  *x0 = y0 + z1; /* [0, 8q) */
   *x1 = y0 + two_q - z1;
   *x2 = y2 + z3;
   *x3 = y2 + two_q - z3;
 }
 
+static inline forward_twiddles forward_twiddles_of(const ensi_ntt_table *t, size_t m, size_t i) {
+  return (forward_twiddles){t->roots[m + i],          t->roots_shoup[m + i],
+                            t->roots[2 * m + 2 * i],     t->roots_shoup[2 * m + 2 * i],
+                            t->roots[2 * m + 2 * i + 1], t->roots_shoup[2 * m + 2 * i + 1]};
+}
+
 /* Stages m and 2m over groups [first, last) of stage m: each group is four quarters of gap / 2
- * words. */
+ * words. The last two stages of a transform (gap 2: a group is four adjacent words) have a loop of
+ * their own, without the inner loop's overhead for one step. The loops are not unrolled: a body of
+ * about 60 instructions is long enough, and unrolled ones ran 5-10% slower or faster depending on
+ * where they fell in the code (the front end, not the arithmetic, then sets the pace). */
 static void forward_pairs(const ensi_ntt_table *t, uint64_t *a, size_t m, size_t gap, size_t first,
                           size_t last) {
   const uint64_t q = t->q.value;
+  if (gap == 2) {
+#pragma GCC unroll 1
+    for (size_t i = first; i < last; i++) {
+      const forward_twiddles tw = forward_twiddles_of(t, m, i);
+      uint64_t *x = a + 4 * i;
+      forward_quad(x, x + 1, x + 2, x + 3, &tw, q);
+    }
+    return;
+  }
   const size_t h = gap / 2;
   for (size_t i = first; i < last; i++) {
-    const forward_twiddles tw = {t->roots[m + i],          t->roots_shoup[m + i],
-                                 t->roots[2 * m + 2 * i],     t->roots_shoup[2 * m + 2 * i],
-                                 t->roots[2 * m + 2 * i + 1], t->roots_shoup[2 * m + 2 * i + 1]};
+    const forward_twiddles tw = forward_twiddles_of(t, m, i);
     uint64_t *x = a + 2 * i * gap;
-#pragma GCC unroll 2
+#pragma GCC unroll 1
     for (size_t j = 0; j < h; j++)
       forward_quad(x + j, x + j + h, x + j + gap, x + j + gap + h, &tw, q);
   }
 }
 
-/* Stages m and m/2: the four quarters of a stage-m/2 group (x0 x1 | x2 x3), stage m pairs x0-x1
- * and x2-x3, stage m/2 pairs x0-x2 and x1-x3. */
+/* One radix-4 step of stages m and m/2 on the four quarters x0 x1 | x2 x3 of a stage-m/2 group:
+ * stage m pairs x0-x1 with w0 and x2-x3 with w1, stage m/2 pairs x0-x2 and x1-x3 with w. The
+ * inverse keeps values in [0, 4q): sums are reduced below 4q, differences plus 4q (below 8q) go
+ * into Shoup's product, and the sum of two products (below 4q) needs no reduction. */
+typedef struct {
+  uint64_t w0, w0s, w1, w1s, w, ws;
+} inverse_twiddles;
+
+static inline inverse_twiddles inverse_twiddles_of(const ensi_ntt_table *t, size_t m, size_t i) {
+  return (inverse_twiddles){t->inv_roots[m + 2 * i],     t->inv_roots_shoup[m + 2 * i],
+                            t->inv_roots[m + 2 * i + 1], t->inv_roots_shoup[m + 2 * i + 1],
+                            t->inv_roots[m / 2 + i],     t->inv_roots_shoup[m / 2 + i]};
+}
+
+static inline void inverse_quad(uint64_t *x0, uint64_t *x1, uint64_t *x2, uint64_t *x3,
+                                const inverse_twiddles *tw, uint64_t q) {
+  const uint64_t four_q = 4 * q;
+  const uint64_t u0 = *x0, u1 = *x1, u2 = *x2, u3 = *x3;
+  const uint64_t s0 = reduce_below(u0 + u1, four_q), s2 = reduce_below(u2 + u3, four_q);
+  const uint64_t d1 = ensi_mul_shoup_lazy(u0 + four_q - u1, tw->w0, tw->w0s, q); /* [0, 2q) */
+  const uint64_t d3 = ensi_mul_shoup_lazy(u2 + four_q - u3, tw->w1, tw->w1s, q);
+  *x0 = reduce_below(s0 + s2, four_q);
+  *x1 = d1 + d3;
+  *x2 = ensi_mul_shoup_lazy(s0 + four_q - s2, tw->w, tw->ws, q);
+  *x3 = ensi_mul_shoup_lazy(d1 + four_q - d3, tw->w, tw->ws, q);
+}
+
+/* Stages m and m/2 over groups [first, last) of stage m; the first two stages of a transform
+ * (gap 1: four adjacent words) have a loop of their own, as in the forward transform. */
 static void inverse_pairs(const ensi_ntt_table *t, uint64_t *a, size_t m, size_t gap, size_t first,
                           size_t last) {
-  const uint64_t q = t->q.value, two_q = 2 * q;
-  const size_t half = m / 2;
-  for (size_t i = first / 2; i < last / 2; i++) {
-    const uint64_t w0 = t->inv_roots[m + 2 * i], w0s = t->inv_roots_shoup[m + 2 * i];
-    const uint64_t w1 = t->inv_roots[m + 2 * i + 1], w1s = t->inv_roots_shoup[m + 2 * i + 1];
-    const uint64_t w = t->inv_roots[half + i], ws = t->inv_roots_shoup[half + i];
-    uint64_t *x = a + 4 * i * gap;
-#pragma GCC unroll 2
-    for (size_t j = 0; j < gap; j++) { /* all values in [0, 2q) -> [0, 2q) */
-      const uint64_t u0 = x[j], u1 = x[j + gap], u2 = x[j + 2 * gap], u3 = x[j + 3 * gap];
-      uint64_t s0 = u0 + u1, s2 = u2 + u3;
-      s0 -= s0 >= two_q ? two_q : 0;
-      s2 -= s2 >= two_q ? two_q : 0;
-      const uint64_t d1 = ensi_mul_shoup_lazy(u0 + two_q - u1, w0, w0s, q);
-      const uint64_t d3 = ensi_mul_shoup_lazy(u2 + two_q - u3, w1, w1s, q);
-      uint64_t r0 = s0 + s2, r1 = d1 + d3;
-      r0 -= r0 >= two_q ? two_q : 0;
-      r1 -= r1 >= two_q ? two_q : 0;
-      x[j] = r0;
-      x[j + gap] = r1;
-      x[j + 2 * gap] = ensi_mul_shoup_lazy(s0 + two_q - s2, w, ws, q);
-      x[j + 3 * gap] = ensi_mul_shoup_lazy(d1 + two_q - d3, w, ws, q);
+  const uint64_t q = t->q.value;
+  if (gap == 1) {
+#pragma GCC unroll 1
+    for (size_t i = first / 2; i < last / 2; i++) {
+      const inverse_twiddles tw = inverse_twiddles_of(t, m, i);
+      uint64_t *x = a + 4 * i;
+      inverse_quad(x, x + 1, x + 2, x + 3, &tw, q);
     }
+    return;
+  }
+  for (size_t i = first / 2; i < last / 2; i++) {
+    const inverse_twiddles tw = inverse_twiddles_of(t, m, i);
+    uint64_t *x = a + 4 * i * gap;
+#pragma GCC unroll 1
+    for (size_t j = 0; j < gap; j++)
+      inverse_quad(x + j, x + j + gap, x + j + 2 * gap, x + j + 3 * gap, &tw, q);
   }
 }
 
-void ensi_ntt_reduce_portable(const ensi_ntt_table *t, uint64_t *a, size_t count) {
-  const uint64_t q = t->q.value, two_q = 2 * q;
-  for (size_t j = 0; j < count; j++) { /* compilers keep these two branch-free */
-    uint64_t u = a[j];
-    u -= u >= two_q ? two_q : 0;
-    a[j] = u - (u >= q ? q : 0);
-  }
+static void reduce(const ensi_ntt_table *t, uint64_t *a, size_t count) {
+  const uint64_t q = t->q.value;
+  for (size_t j = 0; j < count; j++)
+    a[j] = reduce_below_before_store(reduce_below(reduce_below(a[j], 4 * q), 2 * q), q);
 }
 
 static void scale(const ensi_ntt_table *t, uint64_t *a, size_t count) {
@@ -196,5 +241,5 @@ static void scale(const ensi_ntt_table *t, uint64_t *a, size_t count) {
 static bool always(void) { return true; }
 
 const ensi_ntt_kernel ensi_ntt_kernel_portable = {
-    "portable", always, forward_groups, inverse_groups, scale, ensi_ntt_reduce_portable,
+    "portable", always, forward_groups, inverse_groups, scale, reduce,
     forward_pairs, inverse_pairs};
