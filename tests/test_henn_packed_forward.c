@@ -8,9 +8,10 @@
  * 1e-2 (max |error| / max |value|), the greedy next token must agree, and the levels must have
  * forced exactly the refreshes of the design (x before its norms, x normalized by the post norm,
  * the scores, one ciphertext for each of the inner and FFN norms; not the gate).
- * One more prompt with n16-boot's 40-bit primes (the working scale then sits far from them). Also the refusals: a bootstrapper of fewer slots than N / 2, no
- * bootstrapper once the levels run out, an input encrypted under another setup, a model whose
- * heads do not fit the packs. */
+ * One more prompt with n16-boot's 40-bit primes (the working scale then sits far from them). Also
+ * the client's encryption without evaluation keys, and the refusals: no keys to evaluate with, a
+ * bootstrapper of fewer slots than N / 2, no bootstrapper once the levels run out, an input
+ * encrypted under another setup, a model whose heads do not fit the packs. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,8 +77,11 @@ static void run_prompt(const ensi_henn_setup *setup, const ensi_model *m, const 
 static void check_refusals(const ensi_henn_setup *setup, const ensi_model *m,
                            const ensi_public_key *pk) {
   int32_t tokens[MAX_TOKENS] = {1, 2, 3, 4, 5, 6, 7, 8};
+  ensi_henn_setup client = *setup; /* the client encrypts without evaluation keys */
+  client.keys = NULL;
   ensi_packed_matrix *x = NULL;
-  CHECK(ensi_henn_packed_encrypt_tokens(&x, setup, m, tokens, token_count, pk) == ENSI_OK);
+  CHECK(ensi_henn_packed_encrypt_tokens(&x, &client, m, tokens, token_count, pk) == ENSI_OK);
+  CHECK(ensi_henn_packed_forward(&client, m, x, NULL) == ENSI_ERR_ARG); /* evaluating needs them */
   ensi_bootstrap_config narrow = *ensi_bootstrapper_config(setup->boot);
   narrow.slots /= 2;
   ensi_henn_setup wrong = *setup;

@@ -47,7 +47,7 @@ ensi_status ensi_henn_packed_keys_generate(ensi_eval_keys **out, const ensi_cont
                                            const ensi_model_config *c, size_t rows);
 
 /* The client's side: embeds tokens and encrypts the s x hidden matrix in packs, at the level the
- * first layer uses. */
+ * first layer uses (the setup's evaluation keys are not needed: a client has none). */
 ensi_status ensi_henn_packed_encrypt_tokens(ensi_packed_matrix **out, const ensi_henn_setup *setup,
                                             const ensi_model *model, const int32_t *tokens,
                                             size_t count, const ensi_public_key *pk);

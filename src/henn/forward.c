@@ -83,6 +83,7 @@ static size_t input_level(const ensi_henn_setup *setup);
 static ensi_status eval_init(henn_eval *ev, const ensi_henn_setup *st, const ensi_model *model,
                              const ensi_enc_matrix *x, ensi_henn_stats *stats) {
   memset(ev, 0, sizeof *ev);
+  ENSI_TRY(henn_check_keys(st));
   if (x->block > ENSI_HENN_MAX_BLOCK || x->block != setup_block(st, x->rows))
     return ensi_fail(ENSI_ERR_ARG, "encrypted forward: %zu tokens in a block of %zu, expected at "
                      "most %d tokens in a block of %zu", x->rows, x->block, ENSI_HENN_MAX_BLOCK,

@@ -35,8 +35,8 @@ ensi_status henn_eval_prepare(henn_eval *ev, const ensi_henn_setup *st, const en
                               size_t rows, size_t block, size_t slots, ensi_henn_stats *stats) {
   memset(ev, 0, sizeof *ev);
   const ensi_forward_options *o = &st->approx;
-  if (!st->ctx || !st->keys || !(st->bound > 0) || o->attention != ENSI_ATTENTION_SIGMOID_POLY)
-    return ensi_fail(ENSI_ERR_ARG, "encrypted forward: the setup needs keys, a bound and the "
+  if (!st->ctx || !(st->bound > 0) || o->attention != ENSI_ATTENTION_SIGMOID_POLY)
+    return ensi_fail(ENSI_ERR_ARG, "encrypted forward: the setup needs a context, a bound and the "
                      "sigmoid-poly attention");
   ev->setup = st;
   ev->ctx = st->ctx;
@@ -53,6 +53,11 @@ ensi_status henn_eval_prepare(henn_eval *ev, const ensi_henn_setup *st, const en
   for (int k = 0; k < ENSI_NORM_KINDS; k++)
     ENSI_TRY(fit(&ev->rsqrt[k], o->rsqrt_degree[k], o->rsqrt_lo[k], o->rsqrt_hi[k], rsqrt));
   return ENSI_OK;
+}
+
+ensi_status henn_check_keys(const ensi_henn_setup *st) {
+  return st->keys ? ENSI_OK
+                  : ensi_fail(ENSI_ERR_ARG, "encrypted forward: the setup has no evaluation keys");
 }
 
 void henn_eval_release(henn_eval *ev) {

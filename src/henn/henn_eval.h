@@ -36,10 +36,12 @@ typedef struct {
 
 /* Fills ev for a pass of `rows` tokens in blocks of `block` read with `slots` slots: the scales,
  * and the polynomials fitted to the setup's intervals. henn_eval_release frees them (also after a
- * failed prepare). */
+ * failed prepare). The setup's keys are not needed here (the client prepares to encrypt without
+ * them); henn_check_keys is for the passes that evaluate. */
 ensi_status henn_eval_prepare(henn_eval *ev, const ensi_henn_setup *st, const ensi_model *model,
                               size_t rows, size_t block, size_t slots, ensi_henn_stats *stats);
 void henn_eval_release(henn_eval *ev);
+ensi_status henn_check_keys(const ensi_henn_setup *st);
 
 /* Layers a pass runs: the setup's count, or all the model's (0 or more than it has). */
 int henn_layer_count(const ensi_henn_setup *st, const ensi_model *model);

@@ -339,6 +339,7 @@ ensi_status ensi_henn_packed_forward(const ensi_henn_setup *setup, const ensi_mo
                                      ensi_packed_matrix *x, ensi_henn_stats *stats) {
   if (!setup || !model || !x)
     return ensi_fail(ENSI_ERR_ARG, "packed layers: null argument");
+  ENSI_TRY(henn_check_keys(setup));
   const int layers = henn_layer_count(setup, model);
   packed_eval pe;
   ensi_status s = eval_init(&pe, setup, model, x->rows, stats);
