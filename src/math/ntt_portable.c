@@ -23,10 +23,13 @@ static inline uint64_t reduce_below(uint64_t u, uint64_t c) {
   return __builtin_sub_overflow(u, c, &difference) ? u : difference;
 }
 
-/* The same as the subtraction of a selected value, for loops where compilers would turn the
- * selection of reduce_below into a branch on the data (right before a store). */
-static inline uint64_t reduce_below_before_store(uint64_t u, uint64_t c) {
-  return u - (u >= c ? c : 0);
+/* The same for |u - c| < 2^63 with the borrow spread into a mask by an arithmetic shift: for the
+ * final reduction, where compilers would turn a selection into a branch on the data (gcc right
+ * before a store, clang in the whole loop); both keep this form branch-free, and gcc vectorizes
+ * it with the baseline's SSE2. */
+static inline uint64_t reduce_below_masked(uint64_t u, uint64_t c) {
+  const uint64_t difference = u - c;
+  return difference + (c & (uint64_t)((int64_t)difference >> 63));
 }
 
 /* Forward stages m, 2m, ... below m_end over groups [first, last) of stage m (stage 2m has groups
@@ -230,7 +233,7 @@ static void inverse_pairs(const ensi_ntt_table *t, uint64_t *a, size_t m, size_t
 static void reduce(const ensi_ntt_table *t, uint64_t *a, size_t count) {
   const uint64_t q = t->q.value;
   for (size_t j = 0; j < count; j++)
-    a[j] = reduce_below_before_store(reduce_below(reduce_below(a[j], 4 * q), 2 * q), q);
+    a[j] = reduce_below_masked(reduce_below_masked(reduce_below_masked(a[j], 4 * q), 2 * q), q);
 }
 
 static void scale(const ensi_ntt_table *t, uint64_t *a, size_t count) {
