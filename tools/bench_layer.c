@@ -3,8 +3,8 @@
  * one encrypted layer of a synthetic model of the shape (large: bitnet_b1_58-large, d = 1536,
  * 16 heads, FFN 4096) on S tokens: time per component, bootstrapping share, precision against the
  * plaintext reference with the same polynomials, peak memory. The layout: the paper's columns or
- * the packs of ensi/packed_forward.h (auto: packed when a pack holds more than one column and the
- * heads fit, i.e. S much smaller than N / 2). Before the column layout starts, it estimates the
+ * the packs of ensi/packed_forward.h (auto: packed when the hidden size fills a pack and the heads
+ * fit: tools/session.h). Before the column layout starts, it estimates the
  * memory it needs (every column is one ciphertext whatever S is) and stops with the estimate when
  * the machine does not have it. --progress prints each component as it starts, with the time and
  * the resident memory, on stderr (where the time and the memory of a long run go). */

@@ -5,7 +5,8 @@
  * polynomials (the encrypted result must match it) and exactly (what the approximations cost).
  * --layout: the paper's column layout (the default, as in the protocol's commands), the packed
  * layers of ensi/packed_forward.h (N / (2 b) columns a ciphertext: for wide models such as
- * bitnet_b1_58-large, whose columns do not fit in memory), or auto (packed when it fits). */
+ * bitnet_b1_58-large, whose columns do not fit in memory), or auto (packed when the hidden size
+ * fills a pack and the heads fit: session.h). */
 #include <getopt.h>
 #include <math.h>
 #include <omp.h>

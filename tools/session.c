@@ -32,8 +32,8 @@ ensi_status session_choose_layout(const char *layout, const char *preset, const 
   size_t block = 1;
   while (block < rows)
     block *= 2;
-  if (st == ENSI_OK && is_auto && ensi_params_slots(probe.params) / block < 2)
-    st = ENSI_ERR_ARG; /* one column a pack: the column layout */
+  if (st == ENSI_OK && is_auto && ensi_params_slots(probe.params) / block > (size_t)c->hidden)
+    st = ENSI_ERR_ARG; /* packs mostly empty: the column layout */
   else if (st == ENSI_OK)
     st = ensi_henn_packed_check(probe.ctx, c, rows);
   *packed = st == ENSI_OK;

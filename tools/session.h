@@ -19,9 +19,10 @@ typedef struct {
 } session;
 
 /* Resolves a layout name for `rows` tokens of the model on the preset into *packed: "column",
- * "packed", or "auto" (packed when a pack holds more than one column of rows tokens and the heads
- * fit: s much smaller than N / 2). ENSI_ERR_ARG for another name or a packed layout that does not
- * fit. */
+ * "packed", or "auto" (packed when the model's hidden size fills a pack, C = N / (2 b) <= d, and
+ * the heads fit: a narrower model leaves its packs mostly empty and pays full-slot bootstraps and
+ * the products' sqrt(C) rotation keys for nothing). ENSI_ERR_ARG for another name or a packed
+ * layout that does not fit. */
 ensi_status session_choose_layout(const char *layout, const char *preset, const ensi_model_config *c,
                                   size_t rows, bool *packed);
 
