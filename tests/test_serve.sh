@@ -2,7 +2,7 @@
 # The protocol end to end on the tiny model at the test-layer preset (1 layer, prompts of up to
 # 4 tokens), each step its own process:
 #   keygen / encrypt / eval / decrypt with files, and ensi run in one process (column and packed
-#   layouts): same next token;
+#   layouts; auto picks columns for this narrow model): same next token;
 #   ensi serve + ensi query (through a recording proxy): the same last line as ensi decrypt, and
 #   the secret key is nowhere in the bytes the client sent;
 #   broken clients against the running server (truncated and oversized bodies, bad ids, garbage
@@ -31,8 +31,11 @@ prompt="The fox"
 "$E" eval --model "$dir/model" --evk "$dir/keys/eval.bundle" --in "$dir/req" --out "$dir/resp" \
   --layers 1 --allow-insecure >/dev/null 2>&1
 "$E" decrypt --keys "$dir/keys" --model "$dir/model" --in "$dir/resp" > "$dir/decrypted" 2>/dev/null
-run_token=$("$E" run --model "$dir/model" --preset test-layer --layers 1 --max-tokens 4 \
-  --prompt "$prompt" --json 2>/dev/null | tail -1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["token_encrypted"])')
+# --layout auto: packs of 256 columns (N = 2^11, 4 tokens) would be mostly empty for d = 64: columns
+auto=$("$E" run --model "$dir/model" --preset test-layer --layers 1 --max-tokens 4 --layout auto \
+  --prompt "$prompt" --json 2>/dev/null | tail -1 | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["layout"], r["token_encrypted"])')
+[ "${auto% *}" = column ] || fail "ensi run --layout auto chose $auto for the tiny model"
+run_token=${auto#* }
 [ "$(head -1 "$dir/decrypted")" = "next token: $run_token" ] || fail "decrypt $(head -1 "$dir/decrypted") vs run $run_token"
 "$E" decrypt --keys "$dir/keys" --model "$dir/model" --in "$dir/resp" --flood-bits 30 2>/dev/null \
   | cmp -s - "$dir/decrypted" || fail "noise flooding at 2^-30 changed the answer"
